@@ -1,0 +1,87 @@
+# tigress-ref: one Makefile for the whole tree (non-recursive).
+# Targets: deps all test asan conformance bench clean.  See README.md.
+
+PY	 = /usr/bin/python3
+CC	?= cc
+PKGS	 = openssl libevent libevent_openssl libevent_pthreads jansson \
+	   libcurl sqlite3 hiredis
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Ilib
+B	 = build
+STAMP	 = $(B)/deps.stamp
+
+# Package flags are looked up lazily, after `deps` has installed them.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CUNIT_LIBS = -lcunit
+
+LIB_SRCS = lib/tgerr.c lib/uuid.c lib/b64.c lib/rfc3339.c lib/payload.c \
+	   lib/shareurl.c lib/msg.c
+LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_uuid.c \
+	   lib/test_b64.c lib/test_rfc3339.c lib/test_shareurl.c \
+	   lib/test_payload.c lib/test_msg.c lib/test_wycheproof.c
+
+REFERENCE ?= $(abspath ../shared/reference)
+
+.PHONY: all deps test test-c test-py asan conformance bench clean vectors
+
+all: $(STAMP) $(B)/libtigress.a
+
+deps:
+	@./tools/deps.sh
+	@mkdir -p $(B) && touch $(STAMP)
+
+$(STAMP): tools/deps.sh
+	@./tools/deps.sh
+	@mkdir -p $(B) && touch $@
+
+# ---- objects: build/<mode>/<path>.o ---------------------------------------
+$(B)/opt/%.o: %.c | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all
+$(B)/asan/%.o: %.c | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+objs = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+
+$(B)/libtigress.a: $(call objs,opt,$(LIB_SRCS))
+	$(AR) rcs $@ $^
+
+$(B)/test_lib: $(call objs,opt,$(LIB_TESTS)) $(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/asan/test_lib: $(call objs,asan,$(LIB_TESTS) $(LIB_SRCS))
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+# ---- tests ---------------------------------------------------------------
+test: test-c test-py
+
+test-c: $(B)/test_lib
+	$(B)/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
+
+test-py: $(STAMP)
+	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
+		tools conformance/tests
+
+asan: $(B)/asan/test_lib
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(B)/asan/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
+
+vectors: $(STAMP)
+	$(PY) tools/gen_vectors.py
+
+conformance: all
+	@echo "conformance: the relay conformance runner is not built yet;"
+	@echo "running the vector cross-check of both implementations instead."
+	$(MAKE) test
+
+clean:
+	rm -rf $(B)
