@@ -7,7 +7,9 @@ PKGS	 = openssl libevent libevent_openssl libevent_pthreads jansson \
 	   libcurl sqlite3 hiredis
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Ilib
+# -iquote, not -I: lib/limits.h must not shadow <limits.h> for system
+# headers (<openssl/err.h> needs INT_MAX).
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -iquote lib
 B	 = build
 STAMP	 = $(B)/deps.stamp
 
@@ -17,16 +19,22 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CUNIT_LIBS = -lcunit
 
 LIB_SRCS = lib/tgerr.c lib/uuid.c lib/b64.c lib/rfc3339.c lib/payload.c \
-	   lib/shareurl.c lib/msg.c
+	   lib/shareurl.c lib/msg.c lib/preview.c
 LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_uuid.c \
 	   lib/test_b64.c lib/test_rfc3339.c lib/test_shareurl.c \
-	   lib/test_payload.c lib/test_msg.c lib/test_wycheproof.c
+	   lib/test_payload.c lib/test_msg.c lib/test_preview.c \
+	   lib/test_wycheproof.c
+
+RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
+	   ref-relay/server.c ref-relay/route.c ref-relay/mbox.c \
+	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/notify.c \
+	   ref-relay/accesslog.c
 
 REFERENCE ?= $(abspath ../shared/reference)
 
-.PHONY: all deps test test-c test-py asan conformance bench clean vectors
+.PHONY: all deps test test-c test-py test-relay-units asan conformance bench clean vectors
 
-all: $(STAMP) $(B)/libtigress.a
+all: $(STAMP) $(B)/libtigress.a ref-relay/tigress-relay
 
 deps:
 	@./tools/deps.sh
@@ -60,20 +68,47 @@ $(B)/test_lib: $(call objs,opt,$(LIB_TESTS)) $(B)/libtigress.a
 $(B)/asan/test_lib: $(call objs,asan,$(LIB_TESTS) $(LIB_SRCS))
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
+# ---- relay unit tests: one CUnit program per module -------------------------
+TEST_TLS_SRCS	 = ref-relay/test_tls.c ref-relay/tls.c
+TEST_CONFIG_SRCS = ref-relay/test_config.c ref-relay/config.c
+
+$(B)/test_tls: $(call objs,opt,$(TEST_TLS_SRCS))
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/test_config: $(call objs,opt,$(TEST_CONFIG_SRCS))
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/asan/test_tls: $(call objs,asan,$(TEST_TLS_SRCS))
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/asan/test_config: $(call objs,asan,$(TEST_CONFIG_SRCS))
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) $(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
+
 # ---- tests ---------------------------------------------------------------
-test: test-c test-py
+test: test-c test-py test-relay-units
 
 test-c: $(B)/test_lib
 	$(B)/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
+
+test-relay-units: $(B)/test_tls $(B)/test_config
+	$(B)/test_tls
+	$(B)/test_config
 
 test-py: $(STAMP)
 	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
 		tools conformance/tests
 
-asan: $(B)/asan/test_lib
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(B)/asan/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config
+	$(ASAN_ENV) $(B)/asan/test_lib vectors \
+		$(REFERENCE)/wycheproof/aes_gcm_test.json
+	$(ASAN_ENV) $(B)/asan/test_tls
+	$(ASAN_ENV) $(B)/asan/test_config
 
 vectors: $(STAMP)
 	$(PY) tools/gen_vectors.py

@@ -207,8 +207,6 @@ check_config(struct where *w)
 	if ((err = member(&in, "accessRights", JSON_STRING, false, &v)))
 		return err;
 	if (v != NULL) {
-		if (json_string_length(v) > 3)
-			return TGERR_FIELD_TOO_LONG;
 		if ((c->rights = parse_rights(json_string_value(v))) == 0)
 			return TGERR_FIELD_VALUE;
 		c->rights_present = true;
@@ -241,7 +239,7 @@ check_url_link(struct where *w)
 		return err;
 	w->m->url_link = s;
 	if (shareurl_parse(s, strlen(s), &u) != TGERR_OK ||
-	    strchr(s, '#') != NULL)
+	    strchr(s, '#') != NULL || strchr(s, '?') != NULL)
 		err = TGERR_FIELD_VALUE;
 	shareurl_wipe(&u);
 	return err;
@@ -338,7 +336,10 @@ msg_parse(enum msg_kind kind, const char *text, size_t len, struct msg *out)
 		return TGERR_OK;
 	out->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (out->root == NULL || !json_is_object(out->root)) {
-		err = TGERR_JSON_SYNTAX;
+		/* jansson stops at its own depth limit: still json_depth. */
+		err = out->root == NULL &&
+		    json_error_code(&jerr) == json_error_stack_overflow ?
+		    TGERR_JSON_DEPTH : TGERR_JSON_SYNTAX;
 		goto fail;
 	}
 	if (depth(out->root, 1) > TG_DEPTH_MAX) {

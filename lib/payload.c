@@ -220,8 +220,10 @@ payload_open(const json_t *obj, const uint8_t *key, size_t keylen,
 	*ptlen = 0;
 	if ((err = payload_check(obj, &ref, field)) != TGERR_OK)
 		return err;
-	if (keylen != payload_aead_keylen(ref.aead))
+	if (keylen != payload_aead_keylen(ref.aead)) {
+		*field = "type";
 		return TGERR_PAYLOAD_KEY;
+	}
 	if ((raw = malloc(b64_decoded_max(ref.data_len))) == NULL) {
 		err = TGERR_NOMEM;
 		goto fail;
@@ -238,8 +240,10 @@ payload_open(const json_t *obj, const uint8_t *key, size_t keylen,
 	}
 	err = payload_decrypt_raw(key, keylen, raw, raw + TG_IV_LEN, ctlen,
 	    raw + TG_IV_LEN + ctlen, NULL, 0, plain);
-	if (err != TGERR_OK)
+	if (err != TGERR_OK) {
+		*field = "data";
 		goto fail;
+	}
 	plain[ctlen] = '\0';
 	*pt = plain;
 	*ptlen = ctlen;

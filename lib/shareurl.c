@@ -60,16 +60,10 @@ check_chars(const char *url, size_t len)
 	return TGERR_OK;
 }
 
-/* RFC 3986 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+/* URL-SCHEME: whatever precedes "://" must be "https", in any case. */
 static enum tgerr
 check_scheme(struct span s)
 {
-	if (s.n == 0 || !is_alpha(s.p[0]))
-		return TGERR_URL_SYNTAX;
-	for (size_t i = 1; i < s.n; i++)
-		if (!is_alpha(s.p[i]) && !is_digit(s.p[i]) &&
-		    strchr("+-.", s.p[i]) == NULL)
-			return TGERR_URL_SYNTAX;
 	if (s.n != 5)
 		return TGERR_URL_SCHEME;
 	for (size_t i = 0; i < 5; i++)

@@ -16,6 +16,7 @@ void tu_suite_rfc3339(void);
 void tu_suite_shareurl(void);
 void tu_suite_payload(void);
 void tu_suite_msg(void);
+void tu_suite_preview(void);
 void tu_suite_wycheproof(void);
 
 int
@@ -37,6 +38,7 @@ main(int argc, char **argv)
 	tu_suite_shareurl();
 	tu_suite_payload();
 	tu_suite_msg();
+	tu_suite_preview();
 	tu_suite_wycheproof();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();

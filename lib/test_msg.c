@@ -19,7 +19,7 @@ test_vectors(void)
 
 		TU_CHECK(msg_kind_from_name(tu_str(c, "kind"), &kind), id,
 		    "unknown kind");
-		err = msg_parse(kind, body, strlen(body), &m);
+		err = msg_parse(kind, body, tu_len(c, "body"), &m);
 		if (strcmp(tu_str(c, "result"), "valid") == 0) {
 			TU_CHECK(err == TGERR_OK, id, tgerr_code(err));
 		} else if (strcmp(tu_str(c, "result"), "invalid") == 0) {

@@ -27,7 +27,9 @@ reseals_to(const json_t *want, const uint8_t *key, size_t keylen,
 	    "type")), &aead))
 		return 0;
 	ok = payload_seal(aead, key, keylen, pt, ptlen, iv, &got) == TGERR_OK &&
-	    json_equal(got, want);
+	    json_equal(json_object_get(got, "type"), json_object_get(want,
+	    "type")) && json_equal(json_object_get(got, "data"),
+	    json_object_get(want, "data"));
 	json_decref(got);
 	return ok;
 }

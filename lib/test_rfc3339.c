@@ -9,7 +9,7 @@ check_parse(const json_t *c, const char *id)
 {
 	const char	*in = tu_str(c, "input");
 	int64_t		 epoch = -1;
-	enum tgerr	 err = rfc3339_parse(in, strlen(in), &epoch);
+	enum tgerr	 err = rfc3339_parse(in, tu_len(c, "input"), &epoch);
 
 	if (strcmp(tu_str(c, "result"), "valid") == 0)
 		TU_CHECK(err == TGERR_OK && epoch == tu_int(c, "epoch"), id,

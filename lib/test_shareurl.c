@@ -65,7 +65,7 @@ check_parse(const json_t *c, const char *id)
 {
 	struct shareurl	 u;
 	const char	*url = tu_str(c, "url");
-	enum tgerr	 err = shareurl_parse(url, strlen(url), &u);
+	enum tgerr	 err = shareurl_parse(url, tu_len(c, "url"), &u);
 
 	if (strcmp(tu_str(c, "result"), "valid") == 0) {
 		TU_CHECK(err == TGERR_OK, id, tgerr_code(err));
@@ -78,8 +78,12 @@ check_parse(const json_t *c, const char *id)
 	shareurl_wipe(&u);
 }
 
-/* Fill *u from a build case's fields. */
-static void
+/*
+ * Fill *u from a build case's fields.  Values the struct's types cannot
+ * hold (a host over 253 bytes, a port over 65535, an explicit empty
+ * Secret) are refused here with the error the builder would give.
+ */
+static enum tgerr
 fields_to_url(const json_t *f, struct shareurl *u)
 {
 	const json_t	*secret = json_object_get(f, "secret");
@@ -87,19 +91,23 @@ fields_to_url(const json_t *f, struct shareurl *u)
 	size_t		 n;
 
 	memset(u, 0, sizeof(*u));
+	if (tu_len(f, "host") > TG_HOST_MAX)
+		return TGERR_URL_HOST;
+	if (tu_int(f, "port") < 0 || tu_int(f, "port") > 65535)
+		return TGERR_URL_PORT;
 	snprintf(u->host, sizeof(u->host), "%s", tu_str(f, "host"));
 	u->port = (uint16_t)tu_int(f, "port");
 	u->version = (int)tu_int(f, "version");
 	snprintf(u->mailbox_id, sizeof(u->mailbox_id), "%s",
 	    tu_str(f, "mailbox_id"));
 	u->vertical = tu_str(f, "vertical")[0];
-	if (json_is_string(secret)) {
-		b = tu_hex(json_string_value(secret), &n);
-		u->secret_len = n;
-		memcpy(u->secret, b, n < sizeof(u->secret) ? n :
-		    sizeof(u->secret));
-		free(b);
-	}
+	if (!json_is_string(secret))
+		return TGERR_OK;
+	b = tu_hex(json_string_value(secret), &n);
+	u->secret_len = n;
+	memcpy(u->secret, b, n < sizeof(u->secret) ? n : sizeof(u->secret));
+	free(b);
+	return n == 16 || n == 32 ? TGERR_OK : TGERR_URL_SECRET_LENGTH;
 }
 
 static void
@@ -109,8 +117,9 @@ check_build(const json_t *c, const char *id)
 	char		 out[TG_URL_MAX + 1];
 	enum tgerr	 err;
 
-	fields_to_url(json_object_get(c, "fields"), &u);
-	err = shareurl_build(&u, out, sizeof(out), NULL);
+	err = fields_to_url(json_object_get(c, "fields"), &u);
+	if (err == TGERR_OK)
+		err = shareurl_build(&u, out, sizeof(out), NULL);
 	if (strcmp(tu_str(c, "result"), "valid") == 0)
 		TU_CHECK(err == TGERR_OK && strcmp(out, tu_str(c, "url")) == 0,
 		    id, "built URL differs");

@@ -15,7 +15,7 @@ test_vectors(void)
 		const char	*result = tu_str(c, "result");
 		char		 canon[UUID_STR_SIZE];
 		int		 version = -1;
-		enum tgerr	 err = uuid_check(in, strlen(in), canon,
+		enum tgerr	 err = uuid_check(in, tu_len(c, "input"), canon,
 		    &version);
 
 		if (strcmp(result, "valid") == 0) {

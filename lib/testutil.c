@@ -35,7 +35,7 @@ tu_load_set(const char *set)
 	json_t		*root;
 
 	snprintf(path, sizeof(path), "%s/%s.json", tu.vectors_dir, set);
-	if ((root = json_load_file(path, 0, &err)) == NULL) {
+	if ((root = json_load_file(path, JSON_ALLOW_NUL, &err)) == NULL) {
 		fprintf(stderr, "\ncannot load %s: %s\n", path, err.text);
 		CU_FAIL_FATAL("vector file unreadable");
 	}
@@ -112,6 +112,12 @@ tu_print_counts(void)
 	printf(")\n");
 	printf("C: wycheproof matched %u of %u cases\n", tu.wp_matched,
 	    tu.wp_total);
+}
+
+size_t
+tu_len(const json_t *c, const char *key)
+{
+	return json_string_length(json_object_get(c, key));
 }
 
 const char *

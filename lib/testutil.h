@@ -41,6 +41,7 @@ void tu_print_counts(void);
 /* Member helpers for the case objects. */
 const char *tu_str(const json_t *c, const char *key);	/* "" if absent */
 long long tu_int(const json_t *c, const char *key);
+size_t tu_len(const json_t *c, const char *key);	/* may hold NULs */
 
 /* Register a suite; main calls each module's tu_suite_*() */
 void tu_add(const char *suite, const char *name, CU_TestFunc fn);

@@ -1,0 +1,61 @@
+/*
+ * preview: the display-information page of ReadDisplayInformationFromMailbox
+ * (http-00 §6.4): an HTML5 document with OpenGraph tags, built by the
+ * relay and read by clients.  Building escapes every display string and
+ * emits no script; parsing reads the og: meta tags of any relay's page.
+ */
+#ifndef TIGRESS_PREVIEW_H
+#define TIGRESS_PREVIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tgerr.h"
+
+struct preview {
+	const char	*title;
+	const char	*description;
+	const char	*image_url;	/* shown only if preview_image_ok() */
+	const char	*url;		/* og:url: the mailbox URL */
+};
+
+/*
+ * True when image_url may appear in the page (errata E-IMAGEURL): it
+ * starts with "https://" (case-insensitive), has a host, and has no
+ * character outside printable ASCII 0x21-0x7E and none of " ' < > \ `.
+ */
+bool preview_image_ok(const char *image_url);
+
+/*
+ * Build the page for *p.  Returns a new NUL-terminated buffer the caller
+ * frees, with its length in *len, or NULL when memory ran out.  The page
+ * is valid HTML5: <!DOCTYPE html>, <html lang="en" prefix="og: ...">,
+ * <meta charset="utf-8">, <title>, og:title, og:description, og:type
+ * "website", og:url, og:image (only when preview_image_ok()), and a body
+ * showing title and description.  Every string is HTML-escaped (& < > "
+ * ' as entities); no script, style or event attribute is ever emitted.
+ */
+char *preview_build(const struct preview *p, size_t *len);
+
+/* A parsed page: every member is a new string (or NULL when absent). */
+struct preview_parsed {
+	char	*title;
+	char	*description;
+	char	*image_url;
+	char	*url;
+	char	*type;
+};
+
+/*
+ * Read the og:title, og:description, og:image, og:url and og:type meta
+ * tags of html[0..len) (attributes in any order, either quote, entities
+ * &amp; &lt; &gt; &quot; &#39; &#NN; &#xNN; decoded), falling back to
+ * <title> for a missing og:title.  Errors: TGERR_FIELD_MISSING when
+ * there is no title at all, TGERR_NOMEM.  Free with preview_parsed_free().
+ */
+enum tgerr preview_parse(const char *html, size_t len,
+    struct preview_parsed *out);
+
+void preview_parsed_free(struct preview_parsed *p);
+
+#endif
