@@ -87,11 +87,22 @@ $(B)/asan/test_config: $(call objs,asan,$(TEST_CONFIG_SRCS))
 ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) $(B)/libtigress.a
 	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
 
+# The relay's protocol modules, without the network: unit-tested alone.
+RELAY_CORE = ref-relay/route.c ref-relay/mbox.c ref-relay/store.c \
+	   ref-relay/store_sqlite.c ref-relay/notify.c ref-relay/accesslog.c
+$(B)/test_mbox: $(call objs,opt,ref-relay/test_mbox.c $(RELAY_CORE)) \
+		$(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+$(B)/asan/test_mbox: $(call objs,asan,ref-relay/test_mbox.c $(RELAY_CORE) \
+		$(LIB_SRCS))
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
 # ---- tests ---------------------------------------------------------------
 test: test-c test-py test-relay-units
 
-test-c: $(B)/test_lib
+test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
+	$(B)/test_mbox
 
 test-relay-units: $(B)/test_tls $(B)/test_config
 	$(B)/test_tls
@@ -104,7 +115,9 @@ test-py: $(STAMP)
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config
+asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
+		$(B)/asan/test_mbox
+	$(ASAN_ENV) $(B)/asan/test_mbox
 	$(ASAN_ENV) $(B)/asan/test_lib vectors \
 		$(REFERENCE)/wycheproof/aes_gcm_test.json
 	$(ASAN_ENV) $(B)/asan/test_tls

@@ -1,0 +1,462 @@
+/*
+ * mbox: the relay's protocol semantics.  Each operation is one function
+ * that reads the mailbox, decides, and writes it back; mbox_handle() wraps
+ * it in a transaction with the duplicate-request check (errata
+ * E-DUP-201-BODY, E-DUP-SCOPE) around it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mbox.h"
+#include "msg.h"
+#include "preview.h"
+
+enum role { ROLE_NONE, ROLE_INITIATOR, ROLE_RECIPIENT };
+
+static void
+set_err(struct mbox_res *res, enum tgerr err, const char *field,
+    const char *detail)
+{
+	res->err = err;
+	res->status = tgerr_http_status(err);
+	snprintf(res->field, sizeof(res->field), "%s", field ? field : "");
+	res->detail = detail;
+}
+
+static enum tgerr
+store_fault(enum store_err e)
+{
+	if (e == STORE_NOTFOUND)
+		return TGERR_NOT_FOUND;
+	if (e == STORE_BUSY)
+		return TGERR_CAPACITY;
+	return e == STORE_ENOMEM ? TGERR_NOMEM : TGERR_INTERNAL;
+}
+
+/* Replace *slot with a copy of s (NULL allowed).  False on ENOMEM. */
+static bool
+replace(char **slot, const char *s)
+{
+	char *copy = NULL;
+
+	if (s != NULL && (copy = strdup(s)) == NULL)
+		return false;
+	free(*slot);
+	*slot = copy;
+	return true;
+}
+
+static enum role
+role_of(const struct store_mailbox *m, const char *claim)
+{
+	if (strcmp(claim, m->initiator) == 0)
+		return ROLE_INITIATOR;
+	if (m->recipient[0] != '\0' && strcmp(claim, m->recipient) == 0)
+		return ROLE_RECIPIENT;
+	return ROLE_NONE;
+}
+
+/* Load a live mailbox: expired ones are gone (errata E-EXPIRED-404). */
+static enum tgerr
+load(struct mbox_ctx *ctx, const char *id, struct store_mailbox *m)
+{
+	enum store_err e = store_get(ctx->store, id, m);
+
+	if (e != STORE_OK)
+		return store_fault(e);
+	if (m->expires <= ctx->now) {
+		store_mailbox_clear(m);
+		return TGERR_NOT_FOUND;
+	}
+	return TGERR_OK;
+}
+
+/* Remember the notification token the caller gave for its role. */
+static bool
+keep_token(struct store_mailbox *m, enum role r, const struct msg_notify *n)
+{
+	if (!n->present)
+		return true;
+	if (r == ROLE_INITIATOR)
+		return replace(&m->init_ntype, n->type) &&
+		    replace(&m->init_ntoken, n->token);
+	return replace(&m->rcpt_ntype, n->type) &&
+	    replace(&m->rcpt_ntoken, n->token);
+}
+
+/* Prepare a notice for the party other than r, if it gave a token. */
+static bool
+notice_other(struct mbox_res *res, const struct store_mailbox *m, enum role r,
+    const char *event)
+{
+	const char *type = r == ROLE_INITIATOR ? m->rcpt_ntype : m->init_ntype;
+	const char *token = r == ROLE_INITIATOR ? m->rcpt_ntoken :
+	    m->init_ntoken;
+
+	res->notice.event = event;
+	if (type == NULL || token == NULL)
+		return true;
+	return replace(&res->notice.type, type) &&
+	    replace(&res->notice.token, token);
+}
+
+static char *
+url_of(const struct mbox_ctx *ctx, const char *id)
+{
+	size_t	 n = strlen(ctx->policy->public_url) + sizeof("/v1/m/") +
+	    UUID_STR_SIZE;
+	char	*url = malloc(n);
+
+	if (url != NULL)
+		snprintf(url, n, "%s/v1/m/%s", ctx->policy->public_url, id);
+	return url;
+}
+
+/* Lifetime and rights from the request (errata E-EXPIRATION). */
+static enum tgerr
+configure(struct mbox_ctx *ctx, const struct msg *m, struct store_mailbox *mb,
+    struct mbox_res *res)
+{
+	mb->rights = m->config.rights;
+	mb->expires = ctx->now + ctx->policy->default_ttl;
+	if (!m->config.present)
+		return TGERR_OK;
+	mb->expires = m->config.expiration;
+	if (mb->expires <= ctx->now) {
+		set_err(res, TGERR_FIELD_VALUE, "mailboxConfiguration.expiration",
+		    "expiration is not in the future");
+		return res->err;
+	}
+	if (mb->expires > ctx->now + ctx->policy->max_ttl) {
+		set_err(res, TGERR_FIELD_VALUE, "mailboxConfiguration.expiration",
+		    "expiration is beyond this relay's maximum lifetime "
+		    "(see /.well-known/tigress)");
+		return res->err;
+	}
+	return TGERR_OK;
+}
+
+static enum tgerr
+do_create(struct mbox_ctx *ctx, const struct mbox_req *req,
+    const struct msg *m, struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum store_err	 e;
+	enum tgerr	 err;
+	char		*url = NULL;
+	long		 live = 0;
+
+	if ((err = configure(ctx, m, mb, res)) != TGERR_OK)
+		return err;
+	if ((e = store_count_live(ctx->store, ctx->now, &live)) != STORE_OK)
+		return store_fault(e);
+	if (live >= ctx->policy->max_mailboxes)
+		return TGERR_CAPACITY;
+	if ((err = uuid_new_v4(mb->id)) != TGERR_OK)
+		return err;
+	snprintf(mb->initiator, sizeof(mb->initiator), "%s", req->claim);
+	mb->created = ctx->now;
+	mb->etag = 1;
+	mb->aead = mb->init_aead = (int)m->payload.aead;
+	if (!replace(&mb->title, m->display.title) ||
+	    !replace(&mb->description, m->display.description) ||
+	    !replace(&mb->image_url, m->display.image_url) ||
+	    !replace(&mb->data, m->payload.data) ||
+	    !replace(&mb->init_data, m->payload.data) ||
+	    !keep_token(mb, ROLE_INITIATOR, &m->notify))
+		return TGERR_NOMEM;
+	if ((e = store_put_new(ctx->store, mb)) != STORE_OK)
+		return store_fault(e);
+	if ((url = url_of(ctx, mb->id)) == NULL)
+		return TGERR_NOMEM;
+	res->body = msg_build_create_response(url,
+	    ctx->policy->push_supported);
+	free(url);
+	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+}
+
+static enum tgerr
+do_update(struct mbox_ctx *ctx, const struct mbox_req *req,
+    const struct msg *m, struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum role	r = role_of(mb, req->claim);
+	enum store_err	e;
+
+	if (r == ROLE_NONE || (mb->rights & MSG_RIGHT_WRITE) == 0)
+		return TGERR_UNAUTHORIZED;
+	mb->aead = (int)m->payload.aead;
+	if (!replace(&mb->data, m->payload.data) ||
+	    !keep_token(mb, r, &m->notify))
+		return TGERR_NOMEM;
+	if (r == ROLE_INITIATOR) {
+		mb->init_aead = mb->aead;
+		if (!replace(&mb->init_data, m->payload.data))
+			return TGERR_NOMEM;
+	}
+	mb->etag++;
+	if (!notice_other(res, mb, r, "update"))
+		return TGERR_NOMEM;
+	if ((e = store_put(ctx->store, mb)) != STORE_OK)
+		return store_fault(e);
+	res->body = msg_build_update_response(ctx->policy->push_supported);
+	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+}
+
+static enum tgerr
+do_delete(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum role	r = role_of(mb, req->claim);
+	enum store_err	e;
+
+	/* The initiator may always cancel (errata E-ACCESS-RIGHTS). */
+	if (r == ROLE_NONE || (r == ROLE_RECIPIENT &&
+	    (mb->rights & MSG_RIGHT_DELETE) == 0))
+		return TGERR_UNAUTHORIZED;
+	if (!notice_other(res, mb, r, "delete"))
+		return TGERR_NOMEM;
+	if ((e = store_del(ctx->store, mb->id)) != STORE_OK)
+		return store_fault(e);
+	res->body = msg_build_empty();
+	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+}
+
+/* Errata E-RELINQUISH-CONTENT: the next recipient sees the initiator's. */
+static enum tgerr
+do_relinquish(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum store_err e;
+
+	if (role_of(mb, req->claim) != ROLE_RECIPIENT)
+		return TGERR_UNAUTHORIZED;
+	mb->recipient[0] = '\0';
+	mb->aead = mb->init_aead;
+	if (!replace(&mb->data, mb->init_data) ||
+	    !replace(&mb->rcpt_ntype, NULL) || !replace(&mb->rcpt_ntoken, NULL))
+		return TGERR_NOMEM;
+	mb->etag++;
+	if ((e = store_put(ctx->store, mb)) != STORE_OK)
+		return store_fault(e);
+	res->body = msg_build_empty();
+	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+}
+
+static enum tgerr
+do_read(struct mbox_ctx *ctx, const struct mbox_req *req, const struct msg *m,
+    struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum role		r = role_of(mb, req->claim);
+	enum store_err		e;
+	bool			dirty = m->notify.present;
+	struct msg_display	d = { mb->title, mb->description,
+	    mb->image_url };
+	struct payload_ref	p = { (enum payload_aead)mb->aead, mb->data,
+	    strlen(mb->data), 0 };
+
+	if (r == ROLE_NONE && mb->recipient[0] != '\0')
+		return TGERR_UNAUTHORIZED;
+	if (r == ROLE_NONE) {	/* the first other device binds (§4.1) */
+		snprintf(mb->recipient, sizeof(mb->recipient), "%s",
+		    req->claim);
+		r = ROLE_RECIPIENT;
+		dirty = true;
+	}
+	if (!keep_token(mb, r, &m->notify))
+		return TGERR_NOMEM;
+	if (dirty && (e = store_put(ctx->store, mb)) != STORE_OK)
+		return store_fault(e);
+	res->etag = mb->etag;
+	res->body = msg_build_read_response(&d, &p, mb->expires);
+	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+}
+
+/* GET: the preview page, which binds nothing and changes nothing. */
+static void
+do_display(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res)
+{
+	struct store_mailbox	 mb;
+	struct preview		 p;
+	enum tgerr		 err;
+
+	if ((err = load(ctx, req->id, &mb)) != TGERR_OK) {
+		set_err(res, err, NULL, NULL);
+		return;
+	}
+	p.title = mb.title;
+	p.description = mb.description;
+	p.image_url = mb.image_url;
+	p.url = res->body = url_of(ctx, mb.id);
+	if (p.url != NULL) {
+		res->body = preview_build(&p, &res->body_len);
+		free((char *)p.url);
+	}
+	store_mailbox_clear(&mb);
+	if (res->body == NULL)
+		set_err(res, TGERR_NOMEM, NULL, NULL);
+	else
+		res->status = 200;
+}
+
+static enum msg_kind
+body_kind(enum mbox_op op)
+{
+	switch (op) {
+	case MBOX_CREATE:
+		return MSG_CREATE_REQUEST;
+	case MBOX_UPDATE:
+		return MSG_UPDATE_REQUEST;
+	case MBOX_READ:
+		return MSG_READ_REQUEST;
+	default:
+		return MSG_KIND_COUNT;	/* no body is read */
+	}
+}
+
+/*
+ * A request id this claim already used successfully: answer 201 with the
+ * original body, or 409 when it named another operation or mailbox.
+ * Returns true when the request has been answered.
+ */
+static bool
+replayed(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res)
+{
+	struct store_log	l;
+	enum store_err		e;
+
+	if (req->request_id == NULL || req->op == MBOX_READ)
+		return false;
+	e = store_log_get(ctx->store, req->claim, req->request_id, ctx->now,
+	    &l);
+	if (e == STORE_NOTFOUND)
+		return false;
+	if (e != STORE_OK)
+		set_err(res, store_fault(e), NULL, NULL);
+	else if (l.op != (int)req->op ||
+	    (req->op != MBOX_CREATE && strcmp(l.mailbox, req->id) != 0))
+		set_err(res, TGERR_REQUEST_ID_CONFLICT, NULL,
+		    "this request id was used for another request");
+	else {
+		res->status = 201;
+		res->body = l.body;
+		res->body_len = strlen(l.body);
+		l.body = NULL;
+	}
+	store_log_clear(&l);
+	return true;
+}
+
+/* Remember a successful mutating request for replays. */
+static enum tgerr
+remember(struct mbox_ctx *ctx, const struct mbox_req *req,
+    const struct store_mailbox *mb, const struct mbox_res *res)
+{
+	struct store_log l;
+
+	if (req->request_id == NULL || req->op == MBOX_READ)
+		return TGERR_OK;
+	memset(&l, 0, sizeof(l));
+	snprintf(l.claim, sizeof(l.claim), "%s", req->claim);
+	snprintf(l.request_id, sizeof(l.request_id), "%s", req->request_id);
+	l.op = (int)req->op;
+	snprintf(l.mailbox, sizeof(l.mailbox), "%s", mb->id);
+	l.body = res->body;
+	l.expires = mb->expires;
+	return store_log_put(ctx->store, &l) == STORE_OK ? TGERR_OK :
+	    TGERR_INTERNAL;
+}
+
+static enum tgerr
+dispatch(struct mbox_ctx *ctx, const struct mbox_req *req,
+    const struct msg *m, struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum tgerr err;
+
+	if (req->op == MBOX_CREATE)
+		return do_create(ctx, req, m, res, mb);
+	if ((err = load(ctx, req->id, mb)) != TGERR_OK)
+		return err;
+	switch (req->op) {
+	case MBOX_UPDATE:
+		return do_update(ctx, req, m, res, mb);
+	case MBOX_DELETE:
+		return do_delete(ctx, req, res, mb);
+	case MBOX_RELINQUISH:
+		return do_relinquish(ctx, req, res, mb);
+	case MBOX_READ:
+		return do_read(ctx, req, m, res, mb);
+	default:
+		return TGERR_INTERNAL;
+	}
+}
+
+void
+mbox_handle(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res)
+{
+	struct store_mailbox	 mb;
+	struct msg		 m;
+	enum tgerr		 perr = TGERR_OK, err;
+	enum msg_kind		 kind = body_kind(req->op);
+	enum store_err		 e;
+
+	memset(res, 0, sizeof(*res));
+	memset(&mb, 0, sizeof(mb));
+	memset(&m, 0, sizeof(m));
+	if (req->op == MBOX_DISPLAY) {
+		do_display(ctx, req, res);
+		return;
+	}
+	/* Parse first, but a replay is answered whatever its body (§5.1). */
+	if (kind != MSG_KIND_COUNT)
+		perr = msg_parse(kind, req->body, req->body_len, &m);
+	if ((e = store_begin(ctx->store)) != STORE_OK) {
+		set_err(res, store_fault(e), NULL, NULL);
+		goto out;
+	}
+	if (replayed(ctx, req, res)) {
+		store_rollback(ctx->store);
+		goto out;
+	}
+	if (perr != TGERR_OK) {
+		set_err(res, perr, m.field, NULL);
+		store_rollback(ctx->store);
+		goto out;
+	}
+	err = dispatch(ctx, req, &m, res, &mb);
+	if (err == TGERR_OK)
+		err = remember(ctx, req, &mb, res);
+	if (err == TGERR_OK && (e = store_commit(ctx->store)) != STORE_OK)
+		err = store_fault(e);
+	if (err != TGERR_OK) {
+		store_rollback(ctx->store);
+		free(res->body);
+		res->body = NULL;
+		if (res->err == TGERR_OK)
+			set_err(res, err, NULL, NULL);
+		goto out;
+	}
+	res->status = 200;
+	res->body_len = strlen(res->body);
+	if (req->op != MBOX_READ)
+		snprintf(res->changed, sizeof(res->changed), "%s", mb.id);
+out:
+	if (res->err != TGERR_OK) {	/* nothing happened: notify nobody */
+		free(res->notice.type);
+		free(res->notice.token);
+		res->notice.type = res->notice.token = NULL;
+	}
+	msg_free(&m);
+	store_mailbox_clear(&mb);
+}
+
+void
+mbox_res_clear(struct mbox_res *res)
+{
+	free(res->body);
+	free(res->notice.type);
+	free(res->notice.token);
+	memset(res, 0, sizeof(*res));
+}

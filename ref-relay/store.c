@@ -1,0 +1,69 @@
+/* store: backend selection and the helpers every backend shares. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_sqlite.h"
+
+enum store_err
+store_open(const char *spec, const struct store_opts *opts,
+    struct store **out, char *why, size_t why_size)
+{
+	*out = NULL;
+	if (strncmp(spec, "sqlite:", 7) == 0 && spec[7] != '\0')
+		return store_sqlite_open(spec + 7, opts, out, why, why_size);
+	snprintf(why, why_size, "unknown store \"%s\" (use sqlite:PATH)",
+	    spec);
+	return STORE_ESPEC;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s->impl);
+	free(s);
+}
+
+const char *
+store_strerror(enum store_err err)
+{
+	switch (err) {
+	case STORE_OK:
+		return "no error";
+	case STORE_NOTFOUND:
+		return "not found";
+	case STORE_EXISTS:
+		return "already exists";
+	case STORE_BUSY:
+		return "store busy";
+	case STORE_EIO:
+		return "store I/O error";
+	case STORE_ENOMEM:
+		return "out of memory";
+	case STORE_ESPEC:
+		return "unknown store kind";
+	}
+	return "unknown store error";
+}
+
+void
+store_mailbox_clear(struct store_mailbox *m)
+{
+	char **strs[] = { &m->title, &m->description, &m->image_url,
+	    &m->data, &m->init_data, &m->init_ntype, &m->init_ntoken,
+	    &m->rcpt_ntype, &m->rcpt_ntoken };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+}
+
+void
+store_log_clear(struct store_log *l)
+{
+	free(l->body);
+	l->body = NULL;
+}

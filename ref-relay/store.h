@@ -1,0 +1,136 @@
+/*
+ * store: where the relay keeps mailboxes and the log of processed
+ * requests, behind one small interface so that the protocol code (mbox.c)
+ * is written once for every backend.  Every operation of a request runs
+ * between store_begin() and store_commit()/store_rollback(): a backend
+ * makes that one atomic, durable write transaction.
+ *
+ * A handle is used by one thread at a time; each worker opens its own.
+ */
+#ifndef TIGRESS_RELAY_STORE_H
+#define TIGRESS_RELAY_STORE_H
+
+#include <stdint.h>
+
+#include "limits.h"
+#include "uuid.h"
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_NOTFOUND,
+	STORE_EXISTS,	/* put_new of an identifier already present */
+	STORE_BUSY,	/* another writer held the store too long */
+	STORE_EIO,	/* the backend failed; see store_why() */
+	STORE_ENOMEM,
+	STORE_ESPEC,	/* store_open: unknown "kind:..." spec */
+};
+
+/* A mailbox.  Strings are the record's own (malloc); NULL when absent. */
+struct store_mailbox {
+	char		 id[UUID_STR_SIZE];
+	char		 initiator[UUID_STR_SIZE];
+	char		 recipient[UUID_STR_SIZE];	/* "" when unbound */
+	unsigned	 rights;		/* MSG_RIGHT_* */
+	int64_t		 created;
+	int64_t		 expires;		/* epoch seconds */
+	int64_t		 etag;			/* content changes */
+	char		*title;
+	char		*description;
+	char		*image_url;
+	int		 aead;			/* current payload */
+	char		*data;
+	int		 init_aead;		/* last the initiator wrote */
+	char		*init_data;
+	char		*init_ntype;		/* notification tokens */
+	char		*init_ntoken;
+	char		*rcpt_ntype;
+	char		*rcpt_ntoken;
+};
+
+/* One remembered successful request (errata E-DUP-SCOPE). */
+struct store_log {
+	char		 claim[UUID_STR_SIZE];
+	char		 request_id[TG_REQUEST_ID_MAX + 1];
+	int		 op;			/* enum mbox_op */
+	char		 mailbox[UUID_STR_SIZE];
+	char		*body;			/* the 200 response body */
+	int64_t		 expires;		/* forgotten after this */
+};
+
+struct store_ops {
+	enum store_err	(*begin)(void *impl);
+	enum store_err	(*commit)(void *impl);
+	void		(*rollback)(void *impl);
+	enum store_err	(*get)(void *impl, const char *id,
+			    struct store_mailbox *out);
+	enum store_err	(*put_new)(void *impl, const struct store_mailbox *m);
+	enum store_err	(*put)(void *impl, const struct store_mailbox *m);
+	enum store_err	(*del)(void *impl, const char *id);
+	enum store_err	(*log_get)(void *impl, const char *claim,
+			    const char *request_id, int64_t now,
+			    struct store_log *out);
+	enum store_err	(*log_put)(void *impl, const struct store_log *l);
+	enum store_err	(*count_live)(void *impl, int64_t now, long *n);
+	enum store_err	(*sweep)(void *impl, int64_t now, long *removed);
+	const char	*(*why)(void *impl);
+	void		(*close)(void *impl);
+};
+
+struct store {
+	const struct store_ops	*ops;
+	void			*impl;
+};
+
+struct store_opts {
+	int	sync_full;	/* fsync every commit, not only the WAL */
+};
+
+/*
+ * Open the store named by spec ("sqlite:PATH"), creating it if needed.
+ * The caller closes it with store_close().  Errors: STORE_ESPEC,
+ * STORE_EIO (why says more), STORE_ENOMEM.
+ */
+enum store_err store_open(const char *spec, const struct store_opts *opts,
+    struct store **out, char *why, size_t why_size);
+void store_close(struct store *s);
+
+const char *store_strerror(enum store_err err);
+
+/* Free the strings of a record or log entry (not the struct itself). */
+void store_mailbox_clear(struct store_mailbox *m);
+void store_log_clear(struct store_log *l);
+
+/* Thin wrappers over the ops, so callers read naturally. */
+static inline enum store_err store_begin(struct store *s)
+{ return s->ops->begin(s->impl); }
+static inline enum store_err store_commit(struct store *s)
+{ return s->ops->commit(s->impl); }
+static inline void store_rollback(struct store *s)
+{ s->ops->rollback(s->impl); }
+static inline enum store_err store_get(struct store *s, const char *id,
+    struct store_mailbox *out)
+{ return s->ops->get(s->impl, id, out); }
+static inline enum store_err store_put_new(struct store *s,
+    const struct store_mailbox *m)
+{ return s->ops->put_new(s->impl, m); }
+static inline enum store_err store_put(struct store *s,
+    const struct store_mailbox *m)
+{ return s->ops->put(s->impl, m); }
+static inline enum store_err store_del(struct store *s, const char *id)
+{ return s->ops->del(s->impl, id); }
+static inline enum store_err store_log_get(struct store *s, const char *claim,
+    const char *request_id, int64_t now, struct store_log *out)
+{ return s->ops->log_get(s->impl, claim, request_id, now, out); }
+static inline enum store_err store_log_put(struct store *s,
+    const struct store_log *l)
+{ return s->ops->log_put(s->impl, l); }
+static inline enum store_err store_count_live(struct store *s, int64_t now,
+    long *n)
+{ return s->ops->count_live(s->impl, now, n); }
+static inline enum store_err store_sweep(struct store *s, int64_t now,
+    long *removed)
+{ return s->ops->sweep(s->impl, now, removed); }
+static inline const char *store_why(struct store *s)
+{ return s->ops->why(s->impl); }
+
+#endif

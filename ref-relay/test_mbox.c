@@ -1,0 +1,368 @@
+/*
+ * CUnit tests of mbox (on an in-memory SQLite store) and route: the
+ * access rules, binding, replays, relinquish, expiry and capacity, with
+ * the clock under the test's control (mbox takes "now" as an argument).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <jansson.h>
+
+#include "accesslog.h"
+#include "mbox.h"
+#include "msg.h"
+#include "payload.h"
+#include "route.h"
+
+#define T0	1800000000	/* the tests' "now" */
+
+static const char A[] = "11111111-1111-4111-8111-111111111111";	/* initiator */
+static const char B[] = "22222222-2222-4222-8222-222222222222";	/* recipient */
+static const char C[] = "33333333-3333-4333-8333-333333333333";	/* third */
+
+struct fixture {
+	struct store		*store;
+	struct mbox_policy	 policy;
+	char			 id[UUID_STR_SIZE];
+	int			 seq;	/* request id counter */
+};
+
+static void
+fixture_open(struct fixture *f)
+{
+	char why[256];
+
+	memset(f, 0, sizeof(*f));
+	CU_ASSERT_FATAL(store_open("sqlite::memory:", NULL, &f->store, why,
+	    sizeof(why)) == STORE_OK);
+	f->policy.default_ttl = 3600;
+	f->policy.max_ttl = 7 * 86400;
+	f->policy.max_mailboxes = 5;
+	f->policy.public_url = "https://relay.test";
+}
+
+/* A body with a sealed payload of text (fixed key) and rights. */
+static char *
+create_body(const char *rights, int64_t expires)
+{
+	static const uint8_t	 key[16] = { 7 };
+	json_t			*p = NULL;
+	struct payload_ref	 ref;
+	const char		*field;
+	struct msg_display	 d = { "Car", "A car key", "https://x.test/i" };
+	struct msg_notify	 n = { true, "test", "token-A" };
+	struct msg_config	 cfg = { rights != NULL, true, 0, expires };
+	char			*text;
+
+	CU_ASSERT_FATAL(payload_seal(PAYLOAD_AES_128_GCM, key, 16,
+	    (const uint8_t *)"hello", 5, NULL, &p) == TGERR_OK);
+	CU_ASSERT_FATAL(payload_check(p, &ref, &field) == TGERR_OK);
+	if (rights != NULL)
+		cfg.rights = (strchr(rights, 'R') ? MSG_RIGHT_READ : 0) |
+		    (strchr(rights, 'W') ? MSG_RIGHT_WRITE : 0) |
+		    (strchr(rights, 'D') ? MSG_RIGHT_DELETE : 0);
+	text = msg_build_create_request(&ref, &d, &n, &cfg);
+	json_decref(p);
+	return text;
+}
+
+/* Run one operation at time now; returns the status. */
+static int
+run(struct fixture *f, int64_t now, enum mbox_op op, const char *claim,
+    const char *reqid, const char *body, struct mbox_res *res)
+{
+	struct mbox_ctx	ctx = { f->store, &f->policy, now };
+	struct mbox_req	req = { op, op == MBOX_CREATE ? NULL : f->id, claim,
+	    reqid, body != NULL ? body : "", body != NULL ? strlen(body) : 0 };
+
+	mbox_handle(&ctx, &req, res);
+	return res->status;
+}
+
+static int
+op(struct fixture *f, enum mbox_op o, const char *claim, const char *body)
+{
+	struct mbox_res	res;
+	char		reqid[32];
+	int		status;
+
+	snprintf(reqid, sizeof(reqid), "req-%d", ++f->seq);
+	status = run(f, T0, o, claim, o == MBOX_READ ? NULL : reqid, body,
+	    &res);
+	mbox_res_clear(&res);
+	return status;
+}
+
+/* Create a mailbox as A; its id goes to f->id. */
+static void
+create(struct fixture *f, const char *rights)
+{
+	struct mbox_res	 res;
+	char		*body = create_body(rights, T0 + 600);
+	char		 reqid[32];
+	json_t		*o;
+
+	snprintf(reqid, sizeof(reqid), "create-%d", ++f->seq);
+	CU_ASSERT_EQUAL_FATAL(run(f, T0, MBOX_CREATE, A, reqid, body, &res),
+	    200);
+	o = json_loads(res.body, 0, NULL);
+	const char *url = json_string_value(json_object_get(o, "urlLink"));
+	CU_ASSERT_FATAL(url != NULL && strlen(url) > 36);
+	snprintf(f->id, sizeof(f->id), "%s", url + strlen(url) - 36);
+	CU_ASSERT(strncmp(url, "https://relay.test/v1/m/", 24) == 0);
+	json_decref(o);
+	mbox_res_clear(&res);
+	free(body);
+}
+
+static char *
+update_body(void)
+{
+	struct payload_ref r = { PAYLOAD_AES_128_GCM,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 40, 0 };
+
+	return msg_build_update_request(&r, NULL);
+}
+
+static void
+test_parties(void)
+{
+	struct fixture	 f;
+	char		*upd = update_body();
+
+	fixture_open(&f);
+	create(&f, NULL);				/* default RD */
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, A, NULL), 200);	/* no binding */
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 200);	/* binds B */
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, C, NULL), 401);
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_UPDATE, A, upd), 401);	/* no W */
+	CU_ASSERT_EQUAL(op(&f, MBOX_UPDATE, B, upd), 401);
+	CU_ASSERT_EQUAL(op(&f, MBOX_RELINQUISH, A, NULL), 401);
+	CU_ASSERT_EQUAL(op(&f, MBOX_RELINQUISH, C, NULL), 401);
+	CU_ASSERT_EQUAL(op(&f, MBOX_DELETE, C, NULL), 401);
+	CU_ASSERT_EQUAL(op(&f, MBOX_DELETE, B, NULL), 200);	/* D */
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 404);
+	store_close(f.store);
+	free(upd);
+}
+
+static void
+test_rights(void)
+{
+	struct fixture	 f;
+	char		*upd = update_body();
+
+	fixture_open(&f);
+	create(&f, "RW");
+	CU_ASSERT_EQUAL(op(&f, MBOX_UPDATE, A, upd), 200);	/* before bind */
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_UPDATE, B, upd), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_DELETE, B, NULL), 401);	/* no D */
+	CU_ASSERT_EQUAL(op(&f, MBOX_DELETE, A, NULL), 200);	/* cancel */
+	store_close(f.store);
+	free(upd);
+}
+
+/* The first recipient's content never reaches the next one. */
+static void
+test_relinquish(void)
+{
+	struct fixture	 f;
+	struct mbox_res	 res;
+	char		*upd = update_body();
+
+	fixture_open(&f);
+	create(&f, "RWD");
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_UPDATE, B, upd), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_RELINQUISH, B, NULL), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_RELINQUISH, B, NULL), 401);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_READ, C, NULL, NULL, &res), 200);
+	CU_ASSERT(strstr(res.body, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	    == NULL);
+	mbox_res_clear(&res);
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 401);
+	store_close(f.store);
+	free(upd);
+}
+
+static void
+test_replay(void)
+{
+	struct fixture	 f;
+	struct mbox_res	 first, again;
+	char		*body = create_body(NULL, T0 + 600);
+
+	fixture_open(&f);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, A, "r1", body, &first), 200);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, A, "r1", "junk", &again),
+	    201);
+	CU_ASSERT_STRING_EQUAL(first.body, again.body);
+	mbox_res_clear(&again);
+	/* Another claim with the same id is a new request. */
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, B, "r1", body, &again), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(first.body, again.body);
+	snprintf(f.id, sizeof(f.id), "%s", strstr(again.body, "/v1/m/") + 6);
+	f.id[36] = '\0';
+	mbox_res_clear(&again);
+	/* The same claim and id on another operation: 409. */
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_DELETE, B, "r1", NULL, &again), 409);
+	mbox_res_clear(&again);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_DELETE, B, "r2", NULL, &again), 200);
+	mbox_res_clear(&again);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_DELETE, B, "r2", NULL, &again), 201);
+	mbox_res_clear(&again);
+	mbox_res_clear(&first);
+	store_close(f.store);
+	free(body);
+}
+
+static void
+test_expiry_and_limits(void)
+{
+	struct fixture	 f;
+	struct mbox_res	 res;
+	char		*past = create_body("RD", T0), *far;
+	long		 removed = 0;
+
+	fixture_open(&f);
+	create(&f, NULL);
+	/* Default lifetime: 3600 s; gone from its expiration second. */
+	CU_ASSERT_EQUAL(run(&f, T0 + 3599, MBOX_DISPLAY, NULL, NULL, NULL,
+	    &res), 200);
+	CU_ASSERT(strstr(res.body, "og:title") != NULL);
+	mbox_res_clear(&res);
+	CU_ASSERT_EQUAL(run(&f, T0 + 3600, MBOX_DISPLAY, NULL, NULL, NULL,
+	    &res), 404);
+	mbox_res_clear(&res);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, A, "p", past, &res), 400);
+	CU_ASSERT_STRING_EQUAL(res.field, "mailboxConfiguration.expiration");
+	mbox_res_clear(&res);
+	far = create_body("RD", T0 + 8 * 86400);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, A, "f", far, &res), 400);
+	mbox_res_clear(&res);
+	for (int i = 1; i < 5; i++)
+		create(&f, NULL);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, C, "x", far, &res), 400);
+	mbox_res_clear(&res);
+	free(far);
+	far = create_body(NULL, 0);
+	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, C, "x", far, &res), 503);
+	CU_ASSERT_EQUAL(res.err, TGERR_CAPACITY);
+	mbox_res_clear(&res);
+	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, &removed), STORE_OK);
+	CU_ASSERT_EQUAL(removed, 5);
+	store_close(f.store);
+	free(past);
+	free(far);
+}
+
+/* route: the HTTP-level checks before any operation. */
+static int
+route_status(struct fixture *f, const char *method, const char *path,
+    const char *claim, const char *ct, const char *body)
+{
+	struct route_ctx	ctx = { f->store, &f->policy, "http-00", 60 };
+	struct route_req	req;
+	struct route_resp	resp;
+	int			status;
+
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = path;
+	req.claim = claim;
+	req.claim_header = "Mailbox-Device-Claim";
+	req.request_id = "rid";
+	req.content_type = ct;
+	req.body = body != NULL ? body : "";
+	req.body_len = strlen(req.body);
+	req.now = T0;
+	route_handle(&ctx, &req, &resp);
+	status = resp.status;
+	if (status >= 400) {
+		json_t *o = json_loadb(resp.body, resp.body_len, 0, NULL);
+		CU_ASSERT(json_is_string(json_object_get(o, "error")));
+		CU_ASSERT(json_is_string(json_object_get(o, "message")));
+		json_decref(o);
+	}
+	route_resp_clear(&resp);
+	return status;
+}
+
+static void
+test_route(void)
+{
+	struct fixture	 f;
+	char		*body = create_body(NULL, 0);
+	char		 path[64];
+
+	fixture_open(&f);
+	CU_ASSERT_EQUAL(route_status(&f, "GET", "/nope", NULL, NULL, NULL),
+	    404);
+	CU_ASSERT_EQUAL(route_status(&f, "GET", "/v2/m", NULL, NULL, NULL),
+	    404);
+	CU_ASSERT_EQUAL(route_status(&f, "GET", "/v1/m", NULL, NULL, NULL),
+	    405);
+	CU_ASSERT_EQUAL(route_status(&f, "GET", "/v1/m/not-a-uuid", NULL,
+	    NULL, NULL), 404);
+	CU_ASSERT_EQUAL(route_status(&f, "POST", "/v1/m", NULL,
+	    "application/json", body), 400);
+	CU_ASSERT_EQUAL(route_status(&f, "POST", "/v1/m", "nope",
+	    "application/json", body), 400);
+	CU_ASSERT_EQUAL(route_status(&f, "POST", "/v1/m", A, "text/plain",
+	    body), 415);
+	CU_ASSERT_EQUAL(route_status(&f, "POST", "/v1/m", A,
+	    "application/json; charset=utf-8", body), 200);
+	CU_ASSERT_EQUAL(route_status(&f, "GET", "/.well-known/tigress", NULL,
+	    NULL, NULL), 200);
+	CU_ASSERT_EQUAL(route_status(&f, "DELETE", "/.well-known/tigress",
+	    NULL, NULL, NULL), 405);
+	snprintf(path, sizeof(path), "/v1/m/%s", A);
+	CU_ASSERT_EQUAL(route_status(&f, "TRACE", path, A, NULL, NULL), 405);
+	CU_ASSERT_EQUAL(route_status(&f, "GET", path, NULL, NULL, NULL), 404);
+	store_close(f.store);
+	free(body);
+}
+
+static void
+test_accesslog(void)
+{
+	char ip[64], line[256];
+
+	accesslog_truncate_ip("192.0.2.77", ip, sizeof(ip));
+	CU_ASSERT_STRING_EQUAL(ip, "192.0.2.0");
+	accesslog_truncate_ip("2001:db8:1:2:3:4:5:6", ip, sizeof(ip));
+	CU_ASSERT_STRING_EQUAL(ip, "2001:db8:1::");
+	accesslog_truncate_ip("junk", ip, sizeof(ip));
+	CU_ASSERT_STRING_EQUAL(ip, "-");
+	CU_ASSERT(accesslog_line(line, sizeof(line), 0, "-", "GET", "/", 200,
+	    5) > 0);
+	CU_ASSERT_STRING_EQUAL(line, "1970-01-01T00:00:00Z - GET / 200 5\n");
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("relay", NULL, NULL);
+	CU_add_test(s, "parties and binding", test_parties);
+	CU_add_test(s, "access rights", test_rights);
+	CU_add_test(s, "relinquish restores the initiator's payload",
+	    test_relinquish);
+	CU_add_test(s, "replays", test_replay);
+	CU_add_test(s, "expiry, lifetime and capacity", test_expiry_and_limits);
+	CU_add_test(s, "route checks", test_route);
+	CU_add_test(s, "access log", test_accesslog);
+	CU_basic_set_mode(CU_BRM_NORMAL);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed == 0 ? 0 : 1;
+}
