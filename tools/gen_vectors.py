@@ -1641,6 +1641,18 @@ def gen_bodies():
             '"Hotel"', '"Hotel\nPass"'), "json_syntax", "")
     bad(K, "NaN in an unknown member (not RFC 8259)", JS + UN,
         js(CREATE_MIN)[:-1] + ', "x": NaN}', "json_syntax", "")
+    bad(K, "real that overflows (1e400) in an unknown member", JS + UN,
+        js(CREATE_MIN)[:-1] + ', "x": 1e400}', "json_syntax", "")
+    ok(K, "real that underflows to zero (1e-400) in an unknown member",
+       JS + UN, js(CREATE_MIN)[:-1] + ', "x": 1e-400}')
+    bad(K, "integer 2^63 in an unknown member: beyond 64-bit", JS + UN,
+        js(CREATE_MIN)[:-1] + ', "x": 9223372036854775808}', "json_syntax",
+        "")
+    ok(K, "integers -2^63 and 2^63-1 in unknown members", JS + UN,
+       js(CREATE_MIN)[:-1] + ', "x": -9223372036854775808, '
+       '"y": 9223372036854775807}')
+    bad(K, "lone surrogate escape in an unknown member", JS + UN,
+        js(CREATE_MIN)[:-1] + ', "x": "\\ud800"}', "json_syntax", "")
     # BODY-DEPTH
     b16 = js(CREATE_MIN)[:-1] + ', "ext": ' + nested(15) + '}'
     b17 = js(CREATE_MIN)[:-1] + ', "ext": ' + nested(16) + '}'

@@ -1,0 +1,45 @@
+"""pytest setup for conformance/tests: makes `tigress_py` importable, keeps
+a tally of checked cases and prints it in the terminal summary:
+
+    python: checked N vectors (uuid a, rfc3339 b, shareurl c, payload d, bodies e)
+    python: wycheproof matched N of M cases
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+CONFORMANCE = Path(__file__).resolve().parents[1]
+REPO = CONFORMANCE.parent
+if str(CONFORMANCE) not in sys.path:
+    sys.path.insert(0, str(CONFORMANCE))
+
+VECTOR_SETS = ("uuid", "rfc3339", "shareurl", "payload", "bodies")
+_TALLY = pytest.StashKey[dict]()
+
+
+def pytest_configure(config):
+    config.stash[_TALLY] = {"vectors": {name: 0 for name in VECTOR_SETS},
+                            "vectors_ran": False,
+                            "wycheproof": [0, 0]}  # [matched, run]
+
+
+@pytest.fixture
+def tally(request):
+    """The run's tally: {"vectors": {set: checked}, "vectors_ran": bool,
+    "wycheproof": [matched, run]}."""
+    return request.config.stash[_TALLY]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    t = config.stash.get(_TALLY, None)
+    if not t:
+        return
+    if t["vectors_ran"]:
+        v = t["vectors"]
+        parts = ", ".join(f"{name} {v[name]}" for name in VECTOR_SETS)
+        terminalreporter.write_line(f"python: checked {sum(v.values())} vectors ({parts})")
+    matched, run = t["wycheproof"]
+    if run:
+        terminalreporter.write_line(f"python: wycheproof matched {matched} of {run} cases")
