@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "limits.h"
+#include "tglimits.h"
 #include "payload.h"
 #include "tgerr.h"
 

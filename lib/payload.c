@@ -7,7 +7,7 @@
 #include <openssl/rand.h>
 
 #include "b64.h"
-#include "limits.h"
+#include "tglimits.h"
 #include "payload.h"
 
 static const char *const names[] = {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "tglimits.h"
 #include "preview.h"
 
 static int

@@ -23,6 +23,7 @@ struct preview {
  * True when image_url may appear in the page (errata E-IMAGEURL): it
  * starts with "https://" (case-insensitive), has a host, and has no
  * character outside printable ASCII 0x21-0x7E and none of " ' < > \ `.
+ * (It is also at most TG_IMAGEURL_MAX bytes long.)
  */
 bool preview_image_ok(const char *image_url);
 
@@ -34,6 +35,8 @@ bool preview_image_ok(const char *image_url);
  * "website", og:url, og:image (only when preview_image_ok()), and a body
  * showing title and description.  Every string is HTML-escaped (& < > "
  * ' as entities); no script, style or event attribute is ever emitted.
+ * (A NULL title or description shows as empty and a NULL url leaves out
+ * og:url; control characters other than tab and newline are dropped.)
  */
 char *preview_build(const struct preview *p, size_t *len);
 
@@ -52,6 +55,10 @@ struct preview_parsed {
  * &amp; &lt; &gt; &quot; &#39; &#NN; &#xNN; decoded), falling back to
  * <title> for a missing og:title.  Errors: TGERR_FIELD_MISSING when
  * there is no title at all, TGERR_NOMEM.  Free with preview_parsed_free().
+ * (Also read: &apos;, and name= where a tag has no property=; the
+ * <title> fallback is trimmed of white space.  image_url is returned as
+ * found: check it with preview_image_ok() before use.  Each string is at
+ * most len bytes long.)
  */
 enum tgerr preview_parse(const char *html, size_t len,
     struct preview_parsed *out);

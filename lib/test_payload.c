@@ -5,7 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "b64.h"
-#include "limits.h"
+#include "tglimits.h"
 #include "payload.h"
 #include "testutil.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "tglimits.h"
 #include "preview.h"
 #include "testutil.h"
 
@@ -363,8 +363,7 @@ test_no_title(void)
 {
 	static const char *const pages[] = {
 		"",
-		"<html><head><meta property='og:description' content='x'>"
-		"</head></html>",
+		"<html><head><meta property='og:description' content='x'>",
 		"<!-- <title>hidden</title> --><p>no title</p>",
 		"<script><title>in script</title></script>",
 		"<meta property=\"og:title\"><meta content=\"x\">",

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "tglimits.h"
 #include "store.h"
 #include "tgerr.h"
 #include "uuid.h"

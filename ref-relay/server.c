@@ -51,6 +51,7 @@ struct waiter {
 	struct evhttp_request	*r;
 	struct event		*ev;
 	char			 id[UUID_STR_SIZE];
+	int			 wait;		/* seconds granted */
 	bool			 woken;
 	LIST_ENTRY(waiter)	 link;
 };
@@ -156,6 +157,19 @@ header_bytes(struct evhttp_request *r)
 	return n;
 }
 
+/*
+ * Seconds since the epoch from the precise clock: time(2) may read the
+ * coarse clock, a tick behind, and answer 200 just after expiration.
+ */
+static int64_t
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 /* Describe an evhttp request as a route_req; strings stay libevent's. */
 static void
 make_req(struct worker *w, struct evhttp_request *r, struct route_req *req)
@@ -181,7 +195,7 @@ make_req(struct worker *w, struct evhttp_request *r, struct route_req *req)
 	req->body_len = evbuffer_get_length(in);
 	req->body = req->body_len > 0 ?
 	    (const char *)evbuffer_pullup(in, -1) : "";
-	req->now = (int64_t)time(NULL);
+	req->now = wall_now();
 }
 
 static void
@@ -238,10 +252,17 @@ static void
 send_resp(struct worker *w, struct evhttp_request *r,
     const struct route_req *req, const struct route_resp *resp)
 {
-	struct evbuffer *buf = evbuffer_new();
+	struct evbuffer	*buf = evbuffer_new();
+	bool		 head = strcmp(req->method, "HEAD") == 0;
+	char		 len[24];
 
 	add_headers(r, req, resp);
-	if (buf != NULL && resp->body != NULL && resp->status != 304)
+	/* evhttp would send a HEAD answer's body: give only its length. */
+	if (head) {
+		snprintf(len, sizeof(len), "%zu", resp->body_len);
+		evhttp_add_header(evhttp_request_get_output_headers(r),
+		    "Content-Length", len);
+	} else if (buf != NULL && resp->body != NULL && resp->status != 304)
 		evbuffer_add(buf, resp->body, resp->body_len);
 	log_access(w, r, req, resp->status, resp->body_len);
 	evhttp_send_reply(r, resp->status, reason(resp->status), buf);
@@ -298,6 +319,12 @@ waiter_cb(evutil_socket_t fd, short what, void *arg)
 		resp.status = 304;	/* still nothing new */
 		resp.content_type = NULL;
 	}
+	if (resp.status == 200 || resp.status == 304) {
+		char applied[32];
+		snprintf(applied, sizeof(applied), "wait=%d", wt->wait);
+		evhttp_add_header(evhttp_request_get_output_headers(wt->r),
+		    "Preference-Applied", applied);
+	}
 	send_resp(w, wt->r, &req, &resp);
 	after(w, &resp);
 	route_resp_clear(&resp);
@@ -319,6 +346,7 @@ park(struct worker *w, struct evhttp_request *r,
 	}
 	wt->w = w;
 	wt->r = r;
+	wt->wait = resp->wait;
 	memcpy(wt->id, resp->wait_id, sizeof(wt->id));
 	pthread_mutex_lock(&w->srv->wait_mu);
 	LIST_INSERT_HEAD(&w->srv->waiters, wt, link);
@@ -364,7 +392,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	long		 removed = 0;
 
 	(void)fd, (void)what;
-	(void)store_sweep(w->store, (int64_t)time(NULL), &removed);
+	(void)store_sweep(w->store, wall_now(), &removed);
 }
 
 /* Stop accepting, answer held reads, let in-flight answers drain. */

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "limits.h"
+#include "tglimits.h"
 #include "uuid.h"
 
 enum store_err {

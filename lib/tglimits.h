@@ -2,8 +2,8 @@
  * limits: every size limit of the protocol rules (spec/rules.md), in one
  * place so that relay, client and tests agree.  Lengths are bytes.
  */
-#ifndef TIGRESS_LIMITS_H
-#define TIGRESS_LIMITS_H
+#ifndef TIGRESS_TGLIMITS_H
+#define TIGRESS_TGLIMITS_H
 
 #define TG_URL_MAX		2048	/* URL-LEN */
 #define TG_HOST_MAX		253	/* URL-HOST, names */
