@@ -98,7 +98,7 @@ $(B)/asan/test_mbox: $(call objs,asan,ref-relay/test_mbox.c $(RELAY_CORE) \
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
 # ---- tests ---------------------------------------------------------------
-test: test-c test-py test-relay-units
+test: test-c test-relay-units test-py
 
 test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
@@ -108,9 +108,12 @@ test-relay-units: $(B)/test_tls $(B)/test_config
 	$(B)/test_tls
 	$(B)/test_config
 
-test-py: $(STAMP)
+# Every pytest suite; each starts and stops the servers it needs.
+PYTEST_DIRS = tools conformance/tests ref-relay/tests
+
+test-py: all
 	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
-		tools conformance/tests
+		$(PYTEST_DIRS)
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -123,6 +126,9 @@ asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
 	$(ASAN_ENV) $(B)/asan/test_tls
 	$(ASAN_ENV) $(B)/asan/test_config
 
+bench: all
+	$(PY) tools/bench.py
+
 vectors: $(STAMP)
 	$(PY) tools/gen_vectors.py
 
@@ -133,3 +139,36 @@ conformance: all
 
 clean:
 	rm -rf $(B)
+
+# ---- ref-client: the client library and the tigress CLI ------------------
+# (additions only: extra prerequisites of all, test, asan and test-py)
+CLIENT_SRCS = ref-client/http.c ref-client/client.c ref-client/state.c \
+	   ref-client/session.c ref-client/cli.c ref-client/fileio.c
+CLIENT_TESTS = ref-client/test_main.c ref-client/test_fake.c \
+	   ref-client/test_state.c ref-client/test_client.c \
+	   ref-client/test_cli.c ref-client/test_session.c
+
+.PHONY: test-client-units asan-client
+
+all: ref-client/tigress
+test: test-client-units
+asan: asan-client
+PYTEST_DIRS += ref-client/tests
+
+ref-client/tigress: $(call objs,opt,ref-client/tigress.c $(CLIENT_SRCS)) \
+		$(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS)
+
+$(B)/test_client: $(call objs,opt,$(CLIENT_TESTS) $(CLIENT_SRCS)) \
+		$(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/asan/test_client: $(call objs,asan,$(CLIENT_TESTS) $(CLIENT_SRCS) \
+		$(LIB_SRCS))
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+test-client-units: $(B)/test_client
+	$(B)/test_client
+
+asan-client: $(B)/asan/test_client
+	$(ASAN_ENV) $(B)/asan/test_client

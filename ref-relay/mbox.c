@@ -284,14 +284,15 @@ do_display(struct mbox_ctx *ctx, const struct mbox_req *req,
 		set_err(res, err, NULL, NULL);
 		return;
 	}
+	char *url = url_of(ctx, mb.id);
+
 	p.title = mb.title;
 	p.description = mb.description;
 	p.image_url = mb.image_url;
-	p.url = res->body = url_of(ctx, mb.id);
-	if (p.url != NULL) {
+	p.url = url;
+	if (url != NULL)
 		res->body = preview_build(&p, &res->body_len);
-		free((char *)p.url);
-	}
+	free(url);
 	store_mailbox_clear(&mb);
 	if (res->body == NULL)
 		set_err(res, TGERR_NOMEM, NULL, NULL);

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -511,7 +514,14 @@ listen_on(const struct config *cfg, uint16_t *port, char *why,
 		return -1;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/*
+	 * TLS writes an answer as several records; with Nagle's algorithm
+	 * the last waits for the client's delayed ACK (40 ms).  Accepted
+	 * sockets inherit TCP_NODELAY from the listening one on Linux.
+	 */
+	int one = 1;
 	if (fd < 0 || evutil_make_listen_socket_reuseable(fd) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 512) != 0 ||
 	    evutil_make_socket_nonblocking(fd) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
