@@ -32,7 +32,7 @@ RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
 
 REFERENCE ?= $(abspath ../shared/reference)
 
-.PHONY: all deps test test-c test-py test-relay-units asan conformance bench clean vectors
+.PHONY: all deps test test-c test-py test-relay-units asan conformance bench fuzz clean vectors
 
 all: $(STAMP) $(B)/libtigress.a ref-relay/tigress-relay
 
@@ -111,9 +111,13 @@ test-relay-units: $(B)/test_tls $(B)/test_config
 # Every pytest suite; each starts and stops the servers it needs.
 PYTEST_DIRS = tools conformance/tests ref-relay/tests
 
+# One pytest session per directory: test file names may repeat across them.
 test-py: all
-	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
-		$(PYTEST_DIRS)
+	@set -e; for d in $(PYTEST_DIRS); do \
+		echo "== pytest $$d"; \
+		TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q \
+			-p no:cacheprovider $$d; \
+	done
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -125,6 +129,17 @@ asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
 		$(REFERENCE)/wycheproof/aes_gcm_test.json
 	$(ASAN_ENV) $(B)/asan/test_tls
 	$(ASAN_ENV) $(B)/asan/test_config
+
+# libFuzzer over every parser of lib/, seeded from the vectors (clang).
+FUZZ_TIME ?= 60
+$(B)/fuzz/fuzz_lib: lib/fuzz_lib.c $(LIB_SRCS) | $(STAMP)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -iquote lib \
+		$(PKG_CFLAGS) $^ -o $@ $(PKG_LIBS)
+fuzz: $(B)/fuzz/fuzz_lib
+	$(PY) tools/fuzz_seed.py $(B)/fuzz/corpus
+	$(B)/fuzz/fuzz_lib -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+		$(B)/fuzz/corpus
 
 bench: all
 	$(PY) tools/bench.py

@@ -267,6 +267,7 @@ do_read(struct mbox_ctx *ctx, const struct mbox_req *req, const struct msg *m,
 	if (dirty && (e = store_put(ctx->store, mb)) != STORE_OK)
 		return store_fault(e);
 	res->etag = mb->etag;
+	res->expires = mb->expires;
 	res->body = msg_build_read_response(&d, &p, mb->expires);
 	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
 }

@@ -64,6 +64,7 @@ struct mbox_res {
 	char			*body;		/* JSON, or HTML for display */
 	size_t			 body_len;
 	int64_t			 etag;		/* content version (read) */
+	int64_t			 expires;	/* of the mailbox read */
 	char			 changed[UUID_STR_SIZE];	/* wake waiters */
 	struct mbox_notice	 notice;
 };

@@ -207,6 +207,9 @@ answer(struct route_ctx *ctx, const struct route_req *req, enum mbox_op op,
 	if (!req->no_wait && wait > 0 && req->if_none_match != NULL &&
 	    strcmp(req->if_none_match, resp->etag) == 0) {
 		resp->wait = wait < ctx->max_wait ? wait : ctx->max_wait;
+		/* Wake at the expiration second, to answer 404 then. */
+		if (res->expires - req->now < resp->wait)
+			resp->wait = (int)(res->expires - req->now);
 	}
 }
 
