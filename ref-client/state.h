@@ -1,0 +1,94 @@
+/*
+ * state: the file that lets a later `tigress` command continue a share:
+ * which mailbox (its API URL), the Secret, this device's claim and role,
+ * and what this device last saw (ETag, digest of the last payload).  It
+ * is JSON, written atomically (temporary file, fsync, rename) with mode
+ * 0600 in a 0700 directory, and refused when others may read it.  The
+ * Secret is key material: wipe a struct state with state_wipe().
+ */
+#ifndef TIGRESS_CLIENT_STATE_H
+#define TIGRESS_CLIENT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tglimits.h"
+#include "uuid.h"
+
+#define STATE_FILE_MAX		16384	/* bytes of a state file */
+#define STATE_PATH_MAX		1024
+#define STATE_ETAG_MAX		64
+#define STATE_DIGEST_SIZE	65	/* SHA-256 in hex and the NUL */
+#define STATE_VERSION		1
+
+enum state_err {
+	STATE_OK = 0,
+	STATE_ERR_NOMEM,
+	STATE_ERR_IO,		/* cannot read, write or rename */
+	STATE_ERR_EXISTS,	/* creating, but the file is there */
+	STATE_ERR_MISSING,	/* no such file */
+	STATE_ERR_MODE,		/* group or others may read it */
+	STATE_ERR_FORMAT,	/* not a state file of this version */
+	STATE_ERR_TOO_LARGE,
+	STATE_ERR_PATH,		/* path too long, or no directory known */
+	STATE_ERR_COUNT
+};
+
+enum state_role {
+	STATE_INITIATOR = 1,
+	STATE_RECIPIENT,
+};
+
+struct state {
+	enum state_role	 role;
+	char		 mailbox_url[TG_URL_MAX + 1];	/* API URL */
+	char		 vertical;			/* a, h, c */
+	uint8_t		 secret[TG_KEY_MAX];
+	size_t		 secret_len;			/* 16 or 32 */
+	char		 claim[UUID_STR_SIZE];
+	char		 etag[STATE_ETAG_MAX];		/* "" unknown */
+	char		 digest[STATE_DIGEST_SIZE];	/* "" none */
+	int64_t		 expiration;			/* 0 unknown */
+	char		 profile[8];			/* "" default */
+	char		 ca_file[STATE_PATH_MAX];	/* "" none */
+	bool		 insecure;
+};
+
+/* A short sentence for err (static). */
+const char *state_strerror(enum state_err err);
+
+/* "initiator" / "recipient" (static); "" when out of range. */
+const char *state_role_name(enum state_role role);
+
+/*
+ * The default path of a mailbox's state file into out: DIR/<id>.json
+ * where DIR is env_dir when set and non-empty, else HOME/.tigress.
+ * Callers pass getenv("TIGRESS_STATE_DIR") and getenv("HOME").
+ * Errors: STATE_ERR_PATH.
+ */
+enum state_err state_default_path(const char *mailbox_id,
+    const char *env_dir, const char *home, char *out, size_t size);
+
+/*
+ * Write *st to path with mode 0600, atomically.  create_new: fail with
+ * STATE_ERR_EXISTS rather than replace a file.  The directory is created
+ * (0700) when missing.  Errors: STATE_ERR_EXISTS, _IO, _NOMEM, _PATH,
+ * _FORMAT (no 16- or 32-byte Secret).
+ */
+enum state_err state_save(const struct state *st, const char *path,
+    bool create_new);
+
+/*
+ * Read path into *st (fully overwritten).  Errors: STATE_ERR_MISSING,
+ * _MODE (readable by group or others), _TOO_LARGE, _FORMAT, _IO, _NOMEM.
+ */
+enum state_err state_load(const char *path, struct state *st);
+
+/* Remove the file (the share is over).  Errors: STATE_ERR_IO. */
+enum state_err state_remove(const char *path);
+
+/* Wipe everything in *st, the Secret first. */
+void state_wipe(struct state *st);
+
+#endif

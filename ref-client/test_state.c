@@ -1,0 +1,166 @@
+/* CUnit tests of state.c: round trip, 0600, refusals, default paths. */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "state.h"
+#include "test_fake.h"
+
+#define MBOX "https://relay.example:8443/v1/m/2bba630e-519b-41ec-bf63-0242ac130002"
+
+/* A fresh private directory per test. */
+static void
+tmpdir(char *out, size_t size)
+{
+	snprintf(out, size, "/tmp/tigress-test-XXXXXX");
+	CU_ASSERT_FATAL(mkdtemp(out) != NULL);
+}
+
+static void
+rmtree(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CU_ASSERT(system(cmd) == 0);
+}
+
+static void
+sample(struct state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->role = STATE_RECIPIENT;
+	snprintf(st->mailbox_url, sizeof(st->mailbox_url), "%s", MBOX);
+	st->vertical = 'c';
+	for (size_t i = 0; i < 32; i++)
+		st->secret[i] = (uint8_t)(i * 7 + 1);
+	st->secret_len = 32;
+	snprintf(st->claim, sizeof(st->claim),
+	    "6f1c1e6e-2a6b-4c55-9d8e-0b8f1b2c3d4e");
+	snprintf(st->etag, sizeof(st->etag), "\"3\"");
+	snprintf(st->digest, sizeof(st->digest), "%064d", 7);
+	st->expiration = 1893456000;	/* 2030-01-01 */
+	snprintf(st->profile, sizeof(st->profile), "sct-04");
+	snprintf(st->ca_file, sizeof(st->ca_file), "/etc/ca.pem");
+	st->insecure = false;
+}
+
+static void
+test_round_trip_0600(void)
+{
+	char		dir[64], path[128];
+	struct state	a, b;
+	struct stat	sb;
+
+	tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/sub/s.json", dir);
+	sample(&a);
+	CU_ASSERT_EQUAL_FATAL(state_save(&a, path, true), STATE_OK);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/sub/s.json", dir);
+	CU_ASSERT_EQUAL_FATAL(state_load(path, &b), STATE_OK);
+	CU_ASSERT_EQUAL(b.role, STATE_RECIPIENT);
+	CU_ASSERT_STRING_EQUAL(b.mailbox_url, MBOX);
+	CU_ASSERT_EQUAL(b.vertical, 'c');
+	CU_ASSERT_EQUAL(b.secret_len, 32);
+	CU_ASSERT(memcmp(a.secret, b.secret, 32) == 0);
+	CU_ASSERT_STRING_EQUAL(b.claim, a.claim);
+	CU_ASSERT_STRING_EQUAL(b.etag, "\"3\"");
+	CU_ASSERT_STRING_EQUAL(b.digest, a.digest);
+	CU_ASSERT_EQUAL(b.expiration, a.expiration);
+	CU_ASSERT_STRING_EQUAL(b.profile, "sct-04");
+	CU_ASSERT_STRING_EQUAL(b.ca_file, "/etc/ca.pem");
+	/* create_new never replaces; an update does, still 0600 */
+	CU_ASSERT_EQUAL(state_save(&a, path, true), STATE_ERR_EXISTS);
+	a.role = STATE_INITIATOR;
+	a.secret_len = 16;
+	CU_ASSERT_EQUAL(state_save(&a, path, false), STATE_OK);
+	CU_ASSERT_EQUAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_OK);
+	CU_ASSERT_EQUAL(b.role, STATE_INITIATOR);
+	CU_ASSERT_EQUAL(b.secret_len, 16);
+	CU_ASSERT_EQUAL(state_remove(path), STATE_OK);
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_MISSING);
+	rmtree(dir);
+}
+
+static void
+test_refusals(void)
+{
+	char		dir[64], path[128];
+	struct state	a, b;
+	int		fd;
+
+	tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/s.json", dir);
+	sample(&a);
+	CU_ASSERT_EQUAL_FATAL(state_save(&a, path, true), STATE_OK);
+	CU_ASSERT_EQUAL(chmod(path, 0644), 0);
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_MODE);
+	CU_ASSERT_EQUAL(b.secret_len, 0);	/* nothing half-loaded */
+	CU_ASSERT_EQUAL(chmod(path, 0600), 0);
+	/* not a state file */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "{\"version\":1}", 13), 13);
+	close(fd);
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_FORMAT);
+	/* too large */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (int i = 0; i < STATE_FILE_MAX / 1000 + 2; i++) {
+		char junk[1000];
+		memset(junk, ' ', sizeof(junk));
+		CU_ASSERT_EQUAL(write(fd, junk, sizeof(junk)), 1000);
+	}
+	close(fd);
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_TOO_LARGE);
+	/* a bad secret length in an otherwise good file */
+	a.secret_len = 24;
+	CU_ASSERT_EQUAL(state_save(&a, path, false), STATE_ERR_FORMAT);
+	rmtree(dir);
+}
+
+static void
+test_default_path(void)
+{
+	char out[STATE_PATH_MAX];
+	const char *id = "2BBA630E-519B-41EC-BF63-0242AC130002";
+
+	CU_ASSERT_EQUAL(state_default_path(id, "/s", "/home/u", out,
+	    sizeof(out)), STATE_OK);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "/s/2bba630e-519b-41ec-bf63-0242ac130002.json");
+	CU_ASSERT_EQUAL(state_default_path(id, "", "/home/u", out,
+	    sizeof(out)), STATE_OK);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "/home/u/.tigress/2bba630e-519b-41ec-bf63-0242ac130002.json");
+	CU_ASSERT_EQUAL(state_default_path(id, NULL, NULL, out, sizeof(out)),
+	    STATE_ERR_PATH);
+	/* never a path built from something that is not a UUID */
+	CU_ASSERT_EQUAL(state_default_path("../../etc/passwd", "/s", NULL,
+	    out, sizeof(out)), STATE_ERR_PATH);
+	CU_ASSERT_EQUAL(state_default_path(id, "/s", NULL, out, 20),
+	    STATE_ERR_PATH);
+}
+
+void
+ct_suite_state(void)
+{
+	CU_pSuite s = CU_add_suite("state", NULL, NULL);
+
+	CU_add_test(s, "round trip, mode 0600, no replace", test_round_trip_0600);
+	CU_add_test(s, "refuses open modes, junk, size", test_refusals);
+	CU_add_test(s, "default path", test_default_path);
+}

@@ -1,0 +1,627 @@
+/*
+ * tigress: the command-line client.  main parses the arguments (cli.c),
+ * loads or creates the share's state (state.c), runs one subcommand
+ * through session.c over the libcurl transport (http.c), and is the only
+ * code that prints or exits.  A failure is one line on stderr,
+ * "tigress: ...", never holding the Secret, and one exit code (cli.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "fileio.h"
+#include "rfc3339.h"
+#include "session.h"
+#include "shareurl.h"
+
+#define SMS_MAX		160	/* characters of one SMS (URL-SMS) */
+#define SECRET_TEXT_MAX	128	/* bytes of a --secret-file */
+
+/* Everything one run needs; lives on main's stack. */
+struct app {
+	struct cli_args		 a;
+	struct http_transport	 t;
+	bool			 t_open;
+	struct client_ctx	 ctx;
+	struct state		 st;
+	char			 path[STATE_PATH_MAX];
+	struct msg_notify	 notify;
+	struct client_error	 e;
+};
+
+static void
+log_line(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "tigress: %s\n", line);
+}
+
+/* Printable text for a terminal: control characters become '?'. */
+static void
+terminal_safe(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0' && n + 1 < size; s++)
+		out[n++] = ((unsigned char)*s < 0x20 ||
+		    (unsigned char)*s == 0x7f) ? '?' : *s;
+	out[n] = '\0';
+}
+
+/* Overwrite every string in v (recursively), then release it. */
+static void
+json_wipe_decref(json_t *v)
+{
+	const char	*key;
+	json_t		*sub;
+	size_t		 i;
+
+	if (json_is_string(v))
+		OPENSSL_cleanse((char *)json_string_value(v),
+		    json_string_length(v));
+	else if (json_is_object(v))
+		json_object_foreach(v, key, sub)
+			json_wipe_decref(json_incref(sub));
+	else if (json_is_array(v))
+		json_array_foreach(v, i, sub)
+			json_wipe_decref(json_incref(sub));
+	json_decref(v);
+}
+
+static enum client_err
+emit_json(struct app *app, json_t *o)
+{
+	int rc = o == NULL ? -1 : json_dumpf(o, stdout, JSON_COMPACT |
+	    JSON_SORT_KEYS);
+
+	json_wipe_decref(o);
+	if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+		return client_fail(&app->e, CLIENT_ERR_INTERNAL,
+		    "cannot write the output");
+	return CLIENT_OK;
+}
+
+static enum client_err
+open_transport(struct app *app)
+{
+	const struct state	*st = &app->st;
+	struct http_tls		 tls = { NULL, false, 10 };
+
+	tls.ca_file = app->a.ca != NULL ? app->a.ca :
+	    st->ca_file[0] != '\0' ? st->ca_file : NULL;
+	tls.insecure = app->a.insecure || (app->a.ca == NULL && st->insecure);
+	if (http_curl_open(&tls, &app->t) != HTTP_OK)
+		return client_fail(&app->e, CLIENT_ERR_INTERNAL,
+		    "cannot start libcurl");
+	app->t_open = true;
+	client_ctx_init(&app->ctx, &app->t);
+	app->ctx.profile = app->a.profile_set ? app->a.profile :
+	    strcmp(st->profile, "sct-04") == 0 ? CLIENT_PROFILE_SCT04 :
+	    CLIENT_PROFILE_HTTP00;
+	app->ctx.retries = app->a.retries;
+	app->ctx.timeout = app->a.request_timeout;
+	app->ctx.attestation = app->a.attestation;
+	if (app->a.verbose)
+		app->ctx.log = log_line;
+	return CLIENT_OK;
+}
+
+/* Keep the connection options in the state for later commands. */
+static void
+remember_conn(struct app *app)
+{
+	char real[PATH_MAX];
+
+	app->st.insecure = app->a.insecure;
+	snprintf(app->st.profile, sizeof(app->st.profile), "%s",
+	    app->ctx.profile == CLIENT_PROFILE_SCT04 ? "sct-04" : "http-00");
+	if (app->a.ca != NULL && realpath(app->a.ca, real) != NULL &&
+	    strlen(real) < sizeof(app->st.ca_file))
+		memcpy(app->st.ca_file, real, strlen(real) + 1);
+}
+
+/* app->path: --state, or the default file of the mailbox of api_url. */
+static enum client_err
+state_path(struct app *app, const char *api_url)
+{
+	const char	*id = strrchr(api_url, '/');
+	enum state_err	 err;
+
+	if (app->a.state != NULL) {
+		if (strlen(app->a.state) >= sizeof(app->path))
+			return client_fail(&app->e, CLIENT_ERR_USAGE,
+			    "--state: path too long");
+		memcpy(app->path, app->a.state, strlen(app->a.state) + 1);
+		return CLIENT_OK;
+	}
+	err = state_default_path(id != NULL ? id + 1 : "",
+	    getenv("TIGRESS_STATE_DIR"), getenv("HOME"), app->path,
+	    sizeof(app->path));
+	if (err != STATE_OK)
+		return client_fail(&app->e, CLIENT_ERR_USAGE, "no state "
+		    "directory: set TIGRESS_STATE_DIR or HOME, or use --state");
+	return CLIENT_OK;
+}
+
+static enum client_err
+save_state(struct app *app, bool create_new)
+{
+	enum state_err err = state_save(&app->st, app->path, create_new);
+
+	if (err == STATE_ERR_EXISTS)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "a state file "
+		    "already exists at %s (choose another with --state)",
+		    app->path);
+	if (err != STATE_OK)
+		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
+		    "the state file %s: %s", app->path, state_strerror(err));
+	return CLIENT_OK;
+}
+
+/* The API URL of the positional share URL into out. */
+static enum client_err
+api_url_of(struct app *app, char *out, size_t size)
+{
+	struct shareurl	u;
+	enum tgerr	err;
+
+	err = shareurl_parse(app->a.url, strlen(app->a.url), &u);
+	if (err == TGERR_OK)
+		err = shareurl_api_url(&u, out, size);
+	shareurl_wipe(&u);
+	if (err != TGERR_OK)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "not a share "
+		    "URL: %s", tgerr_strerror(err));
+	return CLIENT_OK;
+}
+
+/* The state of a running share, from --state or the URL's mailbox. */
+static enum client_err
+load_state(struct app *app)
+{
+	char		 api[TG_URL_MAX + 1] = "";
+	enum client_err	 err;
+	enum state_err	 serr;
+
+	if (app->a.url != NULL &&
+	    (err = api_url_of(app, api, sizeof(api))) != CLIENT_OK)
+		return err;
+	if ((err = state_path(app, api)) != CLIENT_OK)
+		return err;
+	if ((serr = state_load(app->path, &app->st)) != STATE_OK)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot use the "
+		    "state file %s: %s", app->path, state_strerror(serr));
+	if (app->a.url != NULL && strcmp(api, app->st.mailbox_url) != 0)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "the state file "
+		    "%s is for another share", app->path);
+	return CLIENT_OK;
+}
+
+static const struct msg_notify *
+notify_of(struct app *app)
+{
+	app->notify.present = app->a.notify_type != NULL;
+	app->notify.type = app->a.notify_type;
+	app->notify.token = app->a.notify_token;
+	return app->notify.present ? &app->notify : NULL;
+}
+
+/* Read the Provisioning Information file named path. */
+static enum client_err
+read_pi(struct app *app, const char *path, char **pi, size_t *len)
+{
+	enum fileio_err err = fileio_read(path, TG_PLAINTEXT_MAX, pi, len);
+
+	if (err == FILEIO_ERR_TOO_LARGE)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "%s is over %d "
+		    "bytes", path, TG_PLAINTEXT_MAX);
+	if (err != FILEIO_OK)
+		return client_fail(&app->e, err == FILEIO_ERR_NOMEM ?
+		    CLIENT_ERR_INTERNAL : CLIENT_ERR_INPUT, "cannot read %s: "
+		    "%s", path, strerror(errno));
+	return session_check_pi(*pi, *len, path, &app->e);
+}
+
+static void
+free_secret(char *p, size_t n)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, n);
+	free(p);
+}
+
+/* The JSON answer of share. */
+static enum client_err
+share_json(struct app *app, const char *url, const char *secret)
+{
+	char	 when[RFC3339_STR_SIZE];
+	json_t	*o;
+
+	o = json_pack("{s:s, s:s, s:s, s:s%, s:s, s:s}", "shareUrl", url,
+	    "secret", secret, "mailboxUrl", app->st.mailbox_url, "vertical",
+	    &app->st.vertical, (size_t)1, "state", app->path, "role",
+	    "initiator");
+	if (o != NULL && app->st.expiration > 0 &&
+	    rfc3339_format(app->st.expiration, when) == TGERR_OK)
+		json_object_set_new(o, "expiration", json_string(when));
+	return emit_json(app, o);
+}
+
+static enum client_err
+print_share(struct app *app)
+{
+	char		url[TG_URL_MAX + 1], secret[64];
+	size_t		len = 0;
+	enum client_err	err;
+
+	err = session_share_url(&app->st, !app->a.secret_separately, url,
+	    sizeof(url), &len, &app->e);
+	if (err != CLIENT_OK)
+		return err;
+	session_secret_text(&app->st, secret, sizeof(secret));
+	if (len > SMS_MAX)
+		fprintf(stderr, "tigress: warning: the share URL is %zu "
+		    "characters, longer than one SMS (%d)\n", len, SMS_MAX);
+	if (app->a.json)
+		err = share_json(app, url, secret);
+	else if (app->a.secret_separately)
+		printf("%s\n%s\n", url, secret);
+	else
+		printf("%s\n", url);
+	OPENSSL_cleanse(url, sizeof(url));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return err;
+}
+
+static enum client_err
+run_share(struct app *app)
+{
+	struct session_share_opts	 o;
+	char				 base[CLIENT_ORIGIN_MAX];
+	char				*pi = NULL;
+	size_t				 len = 0;
+	enum client_err			 err;
+
+	memset(&o, 0, sizeof(o));
+	if ((err = client_relay_base(app->a.relay, base, &app->e)))
+		return err;
+	if (app->a.state != NULL && access(app->a.state, F_OK) == 0)
+		return client_fail(&app->e, CLIENT_ERR_USAGE, "the state file "
+		    "%s already exists", app->a.state);
+	if ((err = read_pi(app, app->a.in, &pi, &len)) ||
+	    (err = open_transport(app)))
+		goto done;
+	o.relay = base;
+	o.pi = pi;
+	o.pi_len = len;
+	o.display.title = app->a.title;
+	o.display.description = app->a.description ? app->a.description : "";
+	o.display.image_url = app->a.image != NULL ? app->a.image : "";
+	o.notify = notify_of(app);
+	o.vertical = app->a.vertical;
+	o.rights = app->a.rights;
+	o.lifetime = app->a.expires;
+	o.now = (int64_t)time(NULL);
+	o.key_len = app->a.key_len;
+	if ((err = session_share(&app->ctx, &o, &app->st, &app->e)))
+		goto done;
+	remember_conn(app);
+	if ((err = state_path(app, app->st.mailbox_url)) ||
+	    (err = save_state(app, true))) {
+		session_cancel(&app->ctx, &app->st, NULL);	/* undo */
+		goto done;
+	}
+	err = print_share(app);
+done:
+	free_secret(pi, len);
+	return err;
+}
+
+/* The Secret from --secret-file, trailing white space removed. */
+static enum client_err
+read_secret(struct app *app, char **out, size_t *len)
+{
+	enum fileio_err err;
+
+	err = fileio_read(app->a.secret_file, SECRET_TEXT_MAX, out, len);
+	if (err != FILEIO_OK)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot read the "
+		    "Secret from %s: %s", app->a.secret_file,
+		    fileio_strerror(err));
+	while (*len > 0 && strchr(" \t\r\n", (*out)[*len - 1]) != NULL)
+		(*out)[--*len] = '\0';
+	return CLIENT_OK;
+}
+
+/*
+ * The claim to accept with: an earlier accept's (its state file is there:
+ * the same share, as recipient) or the fresh one, saved before the read
+ * binds it (*created).
+ */
+static enum client_err
+claim_for_accept(struct app *app, bool *created)
+{
+	struct state	old;
+	enum state_err	err = state_load(app->path, &old);
+	bool		same;
+
+	*created = false;
+	if (err == STATE_ERR_MISSING) {
+		*created = save_state(app, true) == CLIENT_OK;
+		return *created ? CLIENT_OK : app->e.code;
+	}
+	if (err != STATE_OK)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot use the "
+		    "state file %s: %s", app->path, state_strerror(err));
+	same = old.role == STATE_RECIPIENT && old.secret_len ==
+	    app->st.secret_len && strcmp(old.mailbox_url,
+	    app->st.mailbox_url) == 0 && CRYPTO_memcmp(old.secret,
+	    app->st.secret, old.secret_len) == 0;
+	if (same)
+		memcpy(app->st.claim, old.claim, sizeof(old.claim));
+	state_wipe(&old);
+	if (!same)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "a state file "
+		    "for this mailbox already exists at %s (choose another "
+		    "with --state)", app->path);
+	return CLIENT_OK;
+}
+
+/* The JSON answer of accept, read and wait. */
+static enum client_err
+content_json(struct app *app, const struct session_msg *m, bool deleted)
+{
+	char		 when[RFC3339_STR_SIZE] = "";
+	json_t		*o, *pi = NULL;
+	json_error_t	 jerr;
+
+	if (app->a.out == NULL)
+		pi = json_loadb(m->pi, m->pi_len, 0, &jerr);
+	rfc3339_format(m->expiration, when);
+	o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:s?, s:o?}",
+	    "mailboxUrl", app->st.mailbox_url, "role",
+	    state_role_name(app->st.role), "expiration", when, "new",
+	    m->fresh, "deleted", deleted, "state", app->path, "out",
+	    app->a.out, "provisioningInformation", pi);
+	return emit_json(app, o);
+}
+
+/* Hand the content out: to --out, or stdout (raw, or inside JSON). */
+static enum client_err
+deliver(struct app *app, const struct session_msg *m, bool deleted)
+{
+	enum fileio_err	err = FILEIO_OK;
+	bool		tty = app->a.out == NULL || strcmp(app->a.out, "-") == 0;
+
+	if (!app->a.json || app->a.out != NULL) {
+		err = fileio_write_private(app->a.out, m->pi, m->pi_len);
+		if (err == FILEIO_OK && tty && (m->pi_len == 0 ||
+		    m->pi[m->pi_len - 1] != '\n'))
+			err = fileio_write_private(NULL, "\n", 1);
+	}
+	if (err != FILEIO_OK)
+		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
+		    "%s: %s", tty ? "stdout" : app->a.out, strerror(errno));
+	return app->a.json ? content_json(app, m, deleted) : CLIENT_OK;
+}
+
+static enum client_err
+run_accept(struct app *app)
+{
+	struct session_msg	 m;
+	char			*secret = NULL;
+	size_t			 slen = 0;
+	bool			 created = false;
+	enum client_err		 err;
+
+	memset(&m, 0, sizeof(m));
+	if (app->a.secret_file != NULL &&
+	    (err = read_secret(app, &secret, &slen)))
+		return err;
+	err = session_prepare_accept(app->a.url, secret, &app->st, &app->e);
+	free_secret(secret, slen);
+	if (err || (err = open_transport(app)))
+		return err;
+	remember_conn(app);
+	if ((err = state_path(app, app->st.mailbox_url)) ||
+	    (err = claim_for_accept(app, &created)))
+		return err;
+	err = session_accept(&app->ctx, &app->st, notify_of(app), &m, &app->e);
+	if ((err == CLIENT_ERR_CLAIMED || err == CLIENT_ERR_GONE) && created)
+		state_remove(app->path);	/* this claim is bound nowhere */
+	if (err || (err = save_state(app, false)))
+		goto done;
+	if (app->a.delete_after && (err = session_cancel(&app->ctx, &app->st,
+	    &app->e)) == CLIENT_OK)
+		state_remove(app->path);
+	if (err == CLIENT_OK)
+		err = deliver(app, &m, app->a.delete_after);
+done:
+	session_msg_clear(&m);
+	return err;
+}
+
+static enum client_err
+print_preview(struct app *app, const struct preview_parsed *p)
+{
+	char	title[TG_TITLE_MAX * 4 + 1], desc[TG_DESCRIPTION_MAX * 4 + 1];
+	char	image[TG_IMAGEURL_MAX + 1], url[TG_URL_MAX + 1];
+
+	if (app->a.json)
+		return emit_json(app, json_pack("{s:s?, s:s?, s:s?, s:s?}",
+		    "title", p->title, "description", p->description,
+		    "imageURL", p->image_url, "url", p->url));
+	terminal_safe(p->title, title, sizeof(title));
+	terminal_safe(p->description, desc, sizeof(desc));
+	terminal_safe(p->image_url, image, sizeof(image));
+	terminal_safe(p->url, url, sizeof(url));
+	printf("title: %s\ndescription: %s\nimage: %s\nurl: %s\n", title,
+	    desc, image, url);
+	return CLIENT_OK;
+}
+
+static enum client_err
+run_preview(struct app *app)
+{
+	struct preview_parsed	 p;
+	char			 api[TG_URL_MAX + 1];
+	enum client_err		 err;
+
+	memset(&p, 0, sizeof(p));
+	if (app->a.state != NULL) {
+		if ((err = load_state(app)))
+			return err;
+		memcpy(api, app->st.mailbox_url, sizeof(api));
+	} else if ((err = api_url_of(app, api, sizeof(api)))) {
+		return err;
+	}
+	if ((err = open_transport(app)) ||
+	    (err = client_display(&app->ctx, api, &p, &app->e)))
+		return err;
+	err = print_preview(app, &p);
+	preview_parsed_free(&p);
+	return err;
+}
+
+static enum client_err
+run_content(struct app *app, bool wait)
+{
+	struct session_msg	m;
+	enum client_err		err;
+
+	memset(&m, 0, sizeof(m));
+	if ((err = load_state(app)) || (err = open_transport(app)))
+		return err;
+	err = wait ? session_wait(&app->ctx, &app->st, app->a.timeout, &m,
+	    &app->e) : session_read(&app->ctx, &app->st, notify_of(app), &m,
+	    &app->e);
+	if (err == CLIENT_OK && (err = save_state(app, false)) == CLIENT_OK)
+		err = deliver(app, &m, false);
+	session_msg_clear(&m);
+	return err;
+}
+
+static enum client_err
+done_json(struct app *app, const char *result)
+{
+	if (!app->a.json)
+		return CLIENT_OK;
+	return emit_json(app, json_pack("{s:s, s:s, s:s}", "mailboxUrl",
+	    app->st.mailbox_url, "result", result, "state", app->path));
+}
+
+static enum client_err
+run_send(struct app *app)
+{
+	char		*pi = NULL;
+	size_t		 len = 0;
+	enum client_err	 err;
+
+	if ((err = load_state(app)) || (err = read_pi(app, app->a.in, &pi,
+	    &len)) || (err = open_transport(app)))
+		goto done;
+	if ((err = session_send(&app->ctx, &app->st, pi, len, notify_of(app),
+	    &app->e)) || (err = save_state(app, false)))
+		goto done;
+	err = done_json(app, "sent");
+done:
+	free_secret(pi, len);
+	return err;
+}
+
+static enum client_err
+run_end(struct app *app, bool relinquish)
+{
+	enum client_err err;
+
+	if ((err = load_state(app)) || (err = open_transport(app)))
+		return err;
+	err = relinquish ? session_relinquish(&app->ctx, &app->st, &app->e) :
+	    session_cancel(&app->ctx, &app->st, &app->e);
+	if (err != CLIENT_OK)
+		return err;
+	state_remove(app->path);
+	return done_json(app, relinquish ? "relinquished" : "deleted");
+}
+
+static enum client_err
+run(struct app *app)
+{
+	switch (app->a.cmd) {
+	case CLI_SHARE:
+		return run_share(app);
+	case CLI_PREVIEW:
+		return run_preview(app);
+	case CLI_ACCEPT:
+		return run_accept(app);
+	case CLI_SEND:
+		return run_send(app);
+	case CLI_WAIT:
+		return run_content(app, true);
+	case CLI_READ:
+		return run_content(app, false);
+	case CLI_CANCEL:
+		return run_end(app, false);
+	case CLI_RELINQUISH:
+		return run_end(app, true);
+	default:
+		return client_fail(&app->e, CLIENT_ERR_USAGE, "no subcommand");
+	}
+}
+
+/* The one error line (and, with --json, an error object on stdout). */
+static void
+report(struct app *app, enum client_err err)
+{
+	char line[CLIENT_MSG_SIZE];
+
+	terminal_safe(app->e.msg[0] != '\0' ? app->e.msg :
+	    client_strerror(err), line, sizeof(line));
+	fprintf(stderr, "tigress: %s\n", line);
+	if (app->a.json)
+		emit_json(app, json_pack("{s:s, s:s, s:i}", "error",
+		    client_err_code(err), "message", line, "exitCode",
+		    cli_exit_code(err)));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app	*app = calloc(1, sizeof(*app));
+	char		 why[CLI_WHY_SIZE];
+	enum client_err	 err;
+	int		 code;
+
+	if (app == NULL) {
+		fputs("tigress: out of memory\n", stderr);
+		return CLI_EXIT_INTERNAL;
+	}
+	if ((err = cli_parse(argc, argv, &app->a, why)) != CLIENT_OK) {
+		fprintf(stderr, "tigress: %s (see tigress %s%s--help)\n", why,
+		    cli_cmd_name(app->a.cmd), app->a.cmd != CLI_NONE ? " " : "");
+		free(app);
+		return CLI_EXIT_USAGE;
+	}
+	if (app->a.help) {
+		fputs(cli_usage(app->a.cmd), stdout);
+		free(app);
+		return CLI_EXIT_OK;
+	}
+	if ((err = run(app)) != CLIENT_OK)
+		report(app, err);
+	code = cli_exit_code(err);
+	if (app->t_open)
+		http_curl_close(&app->t);
+	state_wipe(&app->st);
+	OPENSSL_cleanse(app, sizeof(*app));
+	free(app);
+	return code;
+}
