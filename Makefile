@@ -5,7 +5,7 @@ PY	 = /usr/bin/python3
 CC	?= cc
 PKGS	 = openssl libevent libevent_openssl libevent_pthreads jansson \
 	   libcurl sqlite3 hiredis
-WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS	?= -O2 -g
 # -iquote, not -I: lib/limits.h must not shadow <limits.h> for system
 # headers (<openssl/err.h> needs INT_MAX).

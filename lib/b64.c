@@ -8,18 +8,6 @@
 #include "b64.h"
 
 size_t
-b64_encoded_len(size_t n)
-{
-	return (n + 2) / 3 * 4;
-}
-
-size_t
-b64_decoded_max(size_t len)
-{
-	return (len + 3) / 4 * 3;
-}
-
-size_t
 b64_encode(const uint8_t *in, size_t n, char *out)
 {
 	/* EVP_EncodeBlock takes an int length; callers stay far below. */

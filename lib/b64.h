@@ -15,21 +15,23 @@ enum b64_mode {
 	B64_ANY,	/* standard or URL-safe (not mixed), padding optional */
 };
 
-/* Characters of the padded standard encoding of n bytes, without NUL. */
-size_t b64_encoded_len(size_t n);
-
-/* The most bytes a len-character input can decode to. */
-size_t b64_decoded_max(size_t len);
+/*
+ * Characters of the padded standard encoding of n bytes, without NUL, and
+ * the most bytes a len-character input can decode to.  Macros, so that
+ * buffers sized with constants are ordinary arrays.
+ */
+#define B64_ENCODED_LEN(n)	(((size_t)(n) + 2) / 3 * 4)
+#define B64_DECODED_MAX(len)	(((size_t)(len) + 3) / 4 * 3)
 
 /*
  * Encode in[0..n) as padded standard base64 into out, which must hold
- * b64_encoded_len(n) + 1 bytes; NUL-terminated.  Returns the length.
+ * B64_ENCODED_LEN(n) + 1 bytes; NUL-terminated.  Returns the length.
  */
 size_t b64_encode(const uint8_t *in, size_t n, char *out);
 
 /*
  * Decode s[0..len) in the given mode into out, which must hold
- * b64_decoded_max(len) bytes; store the byte count in *outlen.
+ * B64_DECODED_MAX(len) bytes; store the byte count in *outlen.
  * Returns 0, or -1 when the text is not canonical base64 of that mode,
  * or -2 when memory ran out.  On failure out may hold garbage (callers
  * decoding secrets wipe it).

@@ -88,7 +88,7 @@ payload_check(const json_t *obj, struct payload_ref *out, const char **field)
 	out->data_len = json_string_length(data);
 	if (out->data_len > TG_DATA_MAX)
 		return TGERR_FIELD_TOO_LONG;
-	if ((raw = malloc(b64_decoded_max(out->data_len) + 1)) == NULL)
+	if ((raw = malloc(B64_DECODED_MAX(out->data_len) + 1)) == NULL)
 		return TGERR_NOMEM;
 	switch (b64_decode(out->data, out->data_len, B64_STANDARD, raw,
 	    &out->raw_len)) {
@@ -183,7 +183,7 @@ payload_seal(enum payload_aead aead, const uint8_t *key, size_t keylen,
 	if (ptlen > TG_PLAINTEXT_MAX)
 		return TGERR_TOO_LARGE;
 	if ((raw = malloc(rawlen)) == NULL ||
-	    (text = malloc(b64_encoded_len(rawlen) + 1)) == NULL) {
+	    (text = malloc(B64_ENCODED_LEN(rawlen) + 1)) == NULL) {
 		err = TGERR_NOMEM;
 		goto fail;
 	}
@@ -224,7 +224,7 @@ payload_open(const json_t *obj, const uint8_t *key, size_t keylen,
 		*field = "type";
 		return TGERR_PAYLOAD_KEY;
 	}
-	if ((raw = malloc(b64_decoded_max(ref.data_len))) == NULL) {
+	if ((raw = malloc(B64_DECODED_MAX(ref.data_len))) == NULL) {
 		err = TGERR_NOMEM;
 		goto fail;
 	}

@@ -201,7 +201,7 @@ parse_query(const struct span *query, struct shareurl *out)
 static enum tgerr
 parse_secret(const struct span *frag, struct shareurl *out)
 {
-	uint8_t		 buf[b64_decoded_max(TG_URL_MAX)];
+	uint8_t		 buf[B64_DECODED_MAX(TG_URL_MAX)];
 	size_t		 n = 0;
 	enum tgerr	 err = TGERR_OK;
 
@@ -391,7 +391,7 @@ shareurl_build(const struct shareurl *u, char *buf, size_t size,
 {
 	struct shareurl	 canon;
 	struct out	 o = { buf, 0, size };
-	char		 secret[b64_encoded_len(TG_KEY_MAX) + 1];
+	char		 secret[B64_ENCODED_LEN(TG_KEY_MAX) + 1];
 	enum tgerr	 err;
 	bool		 ok;
 

@@ -16,7 +16,7 @@ reseals_to(const json_t *want, const uint8_t *key, size_t keylen,
 {
 	const char		*data = json_string_value(json_object_get(want,
 	    "data"));
-	uint8_t			 iv[b64_decoded_max(16)];
+	uint8_t			 iv[B64_DECODED_MAX(16)];
 	size_t			 n;
 	enum payload_aead	 aead;
 	json_t			*got = NULL;

@@ -237,7 +237,7 @@ session_share_url(const struct state *st, bool with_secret, char *out,
 void
 session_secret_text(const struct state *st, char *out, size_t size)
 {
-	char buf[b64_encoded_len(TG_KEY_MAX) + 1];
+	char buf[B64_ENCODED_LEN(TG_KEY_MAX) + 1];
 
 	out[0] = '\0';
 	if (st->secret_len > TG_KEY_MAX || size < sizeof(buf))

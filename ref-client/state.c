@@ -105,7 +105,7 @@ wipe_json_string(json_t *obj, const char *key)
 static json_t *
 to_json(const struct state *st)
 {
-	char		 secret[b64_encoded_len(TG_KEY_MAX) + 1];
+	char		 secret[B64_ENCODED_LEN(TG_KEY_MAX) + 1];
 	char		 when[RFC3339_STR_SIZE];
 	enum payload_aead aead;
 	json_t		*o;
@@ -272,12 +272,12 @@ static bool
 get_secret(json_t *o, struct state *st)
 {
 	json_t		*v = json_object_get(o, "secret");
-	uint8_t		 buf[b64_decoded_max(b64_encoded_len(TG_KEY_MAX))];
+	uint8_t		 buf[B64_DECODED_MAX(B64_ENCODED_LEN(TG_KEY_MAX))];
 	size_t		 n = 0;
 	bool		 ok;
 
 	ok = json_is_string(v) && json_string_length(v) <=
-	    b64_encoded_len(TG_KEY_MAX) && b64_decode(json_string_value(v),
+	    B64_ENCODED_LEN(TG_KEY_MAX) && b64_decode(json_string_value(v),
 	    json_string_length(v), B64_STANDARD, buf, &n) == 0 &&
 	    (n == 16 || n == 32);
 	if (ok) {
