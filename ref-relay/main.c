@@ -35,6 +35,21 @@ resolve(struct config *c)
 	return 0;
 }
 
+/* Called once the relay accepts connections: the line tools wait for. */
+static void
+ready(const struct server_ready *r, void *arg)
+{
+	(void)arg;
+	if (r->cert_generated)
+		fprintf(stderr, "tigress-relay: generated a self-signed "
+		    "certificate for local use: %s\n", r->cert);
+	printf("tigress-relay: listening on %s", r->url);
+	if (r->cert[0] != '\0')
+		printf(" (certificate: %s)", r->cert);
+	printf("\n");
+	fflush(stdout);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -59,7 +74,7 @@ main(int argc, char **argv)
 	}
 	if (resolve(&cfg) != 0)
 		return 1;
-	if (server_run(&cfg, why, sizeof(why)) != 0) {
+	if (server_run(&cfg, ready, NULL, why, sizeof(why)) != 0) {
 		fprintf(stderr, "tigress-relay: %s\n", why);
 		return 1;
 	}

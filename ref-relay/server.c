@@ -89,6 +89,7 @@ struct server {
 	const char		*claim_alias;
 	const char		*attestation_header;
 	const char		*attestation_alias;
+	struct server_ready	 ready;
 };
 
 static const char *
@@ -579,9 +580,7 @@ setup_tls(struct server *srv, char *cert_used, size_t cert_size, char *why,
 			    tls_strerror(e));
 			return -1;
 		}
-		if (generated)
-			fprintf(stderr, "tigress-relay: generated a self-signed"
-			    " certificate for local use: %s\n", cert);
+		srv->ready.cert_generated = generated;
 	}
 	if (tls_server_ctx(cert, key, &srv->ssl, why, why_size) != TLS_OK)
 		return -1;
@@ -674,13 +673,10 @@ start(struct server *srv, char *why, size_t why_size)
 		srv->nthreads++;
 	}
 	bool v6 = strchr(srv->cfg->listen_host, ':') != NULL;
-	printf("tigress-relay: listening on %s://%s%s%s:%u", srv->ssl ?
-	    "https" : "http", v6 ? "[" : "", srv->cfg->listen_host,
+	snprintf(srv->ready.url, sizeof(srv->ready.url), "%s://%s%s%s:%u",
+	    srv->ssl ? "https" : "http", v6 ? "[" : "", srv->cfg->listen_host,
 	    v6 ? "]" : "", port);
-	if (srv->ssl != NULL)
-		printf(" (certificate: %s)", cert);
-	printf("\n");
-	fflush(stdout);
+	snprintf(srv->ready.cert, sizeof(srv->ready.cert), "%s", cert);
 	return 0;
 }
 
@@ -712,7 +708,9 @@ server_free(struct server *srv)
 }
 
 int
-server_run(const struct config *cfg, char *why, size_t why_size)
+server_run(const struct config *cfg,
+    void (*ready)(const struct server_ready *r, void *arg), void *arg,
+    char *why, size_t why_size)
 {
 	struct server	*srv = calloc(1, sizeof(*srv));
 	sigset_t	 set;
@@ -735,6 +733,7 @@ server_run(const struct config *cfg, char *why, size_t why_size)
 	if (evthread_use_pthreads() != 0)
 		snprintf(why, why_size, "libevent has no thread support");
 	else if (start(srv, why, why_size) == 0) {
+		ready(&srv->ready, arg);
 		sigwait(&set, &sig);
 		rc = 0;
 	}
