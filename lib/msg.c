@@ -164,9 +164,8 @@ check_notify(struct where *w)
 	return TGERR_OK;
 }
 
-/* "RWD" letters into bits; 0 when the text is not a valid set. */
-static unsigned
-parse_rights(const char *s)
+unsigned
+msg_rights_parse(const char *s)
 {
 	unsigned bits = 0, bit;
 
@@ -207,7 +206,7 @@ check_config(struct where *w)
 	if ((err = member(&in, "accessRights", JSON_STRING, false, &v)))
 		return err;
 	if (v != NULL) {
-		if ((c->rights = parse_rights(json_string_value(v))) == 0)
+		if ((c->rights = msg_rights_parse(json_string_value(v))) == 0)
 			return TGERR_FIELD_VALUE;
 		c->rights_present = true;
 	}

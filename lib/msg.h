@@ -97,6 +97,12 @@ enum tgerr msg_parse(enum msg_kind kind, const char *text, size_t len,
 void msg_free(struct msg *m);
 
 /*
+ * The MSG_RIGHT_* bits of an accessRights text ("RWD", "DR", ...); 0 when
+ * it is not 1-3 distinct letters of R, W, D including R.
+ */
+unsigned msg_rights_parse(const char *s);
+
+/*
  * "RWD"-style text of rights bits into out (4 bytes: letters and NUL),
  * in the order R, W, D.
  */

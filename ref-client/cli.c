@@ -275,22 +275,6 @@ long_in(const char *s, long min, long max, long *out)
 	return true;
 }
 
-/* "RWD"-style rights into MSG_RIGHT_* bits; 0 when invalid. */
-static unsigned
-rights_of(const char *s)
-{
-	unsigned bits = 0, bit;
-
-	for (; *s != '\0'; s++) {
-		bit = *s == 'R' ? MSG_RIGHT_READ : *s == 'W' ? MSG_RIGHT_WRITE :
-		    *s == 'D' ? MSG_RIGHT_DELETE : 0;
-		if (bit == 0 || (bits & bit) != 0)
-			return 0;
-		bits |= bit;
-	}
-	return (bits & MSG_RIGHT_READ) != 0 ? bits : 0;
-}
-
 static enum client_err
 bad(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -325,7 +309,7 @@ set_special(struct cli_args *a, enum opt_id id, const char *v, char *why)
 		a->vertical = v[0];
 		return CLIENT_OK;
 	case O_ACCESS:
-		return (a->rights = rights_of(v)) != 0 ? CLIENT_OK : bad(why,
+		return (a->rights = msg_rights_parse(v)) != 0 ? CLIENT_OK : bad(why,
 		    "--access: letters R, W, D, each once, with R: %s", v);
 	case O_AEAD:
 		if (strcmp(v, "128") != 0 && strcmp(v, "256") != 0)

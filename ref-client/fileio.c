@@ -78,8 +78,8 @@ done:
 	return err;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
+bool
+fileio_write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -100,13 +100,13 @@ fileio_write_private(const char *path, const char *data, size_t len)
 	bool	ok;
 
 	if (path == NULL || strcmp(path, "-") == 0)
-		return write_all(STDOUT_FILENO, data, len) ? FILEIO_OK :
+		return fileio_write_all(STDOUT_FILENO, data, len) ? FILEIO_OK :
 		    FILEIO_ERR_WRITE;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0)
 		return FILEIO_ERR_OPEN;
-	ok = fchmod(fd, 0600) == 0 && write_all(fd, data, len);
+	ok = fchmod(fd, 0600) == 0 && fileio_write_all(fd, data, len);
 	if (close(fd) != 0 || !ok)
 		return FILEIO_ERR_WRITE;
 	return FILEIO_OK;

@@ -6,6 +6,7 @@
 #ifndef TIGRESS_CLIENT_FILEIO_H
 #define TIGRESS_CLIENT_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum fileio_err {
@@ -35,6 +36,9 @@ enum fileio_err fileio_read(const char *path, size_t max, char **out,
  * with mode 0600, never following a symbolic link.  Errors:
  * FILEIO_ERR_OPEN, _WRITE.
  */
+/* Write all n bytes of p to fd, retrying on EINTR; false on error. */
+bool fileio_write_all(int fd, const char *p, size_t n);
+
 enum fileio_err fileio_write_private(const char *path, const char *data,
     size_t len);
 

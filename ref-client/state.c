@@ -18,6 +18,7 @@
 #include "payload.h"
 #include "rfc3339.h"
 #include "shareurl.h"
+#include "fileio.h"
 #include "state.h"
 
 static const char *const err_text[STATE_ERR_COUNT] = {
@@ -133,21 +134,6 @@ to_json(const struct state *st)
 	return o;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Write text to a new 0600 temporary file beside path; its name to tmp. */
 static enum state_err
 write_temp(const char *path, const char *text, char *tmp, size_t size)
@@ -159,8 +145,9 @@ write_temp(const char *path, const char *text, char *tmp, size_t size)
 		return STATE_ERR_PATH;
 	if ((fd = mkstemp(tmp)) < 0)
 		return STATE_ERR_IO;
-	ok = fchmod(fd, 0600) == 0 && write_all(fd, text, strlen(text)) &&
-	    write_all(fd, "\n", 1) && fsync(fd) == 0;
+	ok = fchmod(fd, 0600) == 0 &&
+	    fileio_write_all(fd, text, strlen(text)) &&
+	    fileio_write_all(fd, "\n", 1) && fsync(fd) == 0;
 	if (close(fd) != 0 || !ok) {
 		unlink(tmp);
 		return STATE_ERR_IO;
