@@ -353,6 +353,11 @@ parse_answer(const struct http_response *resp, enum msg_kind kind,
 		return CLIENT_OK;
 	if (err == TGERR_NOMEM)
 		return client_fail(e, CLIENT_ERR_INTERNAL, "out of memory");
+	/* A malformed payload is what tampering looks like: crypto class. */
+	if (strncmp(out->field, "payload", 7) == 0)
+		return client_fail(e, CLIENT_ERR_CRYPTO, "the shared payload is "
+		    "malformed (tampered data): %s at %s", tgerr_strerror(err),
+		    out->field);
 	client_origin(url, origin);
 	return client_fail(e, CLIENT_ERR_REFUSED, "the relay at %s sent an "
 	    "invalid %s: %s%s%s", origin, msg_kind_name(kind),

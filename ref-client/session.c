@@ -47,7 +47,7 @@ digest_of(const struct payload_ref *p, char out[STATE_DIGEST_SIZE])
 
 enum client_err
 session_check_pi(const char *pi, size_t len, const char *what,
-    struct client_error *e)
+    enum client_err cls, struct client_error *e)
 {
 	struct msg	m;
 	enum tgerr	err;
@@ -58,7 +58,7 @@ session_check_pi(const char *pi, size_t len, const char *what,
 	}
 	if (err == TGERR_NOMEM)
 		return client_fail(e, CLIENT_ERR_INTERNAL, "out of memory");
-	return client_fail(e, CLIENT_ERR_INPUT, "%s is not valid Provisioning "
+	return client_fail(e, cls, "%s is not valid Provisioning "
 	    "Information: %s%s%s", what, tgerr_strerror(err),
 	    m.field[0] != '\0' ? " at " : "", m.field);
 }
@@ -192,7 +192,8 @@ session_share(struct client_ctx *ctx, const struct session_share_opts *o,
 	enum client_err		 err;
 
 	memset(&answer, 0, sizeof(answer));
-	if ((err = session_check_pi(o->pi, o->pi_len, "the input", e)) ||
+	if ((err = session_check_pi(o->pi, o->pi_len, "the input",
+	    CLIENT_ERR_INPUT, e)) ||
 	    (err = new_share_state(o, st, e)) ||
 	    (err = seal(st, o->pi, o->pi_len, &obj, &ref, st->digest, e)) ||
 	    (err = create_body(o, &ref, &body, e)) ||
@@ -320,9 +321,10 @@ open_content(const struct state *st, const struct msg *m,
 	out->pi_len = n;
 	out->expiration = m->expiration;
 	if (memchr(pt, '\0', n) != NULL)
-		return client_fail(e, CLIENT_ERR_INPUT, "the shared payload "
+		return client_fail(e, CLIENT_ERR_CRYPTO, "the shared payload "
 		    "is not valid Provisioning Information: NUL byte");
-	return session_check_pi(out->pi, n, "the shared payload", e);
+	return session_check_pi(out->pi, n, "the shared payload",
+	    CLIENT_ERR_CRYPTO, e);
 }
 
 /* Take a 200 read answer: remember it and open it. */
@@ -478,7 +480,8 @@ session_send(struct client_ctx *ctx, struct state *st, const char *pi,
 	char			*body = NULL;
 	enum client_err		 err;
 
-	if ((err = session_check_pi(pi, pi_len, "the input", e)) ||
+	if ((err = session_check_pi(pi, pi_len, "the input",
+	    CLIENT_ERR_INPUT, e)) ||
 	    (err = seal(st, pi, pi_len, &obj, &ref, digest, e)))
 		return err;
 	if ((body = msg_build_update_request(&ref, notify)) == NULL)

@@ -49,10 +49,12 @@ struct session_share_opts {
 
 /*
  * Check that pi[0..len) is Provisioning Information (http-00 §7).  what
- * names the document in the message.  Errors: CLIENT_ERR_INPUT.
+ * names the document in the message; cls is the error class of a fault:
+ * CLIENT_ERR_INPUT for the user's own file, CLIENT_ERR_CRYPTO for what
+ * came out of a payload (only a wrong or tampered share gets there).
  */
 enum client_err session_check_pi(const char *pi, size_t len,
-    const char *what, struct client_error *e);
+    const char *what, enum client_err cls, struct client_error *e);
 
 /*
  * Initiator: draw a Secret and a claim, seal opts->pi, create the mailbox.

@@ -260,8 +260,9 @@ test_accept_refusals(void)
 	*p = *p == 'A' ? 'B' : 'A';
 	accept_fails(body, key, CLIENT_ERR_CRYPTO);
 	free(body);
+	/* Opens, but is not Provisioning Information: a bad share, exit 7. */
 	body = read_response(key, 32, "{\"not\":\"provisioning\"}");
-	accept_fails(body, key, CLIENT_ERR_INPUT);
+	accept_fails(body, key, CLIENT_ERR_CRYPTO);
 	free(body);
 }
 

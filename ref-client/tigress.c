@@ -227,7 +227,7 @@ read_pi(struct app *app, const char *path, char **pi, size_t *len)
 		return client_fail(&app->e, err == FILEIO_ERR_NOMEM ?
 		    CLIENT_ERR_INTERNAL : CLIENT_ERR_INPUT, "cannot read %s: "
 		    "%s", path, strerror(errno));
-	return session_check_pi(*pi, *len, path, &app->e);
+	return session_check_pi(*pi, *len, path, CLIENT_ERR_INPUT, &app->e);
 }
 
 static void
