@@ -211,7 +211,8 @@ add_headers(struct evhttp_request *r, const struct route_req *req,
 
 	if (resp->content_type != NULL)
 		evhttp_add_header(out, "Content-Type", resp->content_type);
-	if (req->request_id != NULL && route_request_id_ok(req->request_id))
+	/* §5.1: echo the id, also when refusing it (libevent refuses CR/LF). */
+	if (req->request_id != NULL)
 		evhttp_add_header(out, "Mailbox-Request-ID", req->request_id);
 	evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");

@@ -1,0 +1,114 @@
+"""The defects the broken relay can be started with (`--defect NAME`,
+repeatable).  Each names the category of cases it belongs to, what it
+does, the requirement it breaks, the verdict the runner must give, and
+the cases that catch it (the conformance tests run exactly those).
+
+A WARN defect breaks only a SHOULD or one of tigress-ref's own decisions:
+the runner must report it, but never as a FAIL.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Tuple
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    category: str           # API, REPLAY, THREAT, OPACITY, PROFILE
+    summary: str
+    breaks: str             # the requirement ID the runner must cite
+    cases: Tuple[str, ...]  # the cases that catch it
+    verdict: str = "FAIL"   # FAIL, or WARN for SHOULD-level / our decisions
+    draft: str = "http-00"  # the profile to run it under
+
+
+DEFECTS = OrderedDict((d.name, d) for d in [
+    # -- API -------------------------------------------------------------------
+    Defect("wrong-content-type", "API",
+           "JSON answers are labelled text/plain",
+           "RLY-CREATE-PRODUCES", ("API-CREATE-200",)),
+    Defect("no-echo-request-id", "API",
+           "answers never repeat Mailbox-Request-ID",
+           "RLY-REQID-ECHO", ("API-REQID-ECHO",)),
+    Defect("no-expiration-echo", "API",
+           "the read answer gives the relay's default expiration, not the "
+           "one created", "RLY-READ-EXPIRATION-ECHO",
+           ("API-CREATE-EXPIRATION",)),
+    Defect("turn-taking", "API",
+           "a party may not update twice in a row (409 until the other "
+           "writes)", "RLY-BACK-TO-BACK", ("API-FLOW-ROUNDTRIP",)),
+    # -- REPLAY ---------------------------------------------------------------------
+    Defect("no-dup-201", "REPLAY",
+           "repeated request ids are processed again",
+           "RLY-DUP-UPDATE-201", ("REPLAY-UPDATE-201",)),
+    Defect("dup-wrong-body", "REPLAY",
+           "duplicates get 201 with a wrong body: {} for updates, another "
+           "mailbox's urlLink for creates", "RLY-DUP-CREATE-NO-NEW",
+           ("REPLAY-CREATE-201",)),
+    Defect("dup-across-claims", "REPLAY",
+           "request ids are remembered without the claim, so another "
+           "device's request with the same id gets the first one's answer",
+           "RLY-DUP-UPDATE-PER-CLAIM", ("REPLAY-OTHER-CLAIM",)),
+    Defect("dup-last-only", "REPLAY",
+           "only the last request id of each claim is remembered (what the "
+           "draft asks, less than tigress-ref decided)", "E-DUP-SCOPE",
+           ("REPLAY-AFTER-LATER",), verdict="WARN"),
+    # -- THREAT ---------------------------------------------------------------------
+    Defect("third-device-can-read", "THREAT",
+           "after binding, any claim can still read the secure content",
+           "RLY-BIND-ONE-RECIPIENT", ("THREAT-THIRD-DEVICE",)),
+    Defect("no-binding", "THREAT",
+           "updates and deletes do not check the claim",
+           "RLY-CLAIM-GATE", ("THREAT-UNBOUND-WRITE",)),
+    Defect("race", "THREAT",
+           "the recipient is bound by a check-then-set with a 50 ms window",
+           "RLY-BIND-ONE-RECIPIENT", ("THREAT-CLAIM-RACE",)),
+    Defect("sequential-ids", "THREAT",
+           "mailbox identifiers come from a counter (v4-shaped, "
+           "predictable)", "RLY-ID-CSPRNG", ("THREAT-ID-GUESS",)),
+    Defect("deleted-readable", "THREAT",
+           "a deleted mailbox is only marked; it is still served",
+           "RLY-DELETE-200", ("THREAT-DELETED-UNREADABLE",)),
+    Defect("expired-readable", "THREAT",
+           "expirations are stored but never enforced",
+           "RLY-EXPIRE-DELETE", ("THREAT-EXPIRED-UNREADABLE",)),
+    Defect("relinquish-by-anyone", "THREAT",
+           "any claim can relinquish, unbinding the recipient",
+           "RLY-RELINQUISH-RECIPIENT", ("THREAT-RELINQUISH-OTHERS",)),
+    Defect("initiator-as-recipient", "THREAT",
+           "the initiator's own first read binds it as the recipient",
+           "RLY-ROUNDTRIP-FIRST", ("THREAT-INITIATOR-AS-RECIPIENT",)),
+    Defect("preview-unescaped", "THREAT",
+           "display strings go into the preview page unescaped",
+           "RLY-PREVIEW-OG", ("THREAT-PREVIEW-ESCAPE",)),
+    Defect("preview-script", "THREAT",
+           "the preview page loads a third-party analytics script",
+           "RLY-NO-TRACK", ("THREAT-PREVIEW-ACTIVE",)),
+    Defect("imageurl-any-scheme", "THREAT",
+           "the preview shows imageURL whatever its scheme",
+           "E-IMAGEURL", ("THREAT-PREVIEW-IMAGEURL",), verdict="WARN"),
+    Defect("preview-consumes", "THREAT",
+           "a GET or HEAD of the preview binds the mailbox to the fetcher",
+           "RLY-ROUNDTRIP-FIRST", ("THREAT-PREVIEW-FETCHERS",)),
+    Defect("cookie", "THREAT",
+           "every answer sets a session cookie and names the server version",
+           "RLY-NO-TRACK", ("THREAT-NO-COOKIES",)),
+    Defect("plain-http", "THREAT",
+           "plain HTTP is served on the TLS port too",
+           "RLY-TLS-ONLY", ("THREAT-PLAIN-HTTP",)),
+    Defect("oversize-500", "THREAT",
+           "a body over the limit is answered 500",
+           "RLY-CREATE-400", ("THREAT-OVERSIZE-BODY",)),
+    Defect("malformed-500", "THREAT",
+           "a body that does not parse is answered 500",
+           "RLY-CREATE-400", ("THREAT-MALFORMED-BODY",)),
+    # -- OPACITY --------------------------------------------------------------------
+    Defect("opacity-mangle", "OPACITY",
+           "payload data over 1000 characters is stored with one bit "
+           "flipped", "RLY-OPAQUE-STORE", ("OPACITY-RANDOM-BYTES",)),
+    # -- PROFILE --------------------------------------------------------------------
+    Defect("sct04-ignores-device-claim", "PROFILE",
+           "under sct-04 the claim is read from Mailbox-Device-Claim only",
+           "SCT-DEVICE-CLAIM-HEADER", ("PROFILE-HEADERS",), draft="sct-04"),
+])

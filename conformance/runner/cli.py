@@ -1,0 +1,204 @@
+"""The command line of tools/tigress-conformance.
+
+    tigress-conformance relay URL [--ca FILE] [--draft http-00|sct-04]
+                        [--report DIR] [--case ID ...]
+                        [--expected-failures FILE]
+    tigress-conformance relay --start-ref            # the bundled ref-relay
+    tigress-conformance relay --start-broken DEFECTS # the broken relay
+    tigress-conformance list                         # cases and categories
+
+Exit status: 0 no case failed (expected failures aside), 1 a case failed
+(or the runner erred in one), 2 the run could not happen (bad arguments,
+relay unreachable or not started, no case selected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import List, Optional
+
+from . import catalog as catalog_mod
+from . import engine, launch, report
+from .context import Options, RunState
+from .model import CATEGORIES, DRAFTS, REGISTRY
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tigress-conformance",
+        description="Check a TIGRESS relay against draft-vinokurov-tigress-"
+        "http-00 (or the sct-04 profile).")
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("relay", help="check a relay",
+                       description="Run the conformance cases against a "
+                       "relay and report where it departs from the draft.")
+    r.add_argument("url", nargs="?", help="the relay, e.g. https://host:8443")
+    r.add_argument("--ca", metavar="FILE",
+                   help="PEM certificate(s) to trust for the relay")
+    r.add_argument("--insecure", action="store_true",
+                   help="do not verify the relay's certificate")
+    r.add_argument("--draft", choices=DRAFTS, default="http-00",
+                   help="the draft revision (profile) to check against")
+    r.add_argument("--report", metavar="DIR",
+                   help="write conformance.json, .xml (JUnit) and .html here")
+    r.add_argument("--case", metavar="ID", nargs="+", action="extend",
+                   help="run only these cases; an ID or a category prefix "
+                   "(API, REPLAY, THREAT, OPACITY, PROFILE, REPLAY-UPDATE...)")
+    r.add_argument("--expected-failures", metavar="FILE",
+                   help="case IDs known to fail, one per line (# comments)")
+    r.add_argument("--start-ref", action="store_true",
+                   help="start the bundled ref-relay (temporary data, "
+                   "ephemeral port), check it, stop it")
+    r.add_argument("--ref-binary", metavar="PATH",
+                   help="the ref-relay binary for --start-ref")
+    r.add_argument("--start-broken", metavar="DEFECTS",
+                   help="start conformance/brokenrelay with these defects "
+                   "(comma-separated; 'none' for the correct relay)")
+    r.add_argument("--id-sample", type=int, default=Options.id_sample,
+                   metavar="N", help="mailboxes THREAT-ID-GUESS creates "
+                   "(default %(default)s)")
+    r.add_argument("--race-trials", type=int, default=Options.race_trials,
+                   metavar="N", help="trials of THREAT-CLAIM-RACE "
+                   "(default %(default)s)")
+    r.add_argument("--strict-errata", action="store_true",
+                   help="treat tigress-ref's decisions (spec/errata.md) as "
+                   "MUSTs: for tigress-ref's own relays only")
+    r.add_argument("--verbose", "-v", action="store_true",
+                   help="show every note and each case as it finishes")
+    r.add_argument("--quiet", "-q", action="store_true",
+                   help="list only the cases that did not pass")
+    sub.add_parser("list", help="list the cases")
+    return p
+
+
+def read_expected(path: str) -> set:
+    ids = set()
+    try:
+        with open(path, encoding="utf-8") as f:
+            for ln in f:
+                ln = ln.split("#", 1)[0].strip()
+                if ln:
+                    ids.add(ln.upper())
+    except OSError as e:
+        raise UsageError("cannot read %s: %s" % (path, e))
+    return ids
+
+
+def list_cases(out) -> int:
+    for cat in CATEGORIES:
+        cases = [c for c in REGISTRY.values() if c.category == cat]
+        out.write("%s (%d)\n" % (cat, len(cases)))
+        for c in cases:
+            only = "" if len(c.drafts) == len(DRAFTS) else \
+                "  [%s only]" % ", ".join(c.drafts)
+            out.write("  %-30s %s%s\n" % (c.id, c.title, only))
+    out.write("%d cases\n" % len(REGISTRY))
+    return 0
+
+
+def run_relay(args, out, err) -> int:
+    starts = sum(bool(x) for x in (args.url, args.start_ref,
+                                   args.start_broken))
+    if starts != 1:
+        raise UsageError("give a relay URL, or --start-ref, or "
+                         "--start-broken (exactly one)")
+    if args.id_sample < 1000 and args.id_sample != Options.id_sample:
+        err.write("note: --id-sample %d is below the 1000 creations the "
+                  "full identifier check uses\n" % args.id_sample)
+    expected = read_expected(args.expected_failures) \
+        if args.expected_failures else set()
+    try:
+        selected = engine.select(args.case, args.draft)
+    except engine.SelectionError as e:
+        raise UsageError(str(e))
+    if not selected:
+        raise UsageError("no case to run for --draft %s" % args.draft)
+    unknown = sorted(x for x in expected if x not in REGISTRY)
+    if unknown:
+        err.write("warning: --expected-failures names unknown cases: %s\n" %
+                  ", ".join(unknown))
+    cat = catalog_mod.load()
+    launched = None
+    old_handlers = launch.on_signals_exit()
+    try:
+        if args.start_ref:
+            launched = launch.start_ref(args.ref_binary, args.draft)
+        elif args.start_broken:
+            defects = [d for d in args.start_broken.split(",")
+                       if d.strip() and d.strip() != "none"]
+            launched = launch.start_broken(defects, args.draft)
+        if launched is not None:
+            url, ca = launched.base_url, launched.ca
+            err.write("started %s at %s\n" % (launched.name, url))
+        else:
+            url, ca = args.url, args.ca
+        if args.insecure:
+            ca = False
+        opts = Options(id_sample=args.id_sample, race_trials=args.race_trials)
+        state = RunState(url, ca, args.draft, cat, opts, args.strict_errata)
+        problem = engine.preflight(state)
+        if problem:
+            err.write("tigress-conformance: cannot reach %s: %s\n" % (
+                url, problem))
+            if "CERTIFICATE_VERIFY_FAILED" in problem:
+                err.write("(give the relay's certificate or CA with --ca "
+                          "FILE)\n")
+            out.write("conformance: 0 passed, 0 failed, could not run (relay "
+                      "unreachable)\n")
+            return 2
+        t0, started = time.monotonic(), time.time()
+
+        def progress(r):
+            if args.verbose:
+                err.write("%-11s %s (%.1f s)\n" % (r.verdict, r.id,
+                                                   r.duration))
+        results = engine.run_cases(state, selected, progress)
+        run = report.Run(url, args.draft, results, cat, started,
+                         time.monotonic() - t0, expected, state.well_known,
+                         args.strict_errata)
+        if args.report:
+            paths = report.write_all(run, args.report)
+            err.write("reports: %s\n" % ", ".join(str(p) for p in
+                                                  paths.values()))
+        if not results:
+            out.write("conformance: 0 passed, 0 failed, could not run (no case "
+                      "executed)\n")
+            return 2
+        report.terminal(run, out, args.verbose, args.quiet)
+        return run.exit_status()
+    except launch.LaunchError as e:
+        err.write("tigress-conformance: %s\n" % e)
+        out.write("conformance: 0 passed, 0 failed, could not run (relay not "
+                  "started)\n")
+        return 2
+    finally:
+        if launched is not None:
+            launched.stop()
+        launch.restore_signals(old_handlers)
+
+
+def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    p = _parser()
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    if args.command == "list":
+        return list_cases(out)
+    if args.command != "relay":
+        p.print_help(err)
+        return 2
+    try:
+        return run_relay(args, out, err)
+    except UsageError as e:
+        err.write("tigress-conformance: %s\n" % e)
+        out.write("conformance: 0 passed, 0 failed, could not run\n")
+        return 2

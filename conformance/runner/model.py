@@ -1,0 +1,132 @@
+"""Cases, findings and results.
+
+A case is a function registered with `@case(...)`: it gets a CaseContext
+(see context.py), talks to the relay, and records findings with
+`t.check(...)`.  The case's verdict is the most severe finding:
+
+    FAIL         a MUST/SHALL/REQUIRED/DEFINED requirement is broken
+    WARN         a SHOULD requirement, or a tigress-ref decision, is broken
+    INFO         something worth knowing that breaks nothing normative
+    UNSUPPORTED  an optional feature the case needs is absent
+    PASS         every check held
+    ERROR        the runner itself failed (a bug, or an answer so odd the
+                 case could not go on); counted apart, exit status 1
+
+The verdict of a failed check is the one the catalog records for the
+strongest requirement the check names (spec/requirements.json, field
+"verdict"), so a check citing only tigress-ref decisions can never FAIL.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable, List, Sequence
+
+VERDICTS = ("PASS", "FAIL", "WARN", "INFO", "UNSUPPORTED", "ERROR")
+SEVERITY = {"PASS": 0, "INFO": 1, "UNSUPPORTED": 1, "WARN": 2, "FAIL": 3,
+            "ERROR": 4}
+CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE")
+DRAFTS = ("http-00", "sct-04")
+
+
+@dataclass
+class Case:
+    id: str
+    title: str
+    requirements: List[str]
+    func: Callable
+    expect: str
+    drafts: Sequence[str] = DRAFTS
+
+    @property
+    def category(self) -> str:
+        return self.id.split("-", 1)[0]
+
+
+REGISTRY: "OrderedDict[str, Case]" = OrderedDict()
+
+
+def case(case_id: str, title: str, requirements: Sequence[str], expect: str,
+         drafts: Sequence[str] = DRAFTS):
+    """Register a case.  `requirements`: every requirement ID the case
+    checks (the catalog coverage test reads them); `expect`: what a
+    conforming relay does, in a few words."""
+    def deco(func):
+        if case_id in REGISTRY:
+            raise ValueError("duplicate case id %s" % case_id)
+        if case_id.split("-", 1)[0] not in CATEGORIES:
+            raise ValueError("case %s: unknown category" % case_id)
+        REGISTRY[case_id] = Case(case_id, title, list(requirements), func,
+                                 expect, tuple(drafts))
+        return func
+    return deco
+
+
+@dataclass
+class Finding:
+    verdict: str                  # FAIL, WARN or INFO
+    requirements: List[str]
+    expected: str
+    got: str
+    exchanges: List[int] = field(default_factory=list)  # evidence indexes
+
+    def line(self) -> str:
+        return "expected %s, got %s" % (self.expected, self.got)
+
+    def to_json(self) -> dict:
+        return {"verdict": self.verdict, "requirements": self.requirements,
+                "expected": self.expected, "got": self.got,
+                "exchanges": self.exchanges}
+
+
+@dataclass
+class CaseResult:
+    id: str
+    title: str
+    category: str
+    verdict: str
+    requirements: List[str]
+    expected: str
+    got: str
+    findings: List[Finding] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+    evidence: List[dict] = field(default_factory=list)
+    duration: float = 0.0
+    expected_failure: bool = False   # listed in --expected-failures
+    checked: List[str] = field(default_factory=list)  # named by checks run
+
+    @property
+    def line(self) -> str:
+        return "expected %s, got %s" % (self.expected, self.got)
+
+    @property
+    def failed_requirements(self) -> List[str]:
+        out: List[str] = []
+        for f in self.findings:
+            if f.verdict == self.verdict:
+                for r in f.requirements:
+                    if r not in out:
+                        out.append(r)
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "category": self.category,
+            "verdict": self.verdict, "requirements": self.requirements,
+            "failed_requirements": self.failed_requirements,
+            "checked_requirements": self.checked,
+            "expected": self.expected, "got": self.got, "line": self.line,
+            "findings": [f.to_json() for f in self.findings],
+            "notes": self.notes, "duration": round(self.duration, 3),
+            "expected_failure": self.expected_failure,
+            "evidence": self.evidence,
+        }
+
+
+def worst(verdicts) -> str:
+    best = "PASS"
+    for v in verdicts:
+        if SEVERITY[v] > SEVERITY[best]:
+            best = v
+    return best
