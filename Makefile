@@ -27,8 +27,8 @@ LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_uuid.c \
 
 RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
 	   ref-relay/server.c ref-relay/route.c ref-relay/mbox.c \
-	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/notify.c \
-	   ref-relay/accesslog.c
+	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/store_redis.c \
+	   ref-relay/notify.c ref-relay/accesslog.c
 
 REFERENCE ?= $(abspath ../shared/reference)
 
@@ -89,7 +89,8 @@ ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) $(B)/libtigress.a
 
 # The relay's protocol modules, without the network: unit-tested alone.
 RELAY_CORE = ref-relay/route.c ref-relay/mbox.c ref-relay/store.c \
-	   ref-relay/store_sqlite.c ref-relay/notify.c ref-relay/accesslog.c
+	   ref-relay/store_sqlite.c ref-relay/store_redis.c ref-relay/notify.c \
+	   ref-relay/accesslog.c
 $(B)/test_mbox: $(call objs,opt,ref-relay/test_mbox.c $(RELAY_CORE)) \
 		$(B)/libtigress.a
 	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)

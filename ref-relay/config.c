@@ -109,7 +109,9 @@ static const char usage[] =
 "                           picks a free one (default " DEF_LISTEN ")\n"
 "  --data-dir DIR           where the relay keeps its files\n"
 "                           (default " DEF_DATA_DIR ")\n"
-"  --store sqlite:PATH      mailbox store (default sqlite:DIR/relay.db)\n"
+"  --store SPEC             mailbox store: sqlite:PATH (default\n"
+"                           sqlite:DIR/relay.db), redis://HOST:PORT or\n"
+"                           redis+unix:PATH (several relays, one store)\n"
 "  --tls-cert FILE          certificate chain, PEM; give with --tls-key\n"
 "                           (default DIR/cert.pem, self-signed, made if\n"
 "                           missing)\n"
@@ -291,8 +293,17 @@ parse_path(char *dst, size_t size, const char *s, int may_be_empty)
 static const char *
 parse_store(char *dst, size_t size, const char *s)
 {
-	if (*s != '\0' && (strncmp(s, "sqlite:", 7) != 0 || s[7] == '\0'))
-		return "is not sqlite:PATH";
+	static const char *const kinds[] = { "sqlite:", "redis://",
+	    "redis+unix:" };
+	bool known = *s == '\0';
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strncmp(s, kinds[i], strlen(kinds[i])) == 0 &&
+		    s[strlen(kinds[i])] != '\0')
+			known = true;
+	if (!known)
+		return "is not sqlite:PATH, redis://HOST:PORT or "
+		    "redis+unix:PATH";
 	return parse_path(dst, size, s, 1);
 }
 

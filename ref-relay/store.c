@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_redis.h"
 #include "store_sqlite.h"
 
 enum store_err
@@ -13,8 +14,11 @@ store_open(const char *spec, const struct store_opts *opts,
 	*out = NULL;
 	if (strncmp(spec, "sqlite:", 7) == 0 && spec[7] != '\0')
 		return store_sqlite_open(spec + 7, opts, out, why, why_size);
-	snprintf(why, why_size, "unknown store \"%s\" (use sqlite:PATH)",
-	    spec);
+	if (strncmp(spec, "redis://", 8) == 0 ||
+	    strncmp(spec, "redis+unix:", 11) == 0)
+		return store_redis_open(spec, out, why, why_size);
+	snprintf(why, why_size, "unknown store \"%s\" (use sqlite:PATH, "
+	    "redis://HOST:PORT or redis+unix:PATH)", spec);
 	return STORE_ESPEC;
 }
 
