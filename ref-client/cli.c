@@ -82,9 +82,9 @@ static const char *const cmd_names[CLI_CMD_COUNT] = {
 "  --request-timeout S    seconds per request (default 30)\n" \
 "  --retries N            resend after a timeout or drop, same Request-ID\n" \
 "                         (default 3, at most 10)\n" \
-"  --state FILE           the share's state file (default: the one named\n" \
-"                         after the mailbox in $TIGRESS_STATE_DIR or\n" \
-"                         ~/.tigress)\n" \
+"  --state FILE           the share's state file (default: ID.ROLE.json\n" \
+"                         after the mailbox and this device's role, in\n" \
+"                         $TIGRESS_STATE_DIR or ~/.tigress)\n" \
 "  --json                 machine-readable output on stdout\n" \
 "  -v, --verbose          trace requests on stderr (never the Secret)\n" \
 "  -h, --help             this text\n"

@@ -55,18 +55,20 @@ state_wipe(struct state *st)
 }
 
 enum state_err
-state_default_path(const char *mailbox_id, const char *env_dir,
-    const char *home, char *out, size_t size)
+state_default_path(const char *mailbox_id, enum state_role role,
+    const char *env_dir, const char *home, char *out, size_t size)
 {
-	char	id[UUID_STR_SIZE];
-	int	n;
+	const char	*r = state_role_name(role);
+	char		 id[UUID_STR_SIZE];
+	int		 n;
 
-	if (uuid_check(mailbox_id, strlen(mailbox_id), id, NULL) != TGERR_OK)
+	if (uuid_check(mailbox_id, strlen(mailbox_id), id, NULL) != TGERR_OK ||
+	    *r == '\0')
 		return STATE_ERR_PATH;
 	if (env_dir != NULL && *env_dir != '\0')
-		n = snprintf(out, size, "%s/%s.json", env_dir, id);
+		n = snprintf(out, size, "%s/%s.%s.json", env_dir, id, r);
 	else if (home != NULL && *home != '\0')
-		n = snprintf(out, size, "%s/.tigress/%s.json", home, id);
+		n = snprintf(out, size, "%s/.tigress/%s.%s.json", home, id, r);
 	else
 		return STATE_ERR_PATH;
 	return n > 0 && (size_t)n < size ? STATE_OK : STATE_ERR_PATH;

@@ -62,13 +62,15 @@ const char *state_strerror(enum state_err err);
 const char *state_role_name(enum state_role role);
 
 /*
- * The default path of a mailbox's state file into out: DIR/<id>.json
- * where DIR is env_dir when set and non-empty, else HOME/.tigress.
- * Callers pass getenv("TIGRESS_STATE_DIR") and getenv("HOME").
- * Errors: STATE_ERR_PATH.
+ * The default path of a mailbox's state file for role into out:
+ * DIR/<id>.<role>.json, where DIR is env_dir when set and non-empty, else
+ * HOME/.tigress; the role in the name lets both parties of a share run
+ * on one machine.  Callers pass getenv("TIGRESS_STATE_DIR") and
+ * getenv("HOME").  Errors: STATE_ERR_PATH.
  */
 enum state_err state_default_path(const char *mailbox_id,
-    const char *env_dir, const char *home, char *out, size_t size);
+    enum state_role role, const char *env_dir, const char *home, char *out,
+    size_t size);
 
 /*
  * Write *st to path with mode 0600, atomically.  create_new: fail with

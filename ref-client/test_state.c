@@ -138,21 +138,23 @@ test_default_path(void)
 	char out[STATE_PATH_MAX];
 	const char *id = "2BBA630E-519B-41EC-BF63-0242AC130002";
 
-	CU_ASSERT_EQUAL(state_default_path(id, "/s", "/home/u", out,
-	    sizeof(out)), STATE_OK);
+	CU_ASSERT_EQUAL(state_default_path(id, STATE_INITIATOR, "/s",
+	    "/home/u", out, sizeof(out)), STATE_OK);
 	CU_ASSERT_STRING_EQUAL(out,
-	    "/s/2bba630e-519b-41ec-bf63-0242ac130002.json");
-	CU_ASSERT_EQUAL(state_default_path(id, "", "/home/u", out,
-	    sizeof(out)), STATE_OK);
-	CU_ASSERT_STRING_EQUAL(out,
-	    "/home/u/.tigress/2bba630e-519b-41ec-bf63-0242ac130002.json");
-	CU_ASSERT_EQUAL(state_default_path(id, NULL, NULL, out, sizeof(out)),
-	    STATE_ERR_PATH);
-	/* never a path built from something that is not a UUID */
-	CU_ASSERT_EQUAL(state_default_path("../../etc/passwd", "/s", NULL,
+	    "/s/2bba630e-519b-41ec-bf63-0242ac130002.initiator.json");
+	CU_ASSERT_EQUAL(state_default_path(id, STATE_RECIPIENT, "",
+	    "/home/u", out, sizeof(out)), STATE_OK);
+	CU_ASSERT_STRING_EQUAL(out, "/home/u/.tigress/"
+	    "2bba630e-519b-41ec-bf63-0242ac130002.recipient.json");
+	CU_ASSERT_EQUAL(state_default_path(id, STATE_INITIATOR, NULL, NULL,
 	    out, sizeof(out)), STATE_ERR_PATH);
-	CU_ASSERT_EQUAL(state_default_path(id, "/s", NULL, out, 20),
-	    STATE_ERR_PATH);
+	CU_ASSERT_EQUAL(state_default_path(id, 0, "/s", NULL, out,
+	    sizeof(out)), STATE_ERR_PATH);
+	/* never a path built from something that is not a UUID */
+	CU_ASSERT_EQUAL(state_default_path("../../etc/passwd",
+	    STATE_INITIATOR, "/s", NULL, out, sizeof(out)), STATE_ERR_PATH);
+	CU_ASSERT_EQUAL(state_default_path(id, STATE_INITIATOR, "/s", NULL,
+	    out, 20), STATE_ERR_PATH);
 }
 
 void

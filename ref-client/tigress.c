@@ -128,11 +128,16 @@ remember_conn(struct app *app)
 		memcpy(app->st.ca_file, real, strlen(real) + 1);
 }
 
-/* app->path: --state, or the default file of the mailbox of api_url. */
+/*
+ * app->path: --state, or the default file of the mailbox of api_url for
+ * role.  Role 0 (a later command) takes whichever party's file exists,
+ * and asks for --state when both parties of the share are on this machine.
+ */
 static enum client_err
-state_path(struct app *app, const char *api_url)
+state_path(struct app *app, const char *api_url, enum state_role role)
 {
 	const char	*id = strrchr(api_url, '/');
+	char		 other[sizeof(app->path)];
 	enum state_err	 err;
 
 	if (app->a.state != NULL) {
@@ -142,12 +147,23 @@ state_path(struct app *app, const char *api_url)
 		memcpy(app->path, app->a.state, strlen(app->a.state) + 1);
 		return CLIENT_OK;
 	}
-	err = state_default_path(id != NULL ? id + 1 : "",
+	id = id != NULL ? id + 1 : "";
+	err = state_default_path(id, role != 0 ? role : STATE_RECIPIENT,
 	    getenv("TIGRESS_STATE_DIR"), getenv("HOME"), app->path,
 	    sizeof(app->path));
+	if (err == STATE_OK && role == 0)
+		err = state_default_path(id, STATE_INITIATOR,
+		    getenv("TIGRESS_STATE_DIR"), getenv("HOME"), other,
+		    sizeof(other));
 	if (err != STATE_OK)
 		return client_fail(&app->e, CLIENT_ERR_USAGE, "no state "
 		    "directory: set TIGRESS_STATE_DIR or HOME, or use --state");
+	if (role != 0 || access(other, F_OK) != 0)
+		return CLIENT_OK;
+	if (access(app->path, F_OK) == 0)
+		return client_fail(&app->e, CLIENT_ERR_USAGE, "both parties of "
+		    "this share keep state here: choose one with --state");
+	memcpy(app->path, other, sizeof(other));
 	return CLIENT_OK;
 }
 
@@ -194,7 +210,7 @@ load_state(struct app *app)
 	if (app->a.url != NULL &&
 	    (err = api_url_of(app, api, sizeof(api))) != CLIENT_OK)
 		return err;
-	if ((err = state_path(app, api)) != CLIENT_OK)
+	if ((err = state_path(app, api, 0)) != CLIENT_OK)
 		return err;
 	if ((serr = state_load(app->path, &app->st)) != STATE_OK)
 		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot use the "
@@ -314,7 +330,7 @@ run_share(struct app *app)
 	if ((err = session_share(&app->ctx, &o, &app->st, &app->e)))
 		goto done;
 	remember_conn(app);
-	if ((err = state_path(app, app->st.mailbox_url)) ||
+	if ((err = state_path(app, app->st.mailbox_url, STATE_INITIATOR)) ||
 	    (err = save_state(app, true))) {
 		session_cancel(&app->ctx, &app->st, NULL);	/* undo */
 		goto done;
@@ -431,7 +447,7 @@ run_accept(struct app *app)
 	if (err || (err = open_transport(app)))
 		return err;
 	remember_conn(app);
-	if ((err = state_path(app, app->st.mailbox_url)) ||
+	if ((err = state_path(app, app->st.mailbox_url, STATE_RECIPIENT)) ||
 	    (err = claim_for_accept(app, &created)))
 		return err;
 	err = session_accept(&app->ctx, &app->st, notify_of(app), &m, &app->e);
