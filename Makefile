@@ -1,5 +1,5 @@
 # tigress-ref: one Makefile for the whole tree (non-recursive).
-# Targets: deps all test asan conformance bench clean.  See README.md.
+# Targets: deps all test asan conformance interop bench clean.  See README.md.
 
 PY	 = /usr/bin/python3
 CC	?= cc
@@ -32,7 +32,7 @@ RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
 
 REFERENCE ?= $(abspath ../shared/reference)
 
-.PHONY: all deps test test-c test-py test-relay-units asan conformance bench fuzz clean vectors
+.PHONY: all deps test test-c test-py test-relay-units asan conformance interop bench fuzz clean vectors
 
 all: $(STAMP) $(B)/libtigress.a ref-relay/tigress-relay
 
@@ -151,10 +151,23 @@ vectors: $(STAMP)
 # `make conformance` checks the bundled ref-relay (started and stopped by the
 # runner); `make conformance RELAY=https://host:port [CA=ca.pem]
 # [DRAFT=sct-04]` checks another relay.  Reports go to build/conformance/.
+# `make conformance CLIENT=path/to/driver [DRAFT=sct-04]` checks a client
+# through its driver (spec/drivers.md); reports in build/conformance-client/.
 conformance: all
+ifdef CLIENT
+	$(PY) tools/tigress-conformance client $(CLIENT) \
+		$(if $(DRAFT),--draft $(DRAFT)) --report $(B)/conformance-client
+else
 	$(PY) tools/tigress-conformance relay \
 		$(if $(RELAY),$(RELAY) $(if $(CA),--ca $(CA)),--start-ref) \
 		$(if $(DRAFT),--draft $(DRAFT)) --report $(B)/conformance
+endif
+
+# The interop matrix of conformance/interop-default.json (or IMPLS=file):
+# reports in build/interop/.
+interop: all
+	$(PY) tools/interop $(if $(IMPLS),$(IMPLS),conformance/interop-default.json) \
+		--report $(B)/interop
 
 clean:
 	rm -rf $(B)

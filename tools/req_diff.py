@@ -36,6 +36,8 @@ sys.path.insert(0, str(REPO / "conformance"))
 from runner import catalog as catalog_mod  # noqa: E402
 from runner import drafttext  # noqa: E402
 from runner import cases as _cases  # noqa: E402,F401
+from runner.client import cases as _client_cases  # noqa: E402,F401
+from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
 from runner.model import REGISTRY  # noqa: E402
 
 SIMILAR = 0.6
@@ -58,10 +60,15 @@ class Statement:
 
 
 def _citing():
+    """requirement -> the relay cases and client cases (`client:ID`)
+    citing it."""
     out = {}
     for c in REGISTRY.values():
         for r in c.requirements:
             out.setdefault(r, []).append(c.id)
+    for c in CLIENT_REGISTRY.values():
+        for r in c.requirements:
+            out.setdefault(r, []).append("client:" + c.id)
     return out
 
 

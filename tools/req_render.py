@@ -25,6 +25,8 @@ sys.path.insert(0, str(REPO / "conformance"))
 
 from runner import catalog as catalog_mod  # noqa: E402
 from runner import cases as _cases  # noqa: E402,F401  (registers the cases)
+from runner.client import cases as _client_cases  # noqa: E402,F401
+from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
 from runner.model import REGISTRY  # noqa: E402
 
 OUT = REPO / "spec" / "requirements.md"
@@ -39,10 +41,15 @@ SOURCE_TITLES = [
 
 
 def citing_cases():
+    """requirement -> relay cases and client cases (the latter marked
+    `client:`) that cite it."""
     out = {}
     for c in REGISTRY.values():
         for r in c.requirements:
             out.setdefault(r, []).append(c.id)
+    for c in CLIENT_REGISTRY.values():
+        for r in c.requirements:
+            out.setdefault(r, []).append("client:" + c.id)
     return out
 
 
@@ -60,7 +67,8 @@ def render(cat) -> str:
         "do not edit.  Each requirement has a stable ID, the document and "
         "section it comes from, the party it binds, its level as written, "
         "the verdict a relay that breaks it gets, whether it can be tested "
-        "from outside, and the conformance cases that check it.  The "
+        "from outside, and the conformance cases that check it (relay "
+        "cases, and `client:` cases of `tigress-conformance client`).  The "
         "summaries are paraphrases; the catalog stores a SHA-256 of each "
         "statement's normalized text (whitespace collapsed, lower case) so "
         "that `tools/req_diff.py` can tell, for a new draft revision, which "
@@ -92,9 +100,16 @@ def render(cat) -> str:
             len(reqs) - len(untestable), len(untestable)),
         "| relay-side testable, cited by a case | %d of %d |" % (
             sum(1 for r in reqs if r["testable"] and r["party"] != "client"
-                and r["id"] in cites),
+                and any(not c.startswith("client:")
+                        for c in cites.get(r["id"], []))),
             sum(1 for r in reqs if r["testable"] and r["party"] != "client")),
-        "| conformance cases | %d |" % len(REGISTRY),
+        "| client-side testable, cited by a client case | %d of %d |" % (
+            sum(1 for r in reqs if r["testable"] and r["party"] != "relay"
+                and any(c.startswith("client:")
+                        for c in cites.get(r["id"], []))),
+            sum(1 for r in reqs if r["testable"] and r["party"] != "relay")),
+        "| conformance cases | %d relay, %d client |" % (
+            len(REGISTRY), len(CLIENT_REGISTRY)),
         "",
     ]
     for source, title in SOURCE_TITLES:
@@ -109,7 +124,7 @@ def render(cat) -> str:
             if not r["testable"]:
                 cases = "untestable"
             elif r["party"] == "client" and not cs:
-                cases = "(client suite)"
+                cases = "(no client case)"
             else:
                 cases = ", ".join(cs) if cs else "**none**"
             lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (

@@ -15,8 +15,11 @@ if str(HERE.parent) not in sys.path:          # run as a directory
 
 from brokenrelay import certs  # noqa: E402
 from brokenrelay.defects import DEFECTS  # noqa: E402
+from brokenrelay.control import ControlServer  # noqa: E402
+from brokenrelay.faults import Faults  # noqa: E402
 from brokenrelay.protocol import Relay  # noqa: E402
-from brokenrelay.server import Server, recorder, sweeper  # noqa: E402
+from brokenrelay.recorder import Recorder  # noqa: E402
+from brokenrelay.server import Server, sweeper  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -34,6 +37,9 @@ def main(argv=None) -> int:
     p.add_argument("--list-defects", action="store_true")
     p.add_argument("--record", metavar="FILE",
                    help="append every exchange to FILE as a JSON line")
+    p.add_argument("--control", metavar="HOST:PORT",
+                   help="serve the control endpoint (recorded requests, "
+                   "injected faults; control.py) on this loopback address")
     p.add_argument("--idle-timeout", type=float, default=30.0)
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -64,8 +70,23 @@ def main(argv=None) -> int:
     scheme = "http" if ctx is None else "https"
     shown = host if ":" not in host else "[%s]" % host
     relay.public_url = "%s://%s:%d" % (scheme, shown, server.server_address[1])
-    if args.record:
-        relay.observers.append(recorder(args.record))
+    control = None
+    if args.record or args.control:
+        rec = Recorder(args.record)
+        relay.observers.append(rec)
+    if args.control:
+        faults = Faults(relay)
+        relay.interceptors.append(faults)
+        chost, _, cport = args.control.rpartition(":")
+        try:
+            control = ControlServer((chost.strip("[]") or "127.0.0.1",
+                                     int(cport or 0)), relay, rec,
+                                    faults).start()
+        except (ValueError, OSError) as e:
+            print("brokenrelay: --control: %s" % e, file=sys.stderr)
+            server.server_close()
+            return 2
+        print("brokenrelay: control on %s" % control.url, flush=True)
     stop = threading.Event()
     threading.Thread(target=sweeper, args=(relay, stop), daemon=True).start()
 
@@ -85,6 +106,9 @@ def main(argv=None) -> int:
     finally:
         stop.set()
         server.server_close()
+        if control is not None:
+            control.shutdown()
+            control.server_close()
     return 0
 
 

@@ -8,8 +8,13 @@ Two hooks make it an instrumented relay for client tests:
 
 - `interceptors`: functions (request) -> Response or None, asked before
   the relay handles a request (inject a fault: answer 500, delay, ...);
+  an interceptor may call `apply(request)` to have the request applied
+  and then change the answer, or mark it `abort="drop"` (applied, the
+  connection closed without an answer) or `abort="reset"` (the
+  connection reset, nothing applied).  faults.py is the interceptor of
+  the client suite;
 - `observers`: functions (request, response) called after every answer
-  (record what a client sent).
+  (record what a client sent; recorder.py).
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ class Request:
     tls: bool = True
     peer: str = ""
     received: float = field(default_factory=time.time)
+    target: str = ""              # the request target exactly as received
+    raw_headers: List[tuple] = field(default_factory=list)  # as received
 
     def header(self, name: str) -> Optional[str]:
         return self.headers.get(name.lower())
@@ -65,6 +72,9 @@ class Response:
     headers: List[tuple] = field(default_factory=list)
     close: bool = False
     head_only: bool = False       # HEAD: send the headers of `body` only
+    abort: Optional[str] = None   # "drop": no answer; "reset": TCP reset
+    fault: Optional[str] = None   # the injected fault, for the records
+    echo: Optional[str] = None    # a Mailbox-Request-ID to echo instead
 
 
 class Fail(Exception):
@@ -116,17 +126,21 @@ class Relay:
             if resp is not None:
                 break
         if resp is None:
-            try:
-                resp = self._route(req)
-            except Fail as e:
-                resp = error(e.status, e.code, e.message)
+            resp = self.apply(req)
         self._finish(req, resp)
         for o in self.observers:
             o(req, resp)
         return resp
 
+    def apply(self, req: Request) -> Response:
+        """Handle the request (no interceptors, no observers)."""
+        try:
+            return self._route(req)
+        except Fail as e:
+            return error(e.status, e.code, e.message)
+
     def _finish(self, req: Request, resp: Response) -> None:
-        rid = req.header(REQUEST_ID)
+        rid = resp.echo if resp.echo is not None else req.header(REQUEST_ID)
         # Echoed whenever it can be written back safely, also on the 400
         # that refuses a request id over 128 characters (http-00 §5.1).
         if rid is not None and _echoable(rid) and \

@@ -5,15 +5,16 @@ blocks only itself)."""
 from __future__ import annotations
 
 import http.server
-import json
 import socket
 import socketserver
 import ssl
+import struct
 import threading
 import urllib.parse
 from typing import Optional
 
 from .protocol import Relay, Request, Response, error
+from .recorder import Recorder
 
 MAX_DECLARED_BODY = 1 << 20      # longer bodies are refused unread
 MAX_HEADER_BYTES = 8192          # all headers together (X-LIMITS)
@@ -71,7 +72,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = urllib.parse.urlsplit(self.path)
         req = Request(self.command, parts.path, headers, body, parts.query,
                       tls=isinstance(self.connection, ssl.SSLSocket),
-                      peer=self.client_address[0])
+                      peer=self.client_address[0], target=self.path,
+                      raw_headers=list(self.headers.items()))
         try:
             resp = relay.handle(req)
         except Exception as e:              # a bug: answer, keep serving
@@ -79,6 +81,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._write(resp)
 
     def _write(self, resp: Response, close: bool = False):
+        if resp.abort is not None:          # an injected fault
+            self.close_connection = True
+            if resp.abort == "reset":       # RST instead of FIN
+                try:
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+                    self.connection.close()
+                except OSError:
+                    pass
+            return                          # "drop": close, no answer
         self.send_response(resp.status)
         if resp.content_type:
             self.send_header("Content-Type", resp.content_type)
@@ -150,17 +163,6 @@ def sweeper(relay: Relay, stop: threading.Event, interval: float = 1.0):
 
 
 def recorder(path: str):
-    """An observer that appends one JSON line per exchange to `path`."""
-    lock = threading.Lock()
-
-    def observe(req: Request, resp: Response):
-        line = json.dumps({
-            "time": req.received, "method": req.method, "path": req.path,
-            "query": req.query, "headers": req.headers,
-            "body": req.body.decode("utf-8", "replace"),
-            "status": resp.status, "response_headers": resp.headers,
-            "response_body": resp.body.decode("utf-8", "replace")[:4096],
-        })
-        with lock, open(path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-    return observe
+    """An observer that appends one JSON line per exchange to `path`
+    (recorder.py)."""
+    return Recorder(path)

@@ -5,18 +5,23 @@
                         [--expected-failures FILE]
     tigress-conformance relay --start-ref            # the bundled ref-relay
     tigress-conformance relay --start-broken DEFECTS # the broken relay
+    tigress-conformance client DRIVER [--draft ...] [--report DIR]
+                        [--case ID ...] [--expected-failures FILE]
     tigress-conformance list                         # cases and categories
 
 Exit status: 0 no case failed (expected failures aside), 1 a case failed
 (or the runner erred in one), 2 the run could not happen (bad arguments,
-relay unreachable or not started, no case selected).
+relay unreachable or not started, driver not runnable, no case selected).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import List, Optional
 
 from . import catalog as catalog_mod
@@ -73,7 +78,34 @@ def _parser() -> argparse.ArgumentParser:
                    help="show every note and each case as it finishes")
     r.add_argument("--quiet", "-q", action="store_true",
                    help="list only the cases that did not pass")
-    sub.add_parser("list", help="list the cases")
+    c = sub.add_parser("client", help="check a client through its driver",
+                       description="Run the client cases: the driver "
+                       "(spec/drivers.md) plays scenarios against the "
+                       "suite's instrumented test relay, the suite plays the "
+                       "other party, and every request is checked.")
+    c.add_argument("driver", help="the client's driver executable")
+    c.add_argument("--draft", choices=DRAFTS, default="http-00",
+                   help="the draft revision (profile) to check against")
+    c.add_argument("--report", metavar="DIR",
+                   help="write conformance.json, .xml (JUnit) and .html here")
+    c.add_argument("--case", metavar="ID", nargs="+", action="extend",
+                   help="run only these cases; an ID or a category prefix "
+                   "(URL, SECRET, REQID, CLAIM, PAYLOAD, RECEIVE, REFUSE, "
+                   "RETRY, FLOW, REQUEST, ...)")
+    c.add_argument("--expected-failures", metavar="FILE",
+                   help="case IDs known to fail, one per line (# comments)")
+    c.add_argument("--timeout", type=float, default=20.0, metavar="S",
+                   help="TIGRESS_TIMEOUT of receive steps (default "
+                   "%(default)s); a step is killed 40 s after it")
+    c.add_argument("--workers", type=int, default=3, metavar="N",
+                   help="sessions run at once (default %(default)s)")
+    c.add_argument("--verbose", "-v", action="store_true",
+                   help="show every note and each case as it finishes")
+    c.add_argument("--quiet", "-q", action="store_true",
+                   help="list only the cases that did not pass")
+    ls = sub.add_parser("list", help="list the cases")
+    ls.add_argument("which", nargs="?", choices=("relay", "client", "all"),
+                    default="all")
     return p
 
 
@@ -90,16 +122,98 @@ def read_expected(path: str) -> set:
     return ids
 
 
-def list_cases(out) -> int:
-    for cat in CATEGORIES:
-        cases = [c for c in REGISTRY.values() if c.category == cat]
-        out.write("%s (%d)\n" % (cat, len(cases)))
-        for c in cases:
-            only = "" if len(c.drafts) == len(DRAFTS) else \
-                "  [%s only]" % ", ".join(c.drafts)
-            out.write("  %-30s %s%s\n" % (c.id, c.title, only))
-    out.write("%d cases\n" % len(REGISTRY))
+def list_cases(out, which: str = "all") -> int:
+    from .client import cases as _client_cases  # noqa: F401  (registers)
+    from .client.registry import CLIENT_CATEGORIES, CLIENT_REGISTRY
+    tables = []
+    if which in ("relay", "all"):
+        tables.append(("relay", CATEGORIES, REGISTRY))
+    if which in ("client", "all"):
+        tables.append(("client", CLIENT_CATEGORIES, CLIENT_REGISTRY))
+    for kind, cats, reg in tables:
+        out.write("== %s cases (tigress-conformance %s)\n" % (kind, kind))
+        for cat in cats:
+            cases = [c for c in reg.values() if c.category == cat]
+            out.write("%s (%d)\n" % (cat, len(cases)))
+            for c in cases:
+                only = "" if len(c.drafts) == len(DRAFTS) else \
+                    "  [%s only]" % ", ".join(c.drafts)
+                out.write("  %-30s %s%s\n" % (c.id, c.title, only))
+    out.write(", ".join("%d %s cases" % (len(reg), kind)
+                        for kind, _, reg in tables) + "\n")
     return 0
+
+
+def run_client(args, out, err) -> int:
+    """tigress-conformance client DRIVER: see conformance/README.md."""
+    from .client import engine as client_engine
+    from .client.registry import CLIENT_REGISTRY
+    from .client.testrelay import TestRelay
+    driver = str(Path(args.driver).resolve())
+    if not (os.path.isfile(driver) and os.access(driver, os.X_OK)):
+        err.write("tigress-conformance: %s is not an executable file\n" %
+                  args.driver)
+        out.write("conformance: 0 passed, 0 failed, could not run (driver "
+                  "not runnable)\n")
+        return 2
+    expected = read_expected(args.expected_failures) \
+        if args.expected_failures else set()
+    try:
+        selected = client_engine.select(args.case, args.draft)
+    except engine.SelectionError as e:
+        raise UsageError(str(e))
+    if not selected:
+        raise UsageError("no client case to run for --draft %s" % args.draft)
+    unknown = sorted(x for x in expected if x not in CLIENT_REGISTRY)
+    if unknown:
+        err.write("warning: --expected-failures names unknown cases: %s\n" %
+                  ", ".join(unknown))
+    cat = catalog_mod.load()
+    old_handlers = launch.on_signals_exit()
+    try:
+        with tempfile.TemporaryDirectory(prefix="tigress-preflight-") as d:
+            try:                        # the test relay can run here
+                TestRelay(Path(d), args.draft).stop()
+            except Exception as e:      # noqa: BLE001
+                err.write("tigress-conformance: the test relay does not "
+                          "start: %s\n" % e)
+                out.write("conformance: 0 passed, 0 failed, could not run "
+                          "(test relay not started)\n")
+                return 2
+        t0, started = time.monotonic(), time.time()
+
+        def progress(r):
+            if args.verbose:
+                err.write("%-11s %s\n" % (r.verdict, r.id))
+
+        def session_progress(s):
+            if args.verbose:
+                err.write("session %-17s %d driver runs, %.1f s%s\n" % (
+                    s.name, len(s.runs), s.duration,
+                    " (unsupported)" if s.unsupported else
+                    " (suite error)" if s.error else ""))
+        results, sessions = client_engine.run(
+            driver, args.draft, selected, cat, args.timeout,
+            max(1, args.workers), progress, session_progress)
+        extra = {"test_relay": "conformance/brokenrelay (in process, "
+                 "correct mode, recording, fault injection)",
+                 "sessions": [{"name": s.name, "title": s.title,
+                               "driver_runs": len(s.runs),
+                               "requests": len(s.records),
+                               "unsupported": s.unsupported,
+                               "duration": round(s.duration, 3)}
+                              for s in sessions.values()]}
+        run = report.Run(driver, args.draft, results, cat, started,
+                         time.monotonic() - t0, expected, None, False,
+                         kind="client", extra=extra)
+        if args.report:
+            paths = report.write_all(run, args.report)
+            err.write("reports: %s\n" % ", ".join(str(p) for p in
+                                                  paths.values()))
+        report.terminal(run, out, args.verbose, args.quiet)
+        return run.exit_status()
+    finally:
+        launch.restore_signals(old_handlers)
 
 
 def run_relay(args, out, err) -> int:
@@ -192,11 +306,13 @@ def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
     except SystemExit as e:
         return 2 if e.code else 0
     if args.command == "list":
-        return list_cases(out)
-    if args.command != "relay":
+        return list_cases(out, args.which)
+    if args.command not in ("relay", "client"):
         p.print_help(err)
         return 2
     try:
+        if args.command == "client":
+            return run_client(args, out, err)
         return run_relay(args, out, err)
     except UsageError as e:
         err.write("tigress-conformance: %s\n" % e)

@@ -44,8 +44,11 @@ def select(patterns: Optional[Sequence[str]], draft: str) -> List[Case]:
     return [c for c in chosen if any(matches(c.id, p) for p in pats)]
 
 
-def run_case(state: RunState, case: Case) -> CaseResult:
-    t = CaseContext(state, case)
+def run_case(state: RunState, case: Case, context=CaseContext
+             ) -> CaseResult:
+    """Run one case; `context` makes its CaseContext (the client suite
+    passes its ClientContext)."""
+    t = context(state, case)
     t0 = time.monotonic()
     unsupported = None
     error = None

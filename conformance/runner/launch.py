@@ -29,6 +29,7 @@ REF_RELAY = REPO / "ref-relay" / "tigress-relay"
 BROKEN_RELAY = REPO / "conformance" / "brokenrelay"
 PYTHON = "/usr/bin/python3"
 
+CONTROL_RE = re.compile(r"control on (?P<url>http://[^\s()]+?)/?\s*$")
 LISTEN_RE = re.compile(
     r"^(?P<who>[\w.-]+): listening on (?P<url>https?://[^\s()]+?)/?"
     r"(?:\s+\(certificate: (?P<cert>[^)]+)\))?\s*$")
@@ -44,8 +45,12 @@ class Launched:
     """A relay process started for a run."""
 
     def __init__(self, argv: Sequence[str], data_dir: Path, owns_dir: bool,
-                 name: str = "relay"):
+                 name: str = "relay", cwd: Optional[str] = None,
+                 env: Optional[dict] = None):
         self.name = name
+        self.cwd = cwd
+        self.env = env
+        self.control: Optional[str] = None   # a control endpoint's URL
         self.argv = list(argv)
         self.data_dir = data_dir
         self.owns_dir = owns_dir
@@ -69,7 +74,8 @@ class Launched:
     def start(self, timeout: float = 30.0) -> "Launched":
         self.process = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True)
+            stderr=subprocess.PIPE, start_new_session=True, cwd=self.cwd,
+            env=self.env)
         _RUNNING.append(self)
         for stream, name in ((self.process.stdout, "stdout"),
                              (self.process.stderr, "stderr")):
@@ -91,6 +97,9 @@ class Launched:
             if line is None:
                 closed += 1
                 continue
+            c = CONTROL_RE.search(line)
+            if c:
+                self.control = c.group("url")
             m = LISTEN_RE.match(line)
             if m:
                 self.base_url = m.group("url")

@@ -31,9 +31,12 @@ class Run:
     def __init__(self, relay: str, draft: str, results: List[CaseResult],
                  catalog, started: float, duration: float,
                  expected: Optional[set] = None, well_known=None,
-                 strict_errata: bool = False):
+                 strict_errata: bool = False, kind: str = "relay",
+                 extra: Optional[dict] = None):
         self.strict_errata = strict_errata
-        self.relay = relay
+        self.kind = kind                # "relay", or "client": `relay` is
+        self.relay = relay              # then the driver checked
+        self.extra = dict(extra or {})  # more run facts for the JSON
         self.draft = draft
         self.results = results
         self.catalog = catalog
@@ -112,8 +115,9 @@ def terminal(run: Run, stream, verbose: bool = False,
     'expected X, got Y' and the requirements under each that did not, and
     the summary line last."""
     w = stream.write
-    w("tigress-conformance %s: %s, draft %s%s, %d cases in %.1f s\n" % (
-        __version__, run.relay, run.draft,
+    w("tigress-conformance %s: %s%s, draft %s%s, %d cases in %.1f s\n" % (
+        __version__, "client " if run.kind == "client" else "", run.relay,
+        run.draft,
         " (tigress-ref decisions as MUSTs)" if run.strict_errata else "",
         len(run.results), run.duration))
     for r in run.results:
@@ -149,10 +153,11 @@ def to_json(run: Run) -> dict:
         reqs[rid] = {k: e[k] for k in ("source", "revision", "section",
                                         "party", "level", "verdict",
                                         "summary") if k in e}
-    return {
+    out = {
         "tool": "tigress-conformance",
         "version": __version__,
-        "relay": run.relay,
+        "kind": run.kind,
+        run.kind: run.relay,
         "draft": run.draft,
         "strict_errata": run.strict_errata,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
@@ -173,8 +178,17 @@ def to_json(run: Run) -> dict:
         "requirements": reqs,
         "untestable": [{"id": e["id"], "party": e["party"],
                         "reason": e["untestable_reason"]}
-                       for e in run.catalog.untestable()],
+                       for e in _untestable(run)],
     }
+    out.update(run.extra)
+    return out
+
+
+def _untestable(run: Run) -> List[dict]:
+    """The untestable requirements that bind the party checked."""
+    if run.kind == "client":
+        return [e for e in run.catalog.untestable() if e["party"] != "relay"]
+    return run.catalog.untestable()
 
 
 # -- JUnit XML -------------------------------------------------------------------------------
@@ -267,7 +281,10 @@ def _body(b) -> str:
 def _exchange_html(i: int, ev: dict) -> str:
     req = ev.get("request") or {}
     resp = ev.get("response")
-    if ev.get("raw"):
+    if ev.get("driver"):
+        title = "#%d %s" % (i, ev.get("description", ""))
+        reqtext = _body(req.get("body"))
+    elif ev.get("raw"):
         title = "#%d raw: %s" % (i, ev.get("description", ""))
         reqtext = _body(req.get("body"))
     else:
@@ -287,7 +304,10 @@ def _exchange_html(i: int, ev: dict) -> str:
             _body(resp.get("body")))
         if ev.get("note"):
             resptext += "\n(%s)" % ev["note"]
-        title += " -> %s" % resp.get("status")
+        if ev.get("driver"):
+            resptext = _body(resp.get("body"))
+        else:
+            title += " -> %s" % resp.get("status")
     return ("<details><summary>%s</summary><pre>%s</pre><pre>%s</pre>"
             "</details>" % (_e(title), _e(reqtext), _e(resptext)))
 
@@ -297,7 +317,8 @@ def to_html(run: Run) -> str:
            "<title>tigress-conformance: %s</title>" % _e(run.relay),
            "<style>%s</style></head><body>" % CSS,
            "<h1>tigress-conformance %s</h1>" % _e(__version__),
-           "<p>Relay <b>%s</b>, draft <b>%s</b>, %d cases in %.1f s, %s</p>" % (
+           "<p>%s <b>%s</b>, draft <b>%s</b>, %d cases in %.1f s, %s</p>" % (
+               "Client (driver)" if run.kind == "client" else "Relay",
                _e(run.relay), _e(run.draft), len(run.results), run.duration,
                _e(time.strftime("%Y-%m-%d %H:%M:%S UTC",
                                 time.gmtime(run.started)))),
@@ -344,7 +365,7 @@ def to_html(run: Run) -> str:
                 out.append(_exchange_html(i, ev))
             out.append("</details>")
         out.append("</details>")
-    unt = run.catalog.untestable()
+    unt = _untestable(run)
     out.append("<h2>Requirements not testable from outside</h2><table>")
     for e in unt:
         out.append("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (

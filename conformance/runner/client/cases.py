@@ -1,0 +1,1184 @@
+"""The client cases: checks over what a driver did in the sessions
+(sessions.py).  Each names every requirement it checks; a broken check
+gets the catalog's verdict for the strongest one named (or the verdict
+given explicitly, where the check rests on our driver contract rather
+than the draft).
+
+Categories: URL (the share URL), SECRET (the Secret never reaches the
+relay), REQID (Mailbox-Request-ID), CLAIM (device claims), PAYLOAD (what
+the client seals), RECEIVE (what it opens), REFUSE (what it must refuse:
+tampered, wrongly typed, malformed payloads, 401, 404, a wrong echo),
+RETRY (lost answers, resets, 5xx, slow answers), FLOW (finish, cancel,
+relinquish, send, preview), REQUEST (paths and bodies).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+
+from tigress_py import b64, payload as tpayload, rfc3339, uuids
+from tigress_py.errors import TigressError
+
+from .context import (MUTATING, body_json, body_text, claim_of,
+                      describe_record, header, mailbox_of, op_of)
+from .registry import client_case
+from .secretscan import find_secret
+from .sessions import DISPLAY, PI, PI2, PI3
+
+REQID = "Mailbox-Request-ID"
+REQID_REQ = {"create": "CLI-CREATE-REQID", "update": "CLI-UPDATE-REQID",
+             "delete": "CLI-DELETE-REQID",
+             "relinquish": "CLI-RELINQUISH-REQID"}
+CLAIM_REQ = {"create": "CLI-CREATE-CLAIM", "read": "CLI-READ-CLAIM",
+             "update": "CLI-UPDATE-CLAIM", "delete": "CLI-DELETE-CLAIM",
+             "relinquish": "CLI-RELINQUISH-CLAIM"}
+AEAD_REQ = {"AEAD_AES_128_GCM": "CLI-AEAD-AES128-GCM",
+            "AEAD_AES_256_GCM": "CLI-AEAD-AES256-GCM"}
+MAX_SMS = 160
+
+
+def _refused(t, s, run, code: int, requirements, what: str,
+             verdict_other: str = "WARN", answer: int = 200) -> None:
+    """A step that must stop with exit `code` (spec/drivers.md) and write
+    nothing: exit 0 or any output is the requirement's verdict; another
+    non-zero status only `verdict_other` (the refusal happened, with
+    another code than the contract's).  First, the driver's read must
+    have been answered `answer` (the payload delivered, the 401, the
+    404): a refusal for another reason proves nothing."""
+    ev = t.around(s, run)
+    if run is None:
+        t.check(False, requirements, what, "the step did not run")
+        return
+    reads = [e.record for e in ev[1:] if op_of(e.record) == "read"]
+    if not t.check(any(r["status"] == answer for r in reads),
+                   ["CLI-FLOW-READ"], "%s: the driver's read answered %d "
+                   "by the relay" % (what, answer),
+                   ", ".join(describe_record(r) for r in reads) or
+                   "no read (%s)" % run.describe(), ev):
+        return
+    wrote = bool(run.out and run.out.strip())
+    t.check(run.exit != 0 and not wrote and not run.timed_out, requirements,
+            "%s: a non-zero exit status (%d) and nothing in TIGRESS_OUT" % (
+                what, code),
+            "%s%s" % (run.describe(), ", and TIGRESS_OUT holds %d bytes" %
+                      len(run.out) if wrote else ""), ev)
+    if run.exit not in (0, None) and run.exit != code and not run.timed_out:
+        t.check(False, requirements, "%s: exit %d (spec/drivers.md)" % (
+            what, code), run.describe(), ev, verdict=verdict_other)
+    if run.exit and not run.stderr.strip():
+        t.soft(False, requirements, "%s: a message on standard error" % what,
+               "nothing on standard error", ev)
+
+
+def _driver_sealings(s):
+    """(record, payload object) of every create and update the driver
+    sent, a retried copy (same data) once."""
+    seen = set()
+    out = []
+    for r in s.driver_records():
+        if op_of(r) not in ("create", "update"):
+            continue
+        obj = body_json(r)
+        p = obj.get("payload") if isinstance(obj, dict) else None
+        key = json.dumps(p, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((r, p))
+    return out
+
+
+def _secret_for(s, r):
+    """The Secret a driver's payload should be sealed under: that of the
+    share the request belongs to."""
+    mid = mailbox_of(r)
+    for label, secret in s.secrets.items():
+        v = s.values.get(label + ".parsed")
+        sh = s.values.get(label)
+        if v is not None and getattr(v, "mailbox_id", None) == mid:
+            return secret
+        if sh is not None and getattr(sh, "id", None) == mid:
+            return secret
+    return None
+
+
+# -- URL ------------------------------------------------------------------------------
+
+URL_ERRORS = {"url_scheme": ["RLY-HTTPS-URI"], "url_host": ["RLY-URL-HOST"],
+              "url_port": ["RLY-URL-HOST"], "url_path": ["RLY-URL-VERSION",
+                                                         "RLY-URL-MAILBOX"],
+              "url_version": ["RLY-URL-VERSION"],
+              "url_mailbox_id": ["RLY-URL-MAILBOX"],
+              "url_query": ["E-QUERY-STRICT"],
+              "url_vertical": ["E-QUERY-STRICT"],
+              "url_secret_encoding": ["CLI-SECRET-FRAGMENT", "E-SECRET-B64"],
+              "url_secret_length": ["E-AEAD-FROM-SECRET"],
+              "url_syntax": ["RLY-URL-HOST"], "url_userinfo": ["RLY-URL-HOST"],
+              "too_large": ["Req-InvitationChannel"]}
+
+
+@client_case("URL-FORM", "The share URL names the relay, the API version "
+             "and the mailbox, with the Secret in its fragment",
+             ["CLI-FLOW-CREATE", "RLY-HTTPS-URI", "RLY-URL-HOST",
+              "RLY-URL-VERSION", "RLY-URL-MAILBOX", "CLI-SECRET-FRAGMENT",
+              "E-SECRET-B64", "E-QUERY-STRICT", "E-AEAD-FROM-SECRET",
+              "Req-InvitationChannel"],
+             "https://relay/v1/m/{the mailbox made}?v=c#{Secret in padded "
+             "standard base64}, one line", ["init-stateless"])
+def url_form(t):
+    s = t.session("init-stateless")
+    run = s.run_of("initiator", "share")
+    t.need(t.ran(s, run, ["CLI-FLOW-CREATE"], "share succeeds"))
+    text = s.values["share.url"]
+    lines = [x for x in text.splitlines() if x.strip()]
+    t.soft(len(lines) == 1, ["RLY-URL-HOST"],
+           "TIGRESS_OUT holds one line, the share URL",
+           "%d lines" % len(lines), run)
+    url = lines[0].strip() if lines else ""
+    u = s.values.get("share.parsed")
+    if u is None:
+        err = s.values.get("share.url_error", "")
+        code = err.split(":", 1)[0] if err else ""
+        reqs = URL_ERRORS.get(code, ["RLY-URL-MAILBOX"])
+        t.check(False, reqs, "a share URL of the form https://host[:port]/"
+                "v{N}/m/{id}[?v=..][#Secret] (tigress_py.shareurl.parse)",
+                "%r: %s" % (url[:200], err or "unparsable"), run)
+        return
+    # the parser checked every part: scheme, host, version, id, query, Secret
+    t._mark(sorted({x for v in URL_ERRORS.values() for x in v}
+                   & set(t.case.requirements)))
+    creates = [r for r in s.driver_records() if op_of(r) == "create"
+               and r["status"] in (200, 201)]
+    made = mailbox_of(creates[-1]) if creates else None
+    host = s.relay_url.split("://", 1)[1]
+    t.check("%s:%d" % (u.host, u.port) == host, ["RLY-URL-HOST"],
+            "the URL names the relay that was used, %s" % host,
+            "%s:%s" % (u.host, u.port), run)
+    t.check(u.version == 1, ["RLY-URL-VERSION"], "/v1/ in the path",
+            "/v%d/" % u.version, run)
+    t.check(made is not None and u.mailbox_id == made, ["RLY-URL-MAILBOX"],
+            "the identifier of the mailbox the relay made (%s)" % made,
+            u.mailbox_id, [run] + [s.evidence(r) for r in creates])
+    if u.secret is None:
+        t.check(False, ["CLI-SECRET-FRAGMENT"],
+                "the Secret in the URL's fragment (spec/drivers.md: share "
+                "writes the URL with its Secret)", "no fragment", run,
+                verdict="WARN")
+    else:
+        frag = url.split("#", 1)[1]
+        t.soft(frag == b64.encode_std(u.secret), ["E-SECRET-B64"],
+               "the Secret written in padded standard base64",
+               repr(frag), run)
+    t.soft(u.vertical_present and u.vertical == "c", ["E-QUERY-STRICT"],
+           "?v=c, the vertical the driver was given (TIGRESS_VERTICAL=c)",
+           "?v=%s" % u.vertical if u.vertical_present else "no query", run)
+
+
+@client_case("URL-LENGTH", "The share URL fits one SMS (160 characters)",
+             ["Req-InvitationChannel"],
+             "a share URL of at most 160 characters", ["init-stateless"])
+def url_length(t):
+    s = t.session("init-stateless")
+    run = s.run_of("initiator", "share")
+    url = (s.values.get("share.url") or "").strip()
+    if not url:
+        t.unsupported("no share URL to measure (share: %s)" % (
+            run.describe() if run else "not run"))
+    t.check(len(url) <= MAX_SMS, ["Req-InvitationChannel"],
+            "at most %d characters (one SMS)" % MAX_SMS,
+            "%d characters" % len(url), run)
+    t.note("share URL length: %d characters" % len(url))
+
+
+# -- SECRET ----------------------------------------------------------------------------
+
+def _no_secret(t, sessions, reqs, who: str) -> None:
+    checked = 0
+    for s in sessions:
+        for r in s.driver_records():
+            for label, secret in s.secrets.items():
+                checked += 1
+                hits = find_secret(r, secret)
+                t.check(not hits, reqs,
+                        "no trace of the Secret (%s) in what the %s sends: "
+                        "request line, headers, body" % (label, who),
+                        "%s: found in %s" % (describe_record(r), ", ".join(
+                            "%s (%s)" % h for h in hits)), s.evidence(r))
+    t.note("%d request x Secret pairs searched (raw, base64 in both "
+           "alphabets at every alignment, percent-encoded, hex)" % checked)
+
+
+@client_case("SECRET-INITIATOR", "The initiator never sends the Secret to "
+             "the relay",
+             ["CLI-ENCRYPT", "SCT-SECRET-NEVER", "SCT-CONTENT-SECRET-ONLY"],
+             "no request of the initiator carries the Secret in any form",
+             ["init-stateless", "init-stateful", "init-twice",
+              "retry-create"])
+def secret_initiator(t):
+    _no_secret(t, t.sessions(), ["CLI-ENCRYPT", "SCT-SECRET-NEVER",
+                                 "SCT-CONTENT-SECRET-ONLY"], "initiator")
+
+
+@client_case("SECRET-RECIPIENT", "The recipient removes the fragment: the "
+             "Secret never reaches the relay",
+             ["CLI-FRAGMENT-STRIP", "SCT-SECRET-NEVER", "CLI-ENCRYPT",
+              "E-API-URL"],
+             "no request of the recipient carries the Secret; requests go to "
+             "/v1/m/{id} without the share URL's query",
+             ["recip-stateless", "recip-stateful", "recip-relinquish",
+              "recip-urlsafe", "self"])
+def secret_recipient(t):
+    ss = t.sessions()
+    _no_secret(t, ss, ["CLI-FRAGMENT-STRIP", "SCT-SECRET-NEVER",
+                       "CLI-ENCRYPT"], "client")
+    for s in ss:
+        for r in s.driver_records():
+            if op_of(r) in ("read", "preview", "update", "delete",
+                            "relinquish"):
+                t.soft("?" not in r["target"] and "#" not in r["target"],
+                       ["E-API-URL"], "the API URL only, without the share "
+                       "URL's query and fragment", describe_record(r),
+                       s.evidence(r))
+
+
+# -- REQID ------------------------------------------------------------------------------
+
+REQID_SESSIONS = ["init-stateful", "recip-stateful", "recip-relinquish"]
+
+
+@client_case("REQID-PRESENT", "Create, update, delete and relinquish carry "
+             "Mailbox-Request-ID",
+             list(REQID_REQ.values()),
+             "the header on every mutating request", REQID_SESSIONS)
+def reqid_present(t):
+    n = 0
+    for s in t.sessions():
+        for r in s.driver_records():
+            op = op_of(r)
+            if op in MUTATING:
+                n += 1
+                t.check(header(r, REQID) is not None, [REQID_REQ[op]],
+                        "Mailbox-Request-ID on the %s" % op,
+                        "%s without it" % describe_record(r), s.evidence(r))
+    t.note("%d mutating requests looked at" % n)
+
+
+@client_case("REQID-UUID", "Every Mailbox-Request-ID is a UUID",
+             ["CLI-REQID-UUID"], "UUIDs (8-4-4-4-12 hex)", REQID_SESSIONS)
+def reqid_uuid(t):
+    for s in t.sessions():
+        for r in s.driver_records():
+            v = header(r, REQID)
+            if v is not None:
+                t.check(uuids.is_form(v.strip()), ["CLI-REQID-UUID"],
+                        "a UUID as Mailbox-Request-ID",
+                        "%r on %s" % (v[:80], describe_record(r)),
+                        s.evidence(r))
+
+
+def _retry_of(first: dict, later: dict) -> bool:
+    """`later` may repeat `first`'s Request-ID: the same method and target,
+    and `first` got no answer (dropped, reset) or a 5xx."""
+    no_answer = first.get("aborted") is not None or (
+        first["status"] is not None and first["status"] >= 500)
+    return no_answer and (first["method"], first["target"]) == (
+        later["method"], later["target"])
+
+
+@client_case("REQID-FRESH", "A fresh Mailbox-Request-ID for every request "
+             "(the same only for a retry)",
+             list(REQID_REQ.values()) + ["CLI-REQID-MATCH"],
+             "no two requests share a Mailbox-Request-ID unless the second "
+             "resends the first after its answer was lost",
+             REQID_SESSIONS + ["init-twice", "recip-twice"])
+def reqid_fresh(t):
+    earlier = {}                        # Request-ID -> (session, record)
+    shown = 0
+    for s in t.sessions():
+        for r in s.driver_records():
+            v = header(r, REQID)
+            if v is None:
+                continue
+            prev = earlier.get(v)
+            earlier[v] = (s, r)
+            ok = prev is None or (prev[0] is s and _retry_of(prev[1], r))
+            ops = [op_of(r)] + ([op_of(prev[1])] if prev else [])
+            mut = [o for o in ops if o in MUTATING]
+            ev = [s.evidence(r)] + ([prev[0].evidence(prev[1])] if prev
+                                    else [])
+            got = "%s and %s both carry %s" % (
+                describe_record(prev[1]), describe_record(r), v[:60]) \
+                if prev else ""
+            if mut:
+                ok = t.check(ok, sorted({REQID_REQ[o] for o in mut}),
+                             "a unique request identifier per request",
+                             got, ev)
+            else:
+                ok = t.check(ok, ["CLI-REQID-MATCH"],
+                             "distinct Mailbox-Request-IDs, so that answers "
+                             "can be matched to requests", got, ev,
+                             verdict="WARN")
+            shown += not ok
+            if shown >= 10:
+                t.note("further repeats not listed")
+                return
+
+
+@client_case("REQID-MATCH", "An answer with another Mailbox-Request-ID than "
+             "the request's is not taken",
+             ["CLI-REQID-MATCH"],
+             "the accept fails (or retries and takes only an answer that "
+             "echoes its own Mailbox-Request-ID)", ["echo"])
+def reqid_match(t):
+    s = t.session("echo")
+    run = s.run_of("recipient", "accept")
+    reads = [r for r in s.driver_records() if op_of(r) == "read"]
+    if not reads or header(reads[0], REQID) is None:
+        t.unsupported("the driver's read carried no Mailbox-Request-ID, so "
+                      "there is nothing to match (see REQID-PRESENT)")
+    later_ok = [r for r in reads[1:] if r["status"] == 200 and not r.get(
+        "fault")]
+    ev = t.around(s, run)
+    t.check(run.exit != 0 or bool(later_ok), ["CLI-REQID-MATCH"],
+            "no success from an answer whose Mailbox-Request-ID is not the "
+            "request's", "exit 0 after %s (the relay echoed another "
+            "Mailbox-Request-ID)" % describe_record(reads[0]), ev)
+    if run.exit:
+        t.note("the driver refused the answer: %s" % run.describe())
+
+
+# -- CLAIM ------------------------------------------------------------------------------
+
+@client_case("CLAIM-PRESENT", "Create, read, update, delete and relinquish "
+             "carry the device claim, under the profile's header name",
+             ["CLI-CLAIM-HEADER", "SCT-CLAIM-HEADER"] +
+             sorted(set(CLAIM_REQ.values())),
+             "Mailbox-Device-Claim (sct-04: Device-Claim) on each",
+             REQID_SESSIONS + ["init-stateless", "recip-stateless"])
+def claim_present(t):
+    name = t.claim_header
+    main = "CLI-CLAIM-HEADER" if t.profile == "http-00" else \
+        "SCT-CLAIM-HEADER"
+    for s in t.sessions():
+        for r in s.driver_records():
+            op = op_of(r)
+            if op not in CLAIM_REQ:
+                continue
+            reqs = [CLAIM_REQ[op]] + ([main] if op in ("create", "read",
+                                                       "update") else [])
+            t.check(header(r, name) is not None, reqs,
+                    "%s on the %s" % (name, op),
+                    "%s without it%s" % (describe_record(r), (
+                        " (it sent %r)" % claim_of(r)) if claim_of(r) else
+                        ""), s.evidence(r))
+
+
+@client_case("CLAIM-UUID", "Device claims are UUIDs",
+             ["CLI-CLAIM-UUID", "E-UUID-CASE"],
+             "UUIDs, written in lower case",
+             REQID_SESSIONS + ["init-stateless", "recip-stateless", "self"])
+def claim_uuid(t):
+    for s in t.sessions():
+        for r in s.driver_records():
+            c = claim_of(r)
+            if c is None:
+                continue
+            if not t.check(uuids.is_form(c), ["CLI-CLAIM-UUID"],
+                           "a UUID as device claim",
+                           "%r on %s" % (c[:80], describe_record(r)),
+                           s.evidence(r)):
+                continue
+            t.soft(c == c.lower(), ["E-UUID-CASE"], "a lower-case UUID",
+                   repr(c), s.evidence(r))
+
+
+def _claims_per_mailbox(s):
+    out = defaultdict(set)
+    for r in s.driver_records():
+        c, m = claim_of(r), mailbox_of(r)
+        if c is not None and m is not None and op_of(r) != "preview":
+            out[m].add(c.lower())
+    return out
+
+
+@client_case("CLAIM-FRESH", "A party uses a new device claim for each "
+             "mailbox", ["CLI-CLAIM-FRESH"],
+             "different claims for two shares, and for two accepts, made "
+             "from one state directory", ["init-twice", "recip-twice"])
+def claim_fresh(t):
+    for s in t.sessions():
+        per = _claims_per_mailbox(s)
+        t.check(len(per) >= 2, ["CLI-CLAIM-FRESH"],
+                "two mailboxes used by the driver (%s)" % s.title,
+                "%d" % len(per), s.runs, verdict="INFO")
+        seen = {}
+        for m, cs in per.items():
+            for c in cs:
+                if c in seen and seen[c] != m:
+                    t.check(False, ["CLI-CLAIM-FRESH"],
+                            "a fresh claim for each new mailbox",
+                            "claim %s used for mailboxes %s and %s (%s)" % (
+                                c, seen[c], m, s.title),
+                            [s.evidence(r) for r in s.driver_records()
+                             if claim_of(r) and claim_of(r).lower() == c])
+                seen.setdefault(c, m)
+
+
+@client_case("CLAIM-DISTINCT", "Initiator and recipient present different "
+             "device claims", ["CLI-CLAIM-DISTINCT"],
+             "the driver's recipient claim differs from its initiator claim "
+             "(and from the suite's)", ["self", "init-stateless",
+                                         "recip-stateless"])
+def claim_distinct(t):
+    for s in t.sessions():
+        if s.name == "self":
+            # the driver as both parties: its initiator claims (creates)
+            # against its recipient claims (reads while the recipient ran)
+            rec_runs = [x for x in s.runs if x.party == "recipient"]
+            lo = min((x.started for x in rec_runs), default=float("inf"))
+            mine = s.driver_records()
+            a = {claim_of(r).lower() for r in mine
+                 if op_of(r) == "create" and claim_of(r)}
+            b = {claim_of(r).lower() for r in mine if op_of(r) == "read"
+                 and claim_of(r) and r["time"] >= lo - 0.05}
+            both = a & b
+            t.check(not both, ["CLI-CLAIM-DISTINCT"],
+                    "the driver as recipient uses another claim than the "
+                    "driver as initiator",
+                    "both use %s" % ", ".join(sorted(both)),
+                    [s.evidence(r) for r in mine
+                     if claim_of(r) and claim_of(r).lower() in both])
+            continue
+        # the suite as the other party: its claims against the driver's
+        peer = {c.lower() for c in s.peer.claims}
+        for r in s.driver_records():
+            c = claim_of(r)
+            if c is not None and op_of(r) != "preview":
+                t.check(c.lower() not in peer, ["CLI-CLAIM-DISTINCT"],
+                        "a claim of its own, not the other party's",
+                        "%s sent the suite's claim %s" % (
+                            describe_record(r), c), s.evidence(r))
+
+
+# -- PAYLOAD ------------------------------------------------------------------------------
+
+PAYLOAD_SESSIONS = ["init-stateless", "init-stateful", "recip-stateful"]
+
+
+@client_case("PAYLOAD-FORM", "Payloads sent are {type, data} with a type "
+             "of the draft and data in base64 of IV, ciphertext and tag",
+             ["CLI-CREATE-PAYLOAD", "CLI-UPDATE-PAYLOAD", "RLY-PAYLOAD-TYPE",
+              "RLY-PAYLOAD-DATA", "E-DATA-LAYOUT", "CLI-ENCRYPT"],
+             "AEAD_AES_128_GCM or AEAD_AES_256_GCM, canonical padded "
+             "base64 of at least 28 bytes, no plaintext in the clear",
+             PAYLOAD_SESSIONS)
+def payload_form(t):
+    for s in t.sessions():
+        for r, p in _driver_sealings(s):
+            op = op_of(r)
+            ev = s.evidence(r)
+            req = "CLI-CREATE-PAYLOAD" if op == "create" else \
+                "CLI-UPDATE-PAYLOAD"
+            if not t.check(isinstance(p, dict), [req],
+                           "a payload object in the %s body" % op,
+                           "%s: %s" % (describe_record(r),
+                                       body_text(r)[:120]), ev):
+                continue
+            typ = p.get("type")
+            t.check(typ in tpayload.KEY_LEN, ["RLY-PAYLOAD-TYPE"],
+                    "type AEAD_AES_128_GCM or AEAD_AES_256_GCM",
+                    repr(typ)[:80], ev)
+            data = p.get("data")
+            if not t.check(isinstance(data, str), ["RLY-PAYLOAD-DATA"],
+                           "data, a base64 string", repr(data)[:80], ev):
+                continue
+            try:
+                raw = b64.decode_std_canonical(data)
+            except ValueError as e:
+                try:
+                    raw = base64.b64decode(data + "==", validate=False)
+                    t.soft(False, ["E-DATA-LAYOUT"],
+                           "canonical padded standard base64", str(e), ev)
+                except ValueError:
+                    t.check(False, ["RLY-PAYLOAD-DATA"], "base64 data",
+                            "%s: %r" % (e, data[:60]), ev)
+                    continue
+            t.check(len(raw) >= tpayload.MIN_DATA, ["RLY-PAYLOAD-DATA",
+                                                    "E-DATA-LAYOUT"],
+                    "at least 28 bytes (IV and tag)", "%d bytes" % len(raw),
+                    ev)
+            text = body_text(r)
+            leaked = [x for x in s.inputs
+                      if x.decode("utf-8", "replace") in text]
+            t.check(not leaked, ["CLI-ENCRYPT"],
+                    "no Provisioning Information in the clear",
+                    "the plaintext is in the %s body" % op, ev)
+
+
+@client_case("PAYLOAD-KEY", "Payloads are sealed with the Secret, a key of "
+             "the length the type declares, and open to what the client "
+             "was given",
+             ["CLI-FLOW-ENCRYPT", "CLI-AEAD-AES128-GCM",
+              "CLI-AEAD-AES256-GCM", "E-AEAD-FROM-SECRET", "E-AAD-EMPTY"],
+             "each payload opens with the Secret of the share URL under its "
+             "declared type and gives back the Provisioning Information the "
+             "driver was given", PAYLOAD_SESSIONS)
+def payload_key(t):
+    for s in t.sessions():
+        for r, p in _driver_sealings(s):
+            if not isinstance(p, dict) or p.get("type") not in AEAD_REQ:
+                continue                        # PAYLOAD-FORM's finding
+            ev = s.evidence(r)
+            secret = _secret_for(s, r)
+            if secret is None:
+                t.note("%s: no known Secret for this mailbox" %
+                       describe_record(r))
+                continue
+            typ = p["type"]
+            need = tpayload.KEY_LEN[typ]
+            t.check(len(secret) == need, [AEAD_REQ[typ],
+                                          "E-AEAD-FROM-SECRET"],
+                    "a %d-byte Secret for %s" % (need, typ),
+                    "a %d-byte Secret in the share URL" % len(secret), ev)
+            try:
+                pt = tpayload.open(p, secret)
+                t.check(True, [AEAD_REQ[typ], "CLI-FLOW-ENCRYPT",
+                               "E-AAD-EMPTY"], "", "")
+            except TigressError as e:
+                why = e.code
+                if len(secret) == 32 and typ == "AEAD_AES_256_GCM":
+                    try:
+                        tpayload._open_raw(secret[:16],
+                                           base64.b64decode(p["data"])[:12],
+                                           base64.b64decode(p["data"])[12:])
+                        why = "it opens with the first 16 bytes of the " \
+                            "Secret as an AES-128 key"
+                    except (TigressError, ValueError):
+                        pass
+                t.check(False, [AEAD_REQ[typ], "CLI-FLOW-ENCRYPT",
+                                "E-AAD-EMPTY"],
+                        "a payload that opens under %s with the Secret "
+                        "(a %d-byte key)" % (typ, need), why, ev)
+                continue
+            t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
+                    "the Provisioning Information the driver was given",
+                    "%r" % pt[:80], ev)
+
+
+@client_case("PAYLOAD-IV", "No IV is used twice under one Secret",
+             ["CLI-AEAD-IV-RANDOM", "CLI-ENCRYPT"],
+             "a fresh random IV for every sealing",
+             ["init-stateful", "recip-stateful"])
+def payload_iv(t):
+    for s in t.sessions():
+        seen = {}                   # (secret, iv) -> record
+        sealings = []
+        for r in s.records:         # the suite's sealings too
+            if op_of(r) not in ("create", "update"):
+                continue
+            obj = body_json(r)
+            p = obj.get("payload") if isinstance(obj, dict) else None
+            if not isinstance(p, dict) or not isinstance(p.get("data"), str):
+                continue
+            try:
+                raw = base64.b64decode(p["data"])
+            except ValueError:
+                continue
+            secret = _secret_for(s, r)
+            if secret is None or len(raw) < 12:
+                continue
+            sealings.append((r, p["data"], raw[:12], secret))
+        datas = set()
+        for r, data, iv, secret in sealings:
+            if data in datas:       # a retry of the same body
+                continue
+            datas.add(data)
+            key = (secret, iv)
+            if not s.evidence(r).peer:
+                prev = seen.get(key)
+                t.check(prev is None, ["CLI-AEAD-IV-RANDOM", "CLI-ENCRYPT"],
+                        "an IV never used before under this Secret",
+                        "IV %s of %s was used by %s" % (
+                            iv.hex(), describe_record(r),
+                            describe_record(prev)) if prev else "",
+                        [s.evidence(prev), s.evidence(r)] if prev else [])
+            seen.setdefault(key, r)
+        t.note("%s: %d sealings under %d Secrets" % (
+            s.name, len(datas), len({x[3] for x in sealings})))
+
+
+# -- RECEIVE ------------------------------------------------------------------------------
+
+def _got(t, s, run, want: bytes, reqs, what: str) -> None:
+    if not t.ran(s, run, reqs, what):
+        return
+    t.check(run.out == want or (run.out or b"").strip() == want, reqs,
+            "%s: TIGRESS_OUT holds the Provisioning Information sent" % what,
+            "%r" % (run.out or b"")[:120], t.around(s, run))
+
+
+@client_case("RECEIVE-AES256", "The client opens an AEAD_AES_256_GCM "
+             "payload of another implementation",
+             ["CLI-FLOW-READ", "CLI-AEAD-MTI", "CLI-AEAD-AES256-GCM",
+              "E-AAD-EMPTY", "E-DATA-LAYOUT"],
+             "accept exits 0 and writes the Provisioning Information",
+             ["recip-stateless"])
+def receive_256(t):
+    s = t.session("recip-stateless")
+    _got(t, s, s.run_of("recipient", "accept"), PI,
+         ["CLI-FLOW-READ", "CLI-AEAD-AES256-GCM", "CLI-AEAD-MTI",
+          "E-AAD-EMPTY", "E-DATA-LAYOUT"],
+         "accept of a share sealed by the suite")
+
+
+@client_case("RECEIVE-AES128", "The client opens an AEAD_AES_128_GCM "
+             "payload (a 16-byte Secret)",
+             ["CLI-FLOW-READ", "CLI-AEAD-MTI", "CLI-AEAD-AES128-GCM",
+              "E-AEAD-FROM-SECRET"],
+             "accept exits 0 and writes the Provisioning Information",
+             ["recip-aes128"])
+def receive_128(t):
+    s = t.session("recip-aes128")
+    _got(t, s, s.run_of("recipient", "accept"), PI,
+         ["CLI-FLOW-READ", "CLI-AEAD-AES128-GCM", "CLI-AEAD-MTI",
+          "E-AEAD-FROM-SECRET"],
+         "accept of a share under a 16-byte Secret")
+
+
+@client_case("RECEIVE-UPDATE", "The client receives the other party's "
+             "later messages (stateful flow, both roles)",
+             ["CLI-FLOW-READ", "CLI-AEAD-AES256-GCM", "Req-RoundTrips"],
+             "receive exits 0 with the suite's message",
+             ["init-stateful", "recip-stateful"])
+def receive_update(t):
+    for s in t.sessions():
+        role = "initiator" if s.name == "init-stateful" else "recipient"
+        want = PI2 if role == "initiator" else PI3
+        _got(t, s, s.run_of(role, "receive"), want,
+             ["CLI-FLOW-READ", "CLI-AEAD-AES256-GCM", "Req-RoundTrips"],
+             "receive by the %s of the suite's update" % role)
+
+
+@client_case("RECEIVE-URLSAFE", "The client reads a Secret written in "
+             "URL-safe base64 without padding", ["E-SECRET-B64"],
+             "accept exits 0 and writes the Provisioning Information",
+             ["recip-urlsafe"])
+def receive_urlsafe(t):
+    s = t.session("recip-urlsafe")
+    run = s.run_of("recipient", "accept")
+    t.soft(run is not None and run.exit == 0 and run.out == PI,
+           ["E-SECRET-B64"], "accept of %s" % s.values.get("urlsafe_url"),
+           run.describe() if run else "not run", t.around(s, run))
+
+
+# -- REFUSE ------------------------------------------------------------------------------
+
+def _variants(t, name, code, reqs, what, verdict_other="WARN"):
+    s = t.session(name)
+    for label, run in s.values.get("variants", []):
+        _refused(t, s, run, code, reqs, "%s (%s)" % (what, label),
+                 verdict_other)
+
+
+@client_case("REFUSE-TAMPERED", "A payload whose ciphertext, tag or IV was "
+             "changed is refused (exit 7)", ["CLI-INTEGRITY", "CLI-FLOW-READ"],
+             "accept exits 7 and writes nothing, for each corruption",
+             ["tamper"])
+def refuse_tampered(t):
+    _variants(t, "tamper", 7, ["CLI-INTEGRITY"], "a corrupted payload")
+
+
+@client_case("REFUSE-TYPE", "A payload labelled with another AEAD than its "
+             "Secret's, or an unknown one, is refused (exit 7)",
+             ["RLY-PAYLOAD-TYPE", "CLI-AEAD-AES128-GCM", "E-AEAD-FROM-SECRET",
+              "CLI-INTEGRITY", "CLI-FLOW-READ"],
+             "accept exits 7 and writes nothing", ["wrong-type"])
+def refuse_type(t):
+    s = t.session("wrong-type")
+    for (label, run), reqs in zip(s.values.get("variants", []), (
+            ["CLI-AEAD-AES128-GCM", "RLY-PAYLOAD-TYPE", "E-AEAD-FROM-SECRET"],
+            ["RLY-PAYLOAD-TYPE", "CLI-INTEGRITY"])):
+        _refused(t, s, run, 7, reqs, "a wrongly typed payload (%s)" % label)
+
+
+@client_case("REFUSE-NOT-PI", "Content that opens but is no Provisioning "
+             "Information is refused (exit 7)",
+             ["CLI-PINFO-FORMAT", "CLI-PINFO-CONTENT", "CLI-FLOW-READ"],
+             "accept exits 7 and writes nothing", ["not-pi"])
+def refuse_not_pi(t):
+    # The draft marks format and content Required for whoever writes the
+    # Provisioning Information; a recipient that passes on content without
+    # them is a WARN here (spec/drivers.md asks for exit 7).
+    s = t.session("not-pi")
+    for label, run in s.values.get("variants", []):
+        ev = t.around(s, run)
+        reads = [e.record for e in ev[1:] if op_of(e.record) == "read"]
+        if not t.check(any(r["status"] == 200 for r in reads),
+                       ["CLI-FLOW-READ"], "the driver's read answered 200",
+                       ", ".join(describe_record(r) for r in reads) or
+                       "no read (%s)" % run.describe(), ev):
+            continue
+        wrote = bool(run.out and run.out.strip())
+        t.check(run.exit != 0 and not wrote, ["CLI-PINFO-FORMAT",
+                                              "CLI-PINFO-CONTENT"],
+                "a refusal (exit 7) of content without format and content "
+                "(%s)" % label, run.describe(), ev, verdict="WARN")
+
+
+@client_case("REFUSE-MALFORMED", "A payload whose data is not base64, or "
+             "too short for IV and tag, is refused (exit 7)",
+             ["RLY-PAYLOAD-DATA", "CLI-INTEGRITY", "CLI-FLOW-READ"],
+             "accept exits 7 and writes nothing", ["malformed"])
+def refuse_malformed(t):
+    _variants(t, "malformed", 7, ["RLY-PAYLOAD-DATA", "CLI-INTEGRITY"],
+              "a malformed payload")
+
+
+@client_case("REFUSE-401", "A share another device accepted first stops "
+             "with a clear error (exit 9)", ["CLI-READ-401", "CLI-FLOW-READ"],
+             "accept exits 9 with a message and writes nothing",
+             ["claimed"])
+def refuse_401(t):
+    s = t.session("claimed")
+    _refused(t, s, s.run_of("recipient", "accept"), 9, ["CLI-READ-401"],
+             "accept answered 401", answer=401)
+
+
+@client_case("REFUSE-404", "A share that is gone stops with a clear error "
+             "(exit 8)", ["CLI-READ-404", "CLI-FLOW-READ"],
+             "accept exits 8 with a message and writes nothing", ["gone"])
+def refuse_404(t):
+    s = t.session("gone")
+    _refused(t, s, s.run_of("recipient", "accept"), 8, ["CLI-READ-404"],
+             "accept answered 404", answer=404)
+
+
+# -- RETRY ------------------------------------------------------------------------------
+
+def _first_faulted(s, op):
+    for r in s.driver_records():
+        if op_of(r) == op and r.get("fault"):
+            return r
+    return None
+
+
+def _resends(s, first):
+    return [r for r in s.driver_records() if r["seq"] > first["seq"]
+            and (r["method"], r["path"]) == (first["method"], first["path"])]
+
+
+@client_case("RETRY-SAME-REQID", "A request whose answer was lost (dropped "
+             "or reset) is resent with the same Mailbox-Request-ID",
+             ["CLI-RETRY-SAME-REQID"],
+             "the resent create or update carries the first one's "
+             "Mailbox-Request-ID; exactly one mailbox, one update",
+             ["retry-create", "retry-update", "retry-reset"])
+def retry_same_reqid(t):
+    retried = 0
+    for s in t.sessions():
+        op = "update" if s.name == "retry-update" else "create"
+        first = _first_faulted(s, op)
+        if first is None:
+            t.note("%s: the fault did not fire (no %s)" % (s.name, op))
+            continue
+        again = _resends(s, first)
+        run = s.runs[-1] if s.runs else None
+        step = [x for x in s.runs if x.step in ("share", "send")]
+        run = step[-1] if step else run
+        if not again:
+            t.note("%s: the driver did not resend the %s after %s (%s); "
+                   "retrying is optional" % (
+                       s.name, op, "the dropped answer" if first.get(
+                           "aborted") == "drop" else "the reset",
+                       run.describe() if run else "-"))
+            continue
+        retried += 1
+        rid0 = header(first, REQID)
+        ev = [s.evidence(first)] + [s.evidence(r) for r in again]
+        if rid0 is None:
+            t.check(False, ["CLI-RETRY-SAME-REQID"], "a Mailbox-Request-ID "
+                    "on the %s, so that the relay knows the resend" % op,
+                    "none (see REQID-PRESENT)", ev)
+            continue
+        t.check(all(header(r, REQID) == rid0 for r in again),
+                ["CLI-RETRY-SAME-REQID"],
+                "the same Mailbox-Request-ID (%s) on the resent %s" % (
+                    rid0, op), ", ".join("%s with %s" % (
+                        describe_record(r), header(r, REQID)) for r in again),
+                ev)
+        if op == "create" and first.get("aborted") == "drop":
+            made = {mailbox_of(r) for r in [first] + again
+                    if r["status"] in (200, 201)} - {None}
+            t.check(len(made) <= 1, ["CLI-RETRY-SAME-REQID"],
+                    "one mailbox for one share",
+                    "%d mailboxes made: %s" % (len(made), ", ".join(
+                        sorted(made))), ev)
+    if not retried:
+        t.unsupported("the driver does not resend a request whose answer "
+                      "was lost (retrying is optional)")
+
+
+@client_case("RETRY-201", "The 201 that answers a resent request is taken "
+             "for the original's success",
+             ["CLI-CREATE-201", "CLI-UPDATE-201", "CLI-FLOW-CREATE",
+              "CLI-FLOW-UPDATE"],
+             "share (or send) exits 0 after its resent request was answered "
+             "201; the share URL works", ["retry-create", "retry-update"])
+def retry_201(t):
+    seen = 0
+    for s in t.sessions():
+        op = "update" if s.name == "retry-update" else "create"
+        dup = [r for r in s.driver_records() if op_of(r) == op
+               and r["status"] == 201]
+        step = "send" if op == "update" else "share"
+        run = [x for x in s.runs if x.step == step]
+        run = run[-1] if run else None
+        if not dup:
+            first = _first_faulted(s, op)
+            again = _resends(s, first) if first else []
+            why = "it did not resend" if not again else (
+                "its requests carry no Mailbox-Request-ID" if header(
+                    first, REQID) is None else "its resend carried a new "
+                "Mailbox-Request-ID" if header(again[0], REQID) != header(
+                    first, REQID) else "the resend was not answered 201")
+            t.note("%s: no 201 was answered to the driver (%s)" % (
+                s.name, why))
+            continue
+        seen += 1
+        req = "CLI-CREATE-201" if op == "create" else "CLI-UPDATE-201"
+        t.ran(s, run, [req], "%s succeeds after the 201" % step)
+        if op == "create" and run is not None and run.exit == 0:
+            u = s.values.get("share.parsed")
+            t.check(u is not None and u.mailbox_id == mailbox_of(dup[0]),
+                    ["CLI-CREATE-201", "CLI-FLOW-CREATE"],
+                    "the share URL names the mailbox the 201 (the original "
+                    "answer's urlLink) gave", s.values.get("share.url", "")
+                    [:120], [run, s.evidence(dup[0])])
+        if op == "update" and run is not None and run.exit == 0:
+            sent = body_json(dup[0])
+            t.check(isinstance(sent, dict) and s.values.get(
+                "peer_read.payload") == sent.get("payload"),
+                ["CLI-FLOW-UPDATE"], "the mailbox holds the message sent",
+                "it holds %s" % json.dumps(s.values.get(
+                    "peer_read.payload"))[:100], run)
+    if not seen:
+        t.unsupported("no 201 was answered: the driver did not resend the "
+                      "request under the same Mailbox-Request-ID (see "
+                      "RETRY-SAME-REQID)")
+
+
+@client_case("RETRY-5XX", "After a 503 the client reports a failure or "
+             "retries; it never gives out a URL to nothing",
+             ["CLI-FLOW-CREATE", "RLY-URL-MAILBOX"],
+             "share exits non-zero with a message, or exits 0 with a URL "
+             "whose mailbox holds the Provisioning Information",
+             ["retry-5xx"])
+def retry_5xx(t):
+    s = t.session("retry-5xx")
+    run = s.run_of("initiator", "share")
+    ev = t.around(s, run)
+    t.check(run.exit != 0 or s.values.get("share.peer_read.status") == 200,
+            ["RLY-URL-MAILBOX", "CLI-FLOW-CREATE"],
+            "a share URL to a mailbox that exists",
+            "exit 0; the suite's read of the URL: status %s" % s.values.get(
+                "share.peer_read.status"), ev)
+    if run.exit:
+        t.soft(bool(run.stderr.strip()), ["CLI-FLOW-CREATE"],
+               "a message saying why the share failed",
+               "nothing on standard error", ev)
+        t.note("the driver reported the 503: %s" % run.describe())
+
+
+@client_case("RETRY-SLOW", "An answer that comes 2 s late is waited for",
+             ["CLI-FLOW-CREATE", "CLI-RETRY-SAME-REQID"],
+             "share exits 0; one mailbox", ["retry-slow"])
+def retry_slow(t):
+    s = t.session("retry-slow")
+    run = s.run_of("initiator", "share")
+    t.ran(s, run, ["CLI-FLOW-CREATE"], "share through a slow relay")
+    made = {mailbox_of(r) for r in s.driver_records() if op_of(r) ==
+            "create" and r["status"] in (200, 201)} - {None}
+    t.check(len(made) <= 1, ["CLI-RETRY-SAME-REQID"],
+            "one mailbox for one share", "%d mailboxes: %s" % (
+                len(made), ", ".join(sorted(made))), t.around(s, run))
+
+
+@client_case("RETRY-READ", "A binding read whose answer was lost is resent "
+             "with the same claim, and the content taken",
+             ["CLI-FLOW-READ", "CLI-RETRY-SAME-REQID"],
+             "accept exits 0 with the Provisioning Information",
+             ["retry-read"])
+def retry_read(t):
+    s = t.session("retry-read")
+    run = s.run_of("recipient", "accept")
+    first = _first_faulted(s, "read")
+    again = _resends(s, first) if first else []
+    if not again:
+        t.unsupported("the driver did not resend the read whose answer was "
+                      "lost (%s); retrying is optional" % run.describe())
+    ev = t.around(s, run)
+    claims = {(claim_of(r) or "").lower() for r in [first] + again}
+    t.check(len(claims) == 1, ["CLI-RETRY-SAME-REQID"],
+            "the resent read under the claim the relay bound",
+            "claims %s" % ", ".join(sorted(claims)), ev)
+    _got(t, s, run, PI, ["CLI-FLOW-READ"], "accept after a lost answer")
+
+
+# -- FLOW -------------------------------------------------------------------------------
+
+def _deletes(s, party_runs):
+    lo = min((x.started for x in party_runs), default=0)
+    return [r for r in s.driver_records() if op_of(r) == "delete"
+            and r["time"] >= lo - 0.05]
+
+
+@client_case("FLOW-FINISH", "The recipient deletes the mailbox when the "
+             "stateless flow is done",
+             ["CLI-FLOW-DELETE", "SCT-RECEIVER-DELETES", "CLI-DELETE-VERSION",
+              "CLI-DELETE-MAILBOX"],
+             "finish exits 0 after a DELETE /v1/m/{id}; the mailbox is gone",
+             ["recip-stateless", "recip-stateful", "self"])
+def flow_finish(t):
+    for s in t.sessions():
+        run = s.run_of("recipient", "finish")
+        if not t.ran(s, run, ["CLI-FLOW-DELETE"], "finish (%s)" % s.title):
+            continue
+        dels = _deletes(s, [run])
+        ev = t.around(s, run)
+        t.check(bool(dels), ["SCT-RECEIVER-DELETES"],
+                "a DeleteMailbox when the transfer is done",
+                "no DELETE (finish: %s)" % run.describe(), ev)
+        for r in dels:
+            t.check(r["path"].startswith("/v1/m/"), ["CLI-DELETE-VERSION",
+                                                     "CLI-DELETE-MAILBOX"],
+                    "DELETE /v1/m/{id}", describe_record(r), s.evidence(r))
+        if "mailbox_after_finish" in s.values:
+            t.check(not s.values["mailbox_after_finish"],
+                    ["SCT-RECEIVER-DELETES"], "the mailbox gone after finish",
+                    "still on the relay", ev)
+
+
+@client_case("FLOW-CANCEL", "The initiator's cancel deletes the mailbox",
+             ["CLI-FLOW-DELETE", "CLI-DELETE-VERSION", "CLI-DELETE-MAILBOX"],
+             "cancel exits 0 after DELETE /v1/m/{id}; the mailbox is gone",
+             ["init-stateful"])
+def flow_cancel(t):
+    s = t.session("init-stateful")
+    run = s.run_of("initiator", "cancel")
+    if not t.ran(s, run, ["CLI-FLOW-DELETE"], "cancel"):
+        return
+    ev = t.around(s, run)
+    t.check(not s.values.get("mailbox_after_cancel", True),
+            ["CLI-FLOW-DELETE"], "the mailbox gone after cancel",
+            "still on the relay", ev)
+    u = s.values.get("share.parsed")
+    for r in _deletes(s, [run]):
+        t.check(u is not None and r["path"] == "/v1/m/%s" % u.mailbox_id,
+                ["CLI-DELETE-VERSION", "CLI-DELETE-MAILBOX"],
+                "DELETE /v1/m/%s" % (u.mailbox_id if u else "{id}"),
+                describe_record(r), s.evidence(r))
+
+
+@client_case("FLOW-RELINQUISH", "relinquish gives the binding up, so that "
+             "another device may accept",
+             ["CLI-FLOW-RELINQUISH", "CLI-RELINQUISH-VERSION",
+              "CLI-RELINQUISH-MAILBOX", "CLI-FLOW-READ"],
+             "relinquish exits 0 after PATCH /v1/m/{id}; another recipient "
+             "then reads", ["recip-relinquish"])
+def flow_relinquish(t):
+    s = t.session("recip-relinquish")
+    acc = s.run_of("recipient", "accept")
+    t.need(t.ran(s, acc, ["CLI-FLOW-READ"], "accept"))
+    run = s.run_of("recipient", "relinquish")
+    if not t.ran(s, run, ["CLI-FLOW-RELINQUISH"], "relinquish"):
+        return
+    ev = t.around(s, run)
+    sh = s.values["share"]
+    patches = [r for r in s.driver_records() if op_of(r) == "relinquish"]
+    t.check(any(r["path"] == "/v1/m/%s" % sh.id for r in patches),
+            ["CLI-RELINQUISH-VERSION", "CLI-RELINQUISH-MAILBOX",
+             "CLI-FLOW-RELINQUISH"], "PATCH /v1/m/%s" % sh.id,
+            ", ".join(describe_record(r) for r in patches) or "no PATCH", ev)
+    t.check(s.values.get("bound_after") is None and s.values.get(
+        "second_read") == PI, ["CLI-FLOW-RELINQUISH"],
+        "the mailbox unbound, and another recipient's read answered",
+        "bound to %s; the other recipient's read: %s" % (
+            s.values.get("bound_after"), s.values.get("second_read.status")),
+        ev)
+
+
+@client_case("FLOW-SEND", "send stores a new message the other party opens "
+             "(both roles)",
+             ["CLI-FLOW-UPDATE", "Req-RoundTrips", "CLI-UPDATE-VERSION",
+              "CLI-UPDATE-MAILBOX"],
+             "send exits 0 after PUT /v1/m/{id}; the suite opens the message",
+             ["init-stateful", "recip-stateful"])
+def flow_send(t):
+    for s in t.sessions():
+        role = "initiator" if s.name == "init-stateful" else "recipient"
+        run = s.run_of(role, "send")
+        if not t.ran(s, run, ["CLI-FLOW-UPDATE"], "send by the %s" % role):
+            continue
+        label = "peer_read2" if role == "initiator" else "peer_read"
+        puts = [body_json(e.record) for e in t.around(s, run)[1:]
+                if op_of(e.record) == "update" and e.record["status"] in (
+                    200, 201)]
+        sent = [p.get("payload") for p in puts if isinstance(p, dict)]
+        t.check(bool(sent) and s.values.get(label + ".payload") == sent[-1],
+                ["CLI-FLOW-UPDATE", "Req-RoundTrips"],
+                "the other party then reads the message the %s sent "
+                "(PAYLOAD-KEY checks that it opens)" % role,
+                "it reads %s (status %s)" % (
+                    json.dumps(s.values.get(label + ".payload"))[:100],
+                    s.values.get(label + ".status")), t.around(s, run))
+        for r in s.driver_records():
+            if op_of(r) == "update":
+                t.check(mailbox_of(r) is not None and r["path"].startswith(
+                    "/v1/m/"), ["CLI-UPDATE-VERSION", "CLI-UPDATE-MAILBOX"],
+                    "PUT /v1/m/{id}", describe_record(r), s.evidence(r))
+
+
+@client_case("FLOW-PREVIEW", "preview fetches the display information "
+             "without binding",
+             ["CLI-PREVIEW-VERSION", "CLI-PREVIEW-MAILBOX"],
+             "preview exits 0 after GET /v1/m/{id} and writes the title, "
+             "description and image URL; nothing is bound",
+             ["recip-stateless"])
+def flow_preview(t):
+    s = t.session("recip-stateless")
+    run = s.run_of("recipient", "preview")
+    if not t.ran(s, run, ["CLI-PREVIEW-MAILBOX"], "preview"):
+        return
+    sh = s.values["share"]
+    ev = t.around(s, run)
+    during = [e.record for e in ev[1:]]
+    t.check(any(r["method"] == "GET" and r["path"] == "/v1/m/%s" % sh.id
+                for r in during), ["CLI-PREVIEW-VERSION",
+                                   "CLI-PREVIEW-MAILBOX"],
+            "GET /v1/m/%s" % sh.id,
+            ", ".join(describe_record(r) for r in during) or "no request", ev)
+    t.check(not any(op_of(r) == "read" for r in during),
+            ["CLI-PREVIEW-MAILBOX"], "no read of the secure content (that "
+            "would bind the device)", ", ".join(describe_record(r)
+                                                for r in during), ev)
+    try:
+        got = json.loads(run.out or b"")
+    except ValueError:
+        got = None
+    from .peer import DISPLAY as PEER_DISPLAY
+    t.soft(isinstance(got, dict) and all(
+        got.get(k) == PEER_DISPLAY[k] for k in PEER_DISPLAY),
+        ["CLI-PREVIEW-MAILBOX"],
+        "TIGRESS_OUT: %s" % json.dumps(PEER_DISPLAY),
+        repr(run.out)[:200], ev)
+
+
+# -- REQUEST ----------------------------------------------------------------------------
+
+@client_case("REQUEST-CREATE", "The create request: POST /v1/m, JSON, "
+             "display information and mailbox configuration",
+             ["CLI-CREATE-VERSION", "RLY-CREATE-CONSUMES",
+              "CLI-CREATE-DISPLAY", "CLI-DISPLAY-TITLE",
+              "CLI-DISPLAY-DESCRIPTION", "CLI-DISPLAY-IMAGEURL",
+              "CLI-CONFIG-EXPIRATION", "E-TIME-STRICT",
+              "E-ACCESS-RIGHTS-FORM"],
+             "POST /v1/m, application/json, displayInformation {title, "
+             "description, imageURL} as given, mailboxConfiguration "
+             "{expiration, accessRights}", ["init-stateless",
+                                            "init-stateful"])
+def request_create(t):
+    for s in t.sessions():
+        for r in s.driver_records():
+            if r["method"] != "POST" or op_of(r) == "read":
+                continue
+            ev = s.evidence(r)
+            t.check(r["path"] == "/v1/m", ["CLI-CREATE-VERSION"],
+                    "POST /v1/m", describe_record(r), ev)
+            ct = (header(r, "Content-Type") or "").split(";")[0].strip()
+            t.check(ct.lower() == "application/json", ["RLY-CREATE-CONSUMES"],
+                    "Content-Type: application/json", repr(ct), ev)
+            obj = body_json(r)
+            if not t.check(isinstance(obj, dict), ["CLI-CREATE-DISPLAY"],
+                           "a JSON object", body_text(r)[:120], ev):
+                continue
+            d = obj.get("displayInformation")
+            if not t.check(isinstance(d, dict), ["CLI-CREATE-DISPLAY"],
+                           "displayInformation", repr(d)[:120], ev):
+                continue
+            for k, req in (("title", "CLI-DISPLAY-TITLE"),
+                           ("description", "CLI-DISPLAY-DESCRIPTION"),
+                           ("imageURL", "CLI-DISPLAY-IMAGEURL")):
+                t.check(isinstance(d.get(k), str), [req],
+                        "displayInformation.%s, a string" % k,
+                        repr(d.get(k))[:80], ev)
+            want = {"title": DISPLAY["title"],
+                    "description": DISPLAY["description"],
+                    "imageURL": DISPLAY["image"]}
+            t.soft(all(d.get(k) == v for k, v in want.items()),
+                   ["CLI-CREATE-DISPLAY"], "the display information given "
+                   "(TIGRESS_TITLE, _DESCRIPTION, _IMAGE): %s" %
+                   json.dumps(want), json.dumps(d)[:200], ev)
+            cfg = obj.get("mailboxConfiguration")
+            if cfg is None:
+                t.note("%s: no mailboxConfiguration" % s.name)
+                continue
+            exp = cfg.get("expiration") if isinstance(cfg, dict) else None
+            if not t.check(isinstance(exp, str), ["CLI-CONFIG-EXPIRATION"],
+                           "mailboxConfiguration.expiration",
+                           repr(cfg)[:120], ev):
+                continue
+            try:
+                rfc3339.parse(exp)
+                err = None
+            except TigressError as e:
+                err = e.code
+            t.check(err is None, ["CLI-CONFIG-EXPIRATION", "E-TIME-STRICT"],
+                    "YYYY-MM-DDThh:mm:ssZ", "%r (%s)" % (exp, err), ev)
+            rights = cfg.get("accessRights")
+            want_r = "RWD" if s.name == "init-stateful" else "RD"
+            t.soft(rights is None or (isinstance(rights, str) and set(
+                rights) == set(want_r)), ["E-ACCESS-RIGHTS-FORM"],
+                "accessRights %s (TIGRESS_ACCESS)" % want_r, repr(rights),
+                ev)
+
+
+@client_case("REQUEST-PATHS", "Every request goes to /v1/m or "
+             "/v1/m/{the mailbox}, with JSON bodies labelled so",
+             ["CLI-READ-VERSION", "CLI-READ-MAILBOX", "CLI-UPDATE-VERSION",
+              "CLI-UPDATE-MAILBOX", "CLI-DELETE-VERSION",
+              "CLI-DELETE-MAILBOX", "CLI-RELINQUISH-VERSION",
+              "CLI-RELINQUISH-MAILBOX", "RLY-UPDATE-CONSUMES"],
+             "paths of the draft with the mailbox of the share",
+             REQID_SESSIONS)
+def request_paths(t):
+    reqs = {"read": ["CLI-READ-VERSION", "CLI-READ-MAILBOX"],
+            "update": ["CLI-UPDATE-VERSION", "CLI-UPDATE-MAILBOX"],
+            "delete": ["CLI-DELETE-VERSION", "CLI-DELETE-MAILBOX"],
+            "relinquish": ["CLI-RELINQUISH-VERSION",
+                           "CLI-RELINQUISH-MAILBOX"]}
+    for s in t.sessions():
+        known = set()
+        for label in s.secrets:
+            v = s.values.get(label + ".parsed") or s.values.get(label)
+            mid = getattr(v, "mailbox_id", None) or getattr(v, "id", None)
+            if mid:
+                known.add(mid)
+        for r in s.driver_records():
+            op = op_of(r)
+            ev = s.evidence(r)
+            if op == "other":
+                t.check(r["path"].startswith("/.well-known/"),
+                        ["CLI-READ-VERSION"], "a path of the API",
+                        describe_record(r), ev)
+                continue
+            if op in reqs:
+                t.check(mailbox_of(r) in known, reqs[op],
+                        "/v1/m/{%s}" % "|".join(sorted(known)),
+                        describe_record(r), ev)
+            if op == "update":
+                ct = (header(r, "Content-Type") or "").split(";")[0]
+                t.check(ct.strip().lower() == "application/json",
+                        ["RLY-UPDATE-CONSUMES"],
+                        "Content-Type: application/json", repr(ct), ev)

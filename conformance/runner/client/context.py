@@ -1,0 +1,187 @@
+"""What a client case works with: the sessions it checks, helpers over the
+relay's records, and the relay runner's findings machinery (t.check,
+t.require, t.soft, ... of runner/context.py).
+
+    def my_case(t):
+        for s in t.sessions():                  # the case's sessions, run
+            for r in s.driver_records():        # what the driver sent
+                t.check(header(r, "Mailbox-Request-ID") is not None,
+                        ["CLI-CREATE-REQID"], "...", "...", s.evidence(r))
+
+Evidence of the case: every record and driver run of the sessions it
+looked at (the relay runner's limit of 40, those a finding cites kept).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import List, Optional
+
+from ..context import Abort, CaseContext, Options
+from .sessions import Session
+
+MUTATING = ("create", "update", "delete", "relinquish")
+CLAIM_HEADERS = {"http-00": "Mailbox-Device-Claim", "sct-04": "Device-Claim"}
+ANY_CLAIM_HEADER = ("mailbox-device-claim", "device-claim", "deviceclaim")
+_MAILBOX_PATH = re.compile(r"^/v1/m/([^/?#]+)$")
+_METHOD_OP = {"POST": "read", "PUT": "update", "DELETE": "delete",
+              "PATCH": "relinquish", "GET": "preview", "HEAD": "preview"}
+
+
+class ClientRunState:
+    """Settings and sessions shared by the client cases of one run."""
+
+    def __init__(self, driver: str, profile: str, catalog, sessions,
+                 strict_errata: bool = False):
+        self.driver = driver
+        self.profile = profile
+        self.catalog = catalog
+        self.sessions = sessions            # name -> Session
+        self.options = Options()
+        self.strict_errata = strict_errata
+
+    @property
+    def claim_header(self) -> str:
+        return CLAIM_HEADERS[self.profile]
+
+
+class ClientContext(CaseContext):
+    def __init__(self, run: ClientRunState, case):
+        super().__init__(run, case)
+        self._used: List[Session] = []
+
+    @property
+    def claim_header(self) -> str:
+        return self.run.claim_header
+
+    def sessions(self, *names: str) -> List[Session]:
+        """The case's sessions (or `names`) that ran; an unsupported one is
+        noted and left out, and when none is left the case is UNSUPPORTED.
+        A session the suite failed in makes the case an ERROR."""
+        out = []
+        skipped = []
+        for n in names or self.case.sessions:
+            s = self.run.sessions.get(n)
+            if s is None:
+                raise RuntimeError("session %s did not run" % n)
+            if s not in self._used:
+                self._used.append(s)
+            if s.error:
+                raise RuntimeError("the suite failed in session %s:\n%s" % (
+                    n, s.error))
+            if s.unsupported:
+                skipped.append("%s: %s" % (n, s.unsupported))
+                continue
+            out.append(s)
+        for x in skipped:
+            self.note("not checked, session %s" % x)
+        if not out:
+            self.unsupported("; ".join(skipped) or "no session")
+        return out
+
+    def session(self, name: str) -> Session:
+        return self.sessions(name)[0]
+
+    # -- evidence -------------------------------------------------------------------
+    def exchanges(self):
+        out = []
+        seen = set()
+        for s in self._used:
+            for e in s.all_evidence():
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    out.append(e)
+        for e in self._attached:
+            if id(e) not in seen:
+                seen.add(id(e))
+                out.append(e)
+        out.sort(key=lambda e: e.started)
+        return out
+
+    def around(self, s: Session, run) -> list:
+        """Evidence of a driver run: the run and the driver's requests made
+        while it ran."""
+        if run is None:
+            return []
+        lo, hi = run.started - 0.05, run.started + run.elapsed + 0.05
+        return [run] + [s.evidence(r) for r in s.driver_records()
+                        if lo <= r["time"] <= hi]
+
+    # -- steps -----------------------------------------------------------------------
+    @staticmethod
+    def need(cond: bool) -> None:
+        """Stop the case (its findings so far decide) unless `cond`."""
+        if not cond:
+            raise Abort()
+
+    def ran(self, s: Session, run, requirements, what: str,
+            expect: int = 0) -> bool:
+        """The driver's step ended with `expect` (0: success)."""
+        if run is None:
+            return self.check(False, requirements, what,
+                              "the step was not reached (session %s)" %
+                              s.name)
+        return self.check(run.exit == expect and not run.timed_out,
+                          requirements, "%s (exit %d)" % (what, expect),
+                          run.describe(), self.around(s, run))
+
+
+# -- records -----------------------------------------------------------------------
+
+def header(rec: dict, name: str) -> Optional[str]:
+    for k, v in rec.get("headers", []):
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+def claim_of(rec: dict) -> Optional[str]:
+    """The device claim a request carries, under any profile's name."""
+    for k, v in rec.get("headers", []):
+        if k.lower() in ANY_CLAIM_HEADER:
+            return v.strip()
+    return None
+
+
+def op_of(rec: dict) -> str:
+    path = rec.get("path", "")
+    if path.rstrip("/") == "/v1/m":
+        return "create" if rec["method"] == "POST" else "other"
+    if path.startswith("/.well-known/"):
+        return "well-known"
+    if _MAILBOX_PATH.match(path):
+        return _METHOD_OP.get(rec["method"], "other")
+    return "other"
+
+
+def body_text(rec: dict, key: str = "body") -> str:
+    b = rec.get(key) or {}
+    return b.get("data", "") if b.get("encoding") == "utf-8" else ""
+
+
+def body_json(rec: dict, key: str = "body"):
+    try:
+        return json.loads(body_text(rec, key))
+    except ValueError:
+        return None
+
+
+def mailbox_of(rec: dict) -> Optional[str]:
+    """The mailbox a request is about: from its path, or for a create from
+    the urlLink answered."""
+    m = _MAILBOX_PATH.match(rec.get("path", ""))
+    if m:
+        return m.group(1).lower()
+    if op_of(rec) == "create":
+        ans = body_json(rec, "response_body")
+        if isinstance(ans, dict) and isinstance(ans.get("urlLink"), str):
+            return ans["urlLink"].rstrip("/").rsplit("/", 1)[-1].lower()
+    return None
+
+
+def describe_record(rec: dict) -> str:
+    st = rec["status"]
+    tail = "reset" if rec.get("aborted") == "reset" else (
+        "%s, answer dropped" % st if rec.get("aborted") == "drop" else st)
+    return "%s %s -> %s" % (rec["method"], rec["target"], tail)

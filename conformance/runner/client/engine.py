@@ -1,0 +1,70 @@
+"""Selecting and running client cases: the sessions the selected cases
+need run first (a few at a time, each with its own test relay), then the
+cases check what happened.
+
+    selected = select(["REQID", "SECRET-RECIPIENT"], "http-00")
+    results, sessions = run(driver, "http-00", selected, catalog)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Dict, List, Optional, Sequence
+
+from .. import engine as relay_engine
+from . import cases  # noqa: F401  (registers every client case)
+from .context import ClientContext, ClientRunState
+from .registry import CLIENT_REGISTRY, ClientCase
+from .sessions import SESSIONS, Session, run_sessions
+
+
+def all_cases() -> List[ClientCase]:
+    return list(CLIENT_REGISTRY.values())
+
+
+def select(patterns: Optional[Sequence[str]], draft: str) -> List[ClientCase]:
+    chosen = [c for c in all_cases() if draft in c.drafts]
+    if not patterns:
+        return chosen
+    pats = [p for arg in patterns for p in arg.split(",") if p.strip()]
+    for p in pats:
+        if not any(relay_engine.matches(c.id, p) for c in all_cases()):
+            raise relay_engine.SelectionError("no client case matches %r" % p)
+    return [c for c in chosen
+            if any(relay_engine.matches(c.id, p) for p in pats)]
+
+
+def sessions_of(selected: Sequence[ClientCase]) -> List[str]:
+    names = []
+    for c in selected:
+        for n in c.sessions:
+            if n not in SESSIONS:
+                raise KeyError("case %s needs unknown session %s" % (c.id, n))
+            if n not in names:
+                names.append(n)
+    return names
+
+
+def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
+        timeout: float = 20.0, workers: int = 3, progress=None,
+        session_progress=None, driver_env=None) -> tuple:
+    """(case results, {name: Session}).  `driver_env`: variables added to
+    the driver's environment (e.g. TIGRESS_DRIVER_DEFECTS)."""
+    sessions: Dict[str, Session] = run_sessions(
+        sessions_of(selected), driver, profile, timeout, workers,
+        session_progress, driver_env)
+    state = ClientRunState(driver, profile, catalog, sessions)
+    results = []
+    for c in selected:
+        t0 = time.monotonic()
+        r = relay_engine.run_case(state, c, ClientContext)
+        r.duration = time.monotonic() - t0
+        used = [sessions[n] for n in c.sessions if n in sessions]
+        r.notes.append("sessions: " + ", ".join(
+            "%s (%d driver runs, %d requests, %.1f s)" % (
+                s.name, len(s.runs), len(s.records), s.duration)
+            for s in used))
+        results.append(r)
+        if progress:
+            progress(r)
+    return results, sessions

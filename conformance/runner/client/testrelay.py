@@ -1,0 +1,101 @@
+"""The instrumented test relay of the client suite: conformance/brokenrelay
+in its correct mode, run in this process (a thread serving TLS on
+127.0.0.1, port 0), with a Recorder and a Faults interceptor.
+
+    with TestRelay(cert_dir, "http-00") as r:
+        r.base_url, r.ca                 # for the driver
+        r.faults.add("drop-response", op="create")
+        ...
+        r.records()                      # every request, in order
+        r.mailbox(mid)                   # the relay's state of a mailbox
+        r.set_payload(mid, {...})        # what reads of it will return
+
+Independent of ref-relay: the relay logic is brokenrelay/protocol.py.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from pathlib import Path
+from typing import List, Optional
+
+from brokenrelay import certs
+from brokenrelay.faults import Faults
+from brokenrelay.protocol import Relay
+from brokenrelay.recorder import Recorder
+from brokenrelay.server import Server, sweeper
+
+# The suite's own requests (it plays the other party) carry this header,
+# so that the checks can tell them from the driver's.
+PEER_HEADER = "X-Tigress-Conformance"
+
+
+def is_peer(record: dict) -> bool:
+    return any(k.lower() == PEER_HEADER.lower() for k, _ in
+               record.get("headers", []))
+
+
+class TestRelay:
+    __test__ = False                     # not a pytest class
+
+    def __init__(self, cert_dir: Path, profile: str = "http-00"):
+        cert, key = certs.ensure(Path(cert_dir))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(str(cert), str(key))
+        self.ca = str(cert)
+        self.profile = profile
+        self.relay = Relay([], profile)
+        self.recorder = Recorder()
+        self.faults = Faults(self.relay)
+        self.relay.interceptors.append(self.faults)
+        self.relay.observers.append(self.recorder)
+        self.server = Server(("127.0.0.1", 0), self.relay, ctx,
+                             idle_timeout=30.0)
+        self.base_url = "https://127.0.0.1:%d" % self.server.server_address[1]
+        self.relay.public_url = self.base_url
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self.server.serve_forever,
+                             kwargs={"poll_interval": 0.1}, daemon=True),
+            threading.Thread(target=sweeper, args=(self.relay, self._stop),
+                             daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- what the suite looks at ---------------------------------------------
+    def records(self, since: int = 0) -> List[dict]:
+        return self.recorder.records(since)
+
+    def mailbox_ids(self) -> List[str]:
+        with self.relay.store.lock:
+            return sorted(self.relay.store.mailboxes)
+
+    def mailbox(self, mid: str):
+        """The relay's Mailbox object (brokenrelay/store.py) or None."""
+        with self.relay.store.lock:
+            return self.relay.store.mailboxes.get(mid.lower())
+
+    def set_payload(self, mid: str, payload) -> None:
+        """Make reads of the mailbox return `payload` (any JSON value)."""
+        with self.relay.store.lock:
+            mb = self.relay.store.mailboxes[mid.lower()]
+            mb.payload = mb.initiator_payload = payload
+
+    def recipient_of(self, mid: str) -> Optional[str]:
+        mb = self.mailbox(mid)
+        return None if mb is None else mb.recipient

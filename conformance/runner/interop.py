@@ -1,0 +1,635 @@
+"""tools/interop: the interop matrix.  Every scenario of spec/drivers.md
+for every initiator and recipient client pair through each relay of an
+implementations file; the client x relay table is the diagonal (a client
+as both parties).
+
+    tools/interop conformance/interop-default.json --report build/interop
+
+The implementations file (JSON):
+
+    {
+      "profile": "http-00",                      optional; or "sct-04"
+      "scenarios": ["stateless", ...],            optional; default all
+      "relays": [
+        {"name": "ref-relay",
+         "start": ["../ref-relay/tigress-relay", "--listen", "127.0.0.1:0",
+                   "--data-dir", "{tmpdir}"]},
+        {"name": "example", "url": "https://relay.example:8443",
+         "ca": "example-ca.pem", "control": "http://127.0.0.1:9999"}
+      ],
+      "clients": [
+        {"name": "ref-client", "driver": "drivers/ref-client-driver"},
+        {"name": "buggy", "driver": "drivers/py-client-driver",
+         "env": {"TIGRESS_DRIVER_DEFECTS": "reused-iv"}}
+      ]
+    }
+
+Relative paths (drivers, a CA file, the command of `start` and its
+arguments) are taken from the directory of the file: a `start` command runs
+there.  `{tmpdir}` in a command is replaced by a fresh temporary directory,
+removed afterwards.  A started relay must print `listening on URL
+(certificate: PATH)`; one that also prints `control on URL` (the test
+relay, conformance/brokenrelay --control) allows fault injection, so the
+`retry` scenario runs there (else it is n/a) and `tamper` corrupts the
+stored ciphertext (else the recipient gets the share URL with one bit of
+its Secret flipped: the payload does not open either).  Started relays
+bind 127.0.0.1, port 0, and are always stopped.
+
+Scenario outcomes: pass, fail, n/a (the relay cannot do what it needs),
+unsupported (a driver exited 127).  Exit status: 0 no scenario failed, 1 a
+scenario failed, 2 the run could not happen.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from tigress_py import b64, shareurl
+from tigress_py.client import RelayClient
+from tigress_py.errors import TigressError
+
+from . import launch
+from .client.context import header, mailbox_of, op_of
+from .client.driver import DriverRun, Party
+
+SCENARIOS = ("stateless", "stateful", "cancel", "relinquish",
+             "second-recipient", "tamper", "retry")
+PI = (b'{"format":"digitalwallet.carkey.ccc","content":'
+      b'{"vin":"W0L000051T2123456","from":"interop initiator"}}')
+PI2 = (b'{"format":"digitalwallet.carkey.ccc","content":'
+       b'{"step":"recipient reply","n":2}}')
+PI3 = (b'{"format":"digitalwallet.carkey.ccc","content":'
+       b'{"step":"initiator final","n":3}}')
+TITLE = "Interop key"
+
+
+class ConfigError(Exception):
+    pass
+
+
+# -- the implementations file ---------------------------------------------------------
+
+def load(path) -> dict:
+    """Read and check an implementations file; paths made absolute."""
+    p = Path(path).resolve()
+    try:
+        cfg = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError("cannot read %s: %s" % (path, e))
+    base = p.parent
+
+    def rel(x: str) -> str:
+        return x if os.path.isabs(x) else str((base / x).resolve())
+    if not isinstance(cfg, dict):
+        raise ConfigError("%s: a JSON object is expected" % path)
+    relays, clients = cfg.get("relays"), cfg.get("clients")
+    if not isinstance(relays, list) or not relays:
+        raise ConfigError("%s: \"relays\" must list at least one relay" %
+                          path)
+    if not isinstance(clients, list) or not clients:
+        raise ConfigError("%s: \"clients\" must list at least one client" %
+                          path)
+    names = set()
+    for r in relays:
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+            raise ConfigError("every relay needs a \"name\"")
+        if ("url" in r) == ("start" in r):
+            raise ConfigError("relay %s: give either \"url\" or \"start\"" %
+                              r["name"])
+        if "start" in r:
+            if not isinstance(r["start"], list) or not r["start"] or not all(
+                    isinstance(a, str) for a in r["start"]):
+                raise ConfigError("relay %s: \"start\" is a list of "
+                                  "strings (the command)" % r["name"])
+            a0 = r["start"][0]
+            if "/" in a0 and not os.path.isabs(a0):
+                r["start"][0] = rel(a0)
+        if r.get("ca"):
+            r["ca"] = rel(r["ca"])
+    for c in clients:
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str) \
+                or not isinstance(c.get("driver"), str):
+            raise ConfigError("every client needs a \"name\" and a "
+                              "\"driver\"")
+        c["driver"] = rel(c["driver"])
+        if not os.access(c["driver"], os.X_OK):
+            raise ConfigError("client %s: %s is not executable" % (
+                c["name"], c["driver"]))
+        if not isinstance(c.get("env", {}), dict):
+            raise ConfigError("client %s: \"env\" is an object" % c["name"])
+    for x in relays + clients:
+        if x["name"] in names:
+            raise ConfigError("duplicate name %r" % x["name"])
+        names.add(x["name"])
+    scen = cfg.get("scenarios", list(SCENARIOS))
+    bad = [s for s in scen if s not in SCENARIOS]
+    if bad:
+        raise ConfigError("unknown scenarios: %s (known: %s)" % (
+            ", ".join(bad), ", ".join(SCENARIOS)))
+    if cfg.get("profile", "http-00") not in ("http-00", "sct-04"):
+        raise ConfigError("profile is http-00 or sct-04")
+    cfg["_dir"] = str(base)
+    cfg["_file"] = str(p)
+    cfg["scenarios"] = list(scen)
+    return cfg
+
+
+# -- relays ------------------------------------------------------------------------------
+
+class Control:
+    """The test relay's control endpoint (brokenrelay/control.py)."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        self._open = urllib.request.build_opener(
+            urllib.request.ProxyHandler({})).open
+
+    def _call(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data,
+                                     method=method, headers={
+                                         "Content-Type": "application/json"})
+        try:
+            with self._open(req, timeout=10) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise RuntimeError("control %s %s: %s %s" % (
+                method, path, e.code, e.read()[:200]))
+
+    def requests(self, since: int = 0) -> List[dict]:
+        return self._call("GET", "/requests?since=%d" % since)["requests"]
+
+    def last_seq(self) -> int:
+        rs = self.requests()
+        return rs[-1]["seq"] if rs else 0
+
+    def fault(self, kind: str, op: str = "any", **kw) -> dict:
+        return self._call("POST", "/faults", dict(kind=kind, op=op, **kw))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def mailbox(self, mid: str) -> dict:
+        return self._call("GET", "/mailboxes/%s" % mid)
+
+    def set_payload(self, mid: str, payload) -> None:
+        self._call("PUT", "/mailboxes/%s/payload" % mid,
+                   {"payload": payload})
+
+
+class RelayHandle:
+    def __init__(self, spec: dict, cwd: str):
+        self.spec = spec
+        self.name = spec["name"]
+        self.cwd = cwd
+        self.url: Optional[str] = None
+        self.ca: Optional[str] = None
+        self.control: Optional[Control] = None
+        self.launched: Optional[launch.Launched] = None
+        self.tmpdir: Optional[str] = None
+        self.error: Optional[str] = None
+
+    def start(self) -> "RelayHandle":
+        if "url" in self.spec:
+            self.url = self.spec["url"].rstrip("/")
+            self.ca = self.spec.get("ca")
+        else:
+            self.tmpdir = tempfile.mkdtemp(prefix="tigress-interop-relay-")
+            argv = [a.replace("{tmpdir}", self.tmpdir)
+                    for a in self.spec["start"]]
+            env = dict(os.environ)
+            env.update(self.spec.get("env") or {})
+            self.launched = launch.Launched(argv, Path(self.tmpdir), True,
+                                            self.name, cwd=self.cwd, env=env)
+            try:
+                self.launched.start()
+            except OSError as e:
+                self.launched.stop()
+                raise launch.LaunchError("%s: %s" % (argv[0], e))
+            self.url, self.ca = self.launched.base_url, self.launched.ca
+            if self.launched.control:
+                self.control = Control(self.launched.control)
+        if self.spec.get("control"):
+            self.control = Control(self.spec["control"])
+        return self
+
+    def stop(self) -> None:
+        if self.launched is not None:
+            self.launched.stop()
+        elif self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "url": self.url, "ca": self.ca,
+                "control": self.control.url if self.control else None,
+                "started": "start" in self.spec,
+                "command": self.spec.get("start"), "error": self.error}
+
+
+# -- scenarios ---------------------------------------------------------------------------
+
+class Result:
+    def __init__(self, scenario: str):
+        self.scenario = scenario
+        self.status = "pass"
+        self.reason = ""
+        self.checks: List[tuple] = []          # (ok, what, got)
+        self.runs: List[DriverRun] = []
+        self.exchanges: List[dict] = []
+        self.notes: List[str] = []
+        self.duration = 0.0
+
+    def fail(self, reason: str) -> None:
+        if self.status == "pass":
+            self.status, self.reason = "fail", reason
+
+    def to_json(self) -> dict:
+        return {
+            "scenario": self.scenario, "status": self.status,
+            "reason": self.reason, "duration": round(self.duration, 3),
+            "checks": [{"ok": ok, "expected": what, "got": got}
+                       for ok, what, got in self.checks],
+            "steps": [_run_json(r) for r in self.runs],
+            "exchanges": self.exchanges, "notes": self.notes}
+
+
+def _excerpt(b: bytes, n: int = 2000) -> str:
+    s = (b or b"").decode("utf-8", "replace")
+    return s if len(s) <= n else s[:n] + "\n[... %d more characters]" % (
+        len(s) - n)
+
+
+def _run_json(r: DriverRun) -> dict:
+    return {"party": r.party, "role": r.role, "scenario": r.scenario,
+            "step": r.step, "driver": r.driver, "exit": r.exit,
+            "expected": r.expected, "timed_out": r.timed_out,
+            "elapsed": round(r.elapsed, 3), "stdout": _excerpt(r.stdout),
+            "stderr": _excerpt(r.stderr),
+            "out": None if r.out is None else _excerpt(r.out, 600)}
+
+
+class Stop(Exception):
+    """End the scenario (its outcome is already recorded)."""
+
+
+class Unsupported(Exception):
+    pass
+
+
+class Scenario:
+    """What a scenario function works with."""
+
+    def __init__(self, name: str, relay: RelayHandle, ini: dict, rec: dict,
+                 home: Path, profile: str, timeout: float):
+        self.name = name
+        self.relay = relay
+        self.profile = profile
+        self.res = Result(name)
+        self.mailboxes: List[str] = []
+
+        def party(client, role, pname):
+            return Party(client["driver"], role, home / pname, relay.url,
+                         relay.ca, profile, pname, timeout,
+                         env=client.get("env"), runs=self.res.runs)
+        self.ini = party(ini, "initiator", "initiator")
+        self.rec = party(rec, "recipient", "recipient")
+        self.rec2 = party(rec, "recipient", "recipient2")
+
+    def check(self, ok: bool, what: str, got: str = "") -> bool:
+        self.res.checks.append((bool(ok), what, got))
+        if not ok:
+            self.res.fail("expected %s, got %s" % (what, got))
+        return bool(ok)
+
+    def step(self, party: Party, step: str, expect: int = 0,
+             want: Optional[bytes] = None, stop: bool = True, **kw
+             ) -> DriverRun:
+        run = party.step(self.name, step, expect=expect, **kw)
+        if run.unsupported:
+            raise Unsupported(run.describe())
+        ok = self.check(run.exit == expect and not run.timed_out,
+                        "%s: exit %d" % (run.label, expect), run.describe())
+        if ok and expect != 0:
+            ok = self.check(not (run.out or b"").strip(),
+                            "%s: nothing in TIGRESS_OUT" % run.label,
+                            "%d bytes" % len(run.out or b""))
+        if ok and want is not None:
+            ok = self.check((run.out or b"").strip() == want,
+                            "%s: TIGRESS_OUT holds the Provisioning "
+                            "Information sent" % run.label,
+                            repr((run.out or b"")[:100]))
+        if not ok and stop:
+            raise Stop()
+        return run
+
+    def share(self, **kw) -> str:
+        kw.setdefault("title", TITLE)
+        kw.setdefault("description", "Blue car")
+        kw.setdefault("vertical", "c")
+        if self.name == "stateful":
+            kw.setdefault("access", "RWD")
+        run = self.step(self.ini, "share", data=PI, **kw)
+        url = (run.out or b"").decode("utf-8", "replace").strip()
+        try:
+            u = shareurl.parse(url)
+        except TigressError as e:
+            self.check(False, "a share URL (tigress_py.shareurl.parse)",
+                       "%r: %s" % (url[:160], e))
+            raise Stop()
+        self.check(u.secret is not None, "the Secret in the URL's fragment",
+                   "no fragment")
+        self.mailboxes.append(u.mailbox_id)
+        return url
+
+    def gone(self, url: str) -> None:
+        """The mailbox of `url` answers 404 now."""
+        with RelayClient(self.relay.url, ca=self.relay.ca or None,
+                         profile=self.profile) as c:
+            ex = c.read_display(url.split("#", 1)[0])
+        self.check(ex.status == 404, "the mailbox gone (GET answers 404)",
+                   str(ex.status if ex.status is not None else
+                       ex.transport_error))
+
+
+def sc_stateless(c: Scenario):
+    url = c.share()
+    run = c.step(c.rec, "preview", url=url)
+    try:
+        title = json.loads(run.out or b"{}").get("title")
+    except (ValueError, AttributeError):
+        title = None
+    c.check(title == TITLE, "preview: the title %r" % TITLE, repr(title))
+    c.step(c.rec, "accept", url=url, want=PI)
+    c.step(c.rec, "finish")
+    c.gone(url)
+
+
+def sc_stateful(c: Scenario):
+    url = c.share()
+    c.step(c.rec, "accept", url=url, want=PI)
+    c.step(c.rec, "send", data=PI2)
+    c.step(c.ini, "receive", want=PI2)
+    c.step(c.ini, "send", data=PI3)
+    c.step(c.rec, "receive", want=PI3)
+    c.step(c.rec, "finish")
+    c.gone(url)
+
+
+def sc_cancel(c: Scenario):
+    url = c.share()
+    c.step(c.ini, "cancel")
+    c.step(c.rec, "accept", url=url, expect=8)
+    c.gone(url)
+
+
+def sc_relinquish(c: Scenario):
+    url = c.share()
+    c.step(c.rec, "accept", url=url, want=PI)
+    c.step(c.rec, "relinquish")
+    c.step(c.rec2, "accept", url=url, want=PI)
+    c.step(c.rec2, "finish")
+
+
+def sc_second_recipient(c: Scenario):
+    url = c.share()
+    c.step(c.rec, "accept", url=url, want=PI)
+    c.step(c.rec2, "accept", url=url, expect=9, stop=False)
+    c.step(c.ini, "cancel")
+
+
+def sc_tamper(c: Scenario):
+    url = c.share()
+    u = shareurl.parse(url)
+    if c.relay.control is not None:
+        p = c.relay.control.mailbox(u.mailbox_id)["payload"]
+        raw = bytearray(base64.b64decode(p["data"]))
+        raw[len(raw) // 2] ^= 0x01
+        c.relay.control.set_payload(u.mailbox_id, {
+            "type": p["type"], "data": base64.b64encode(bytes(raw)).decode()})
+        c.res.notes.append("the relay's stored ciphertext had one bit "
+                           "flipped (control endpoint)")
+        bad = url
+    else:
+        secret = bytearray(u.secret)
+        secret[0] ^= 0x01
+        bad = url.split("#", 1)[0] + "#" + b64.encode_std(bytes(secret))
+        c.res.notes.append("no control endpoint: the recipient got the "
+                           "share URL with one bit of its Secret flipped")
+    c.step(c.rec, "accept", url=bad, expect=7, stop=False)
+    c.step(c.ini, "cancel")
+
+
+def sc_retry(c: Scenario):
+    ctl = c.relay.control
+    if ctl is None:
+        c.res.status = "n/a"
+        c.res.reason = "the relay offers no fault injection (no control " \
+            "endpoint)"
+        return
+    ctl.fault("drop-response", op="create")
+    try:
+        url = c.share()
+    finally:
+        ctl.clear_faults()
+    u = shareurl.parse(url)
+    creates = [r for r in ctl.requests(c.seq0) if op_of(r) == "create"]
+    rids = {header(r, "Mailbox-Request-ID") for r in creates}
+    made = {mailbox_of(r) for r in creates
+            if r["status"] in (200, 201)} - {None}
+    c.check(len(creates) >= 2, "the create sent again after the dropped "
+            "answer", "%d creates" % len(creates))
+    c.check(len(rids) == 1 and None not in rids, "the same "
+            "Mailbox-Request-ID on the resent create", ", ".join(
+                str(x) for x in rids))
+    c.check(made == {u.mailbox_id}, "one mailbox, the one in the share URL",
+            ", ".join(sorted(made)))
+    c.step(c.rec, "accept", url=url, want=PI)
+    c.step(c.rec, "finish")
+
+
+RUN = {"stateless": sc_stateless, "stateful": sc_stateful,
+       "cancel": sc_cancel, "relinquish": sc_relinquish,
+       "second-recipient": sc_second_recipient, "tamper": sc_tamper,
+       "retry": sc_retry}
+
+
+def run_scenario(name: str, relay: RelayHandle, ini: dict, rec: dict,
+                 home: Path, profile: str, timeout: float) -> Result:
+    c = Scenario(name, relay, ini, rec, home, profile, timeout)
+    t0 = time.monotonic()
+    c.seq0 = relay.control.last_seq() if relay.control else 0
+    try:
+        RUN[name](c)
+    except Stop:
+        pass
+    except Unsupported as e:
+        c.res.status, c.res.reason = "unsupported", str(e)
+    except Exception:                   # the tool, or a very odd relay
+        c.res.status = "fail"
+        c.res.reason = "error: %s" % traceback.format_exc(limit=3).strip(
+        ).splitlines()[-1]
+        c.res.notes.append(traceback.format_exc(limit=6))
+    c.res.duration = time.monotonic() - t0
+    if relay.control is not None:
+        try:
+            recs = relay.control.requests(c.seq0)
+            ids = set(c.mailboxes)
+            c.res.exchanges = [_exchange(r) for r in recs
+                               if not ids or mailbox_of(r) in ids][:60]
+        except Exception as e:          # noqa: BLE001
+            c.res.notes.append("the relay's records could not be read: "
+                               "%s" % e)
+    return c.res
+
+
+def _exchange(r: dict) -> dict:
+    def body(b):
+        if not b:
+            return ""
+        d = b.get("data", "")
+        return d[:1500] + ("..." if len(d) > 1500 else "")
+    return {"method": r["method"], "target": r["target"],
+            "headers": r["headers"], "body": body(r.get("body")),
+            "status": r["status"], "aborted": r.get("aborted"),
+            "fault": r.get("fault"),
+            "response_body": body(r.get("response_body"))}
+
+
+# -- the matrix -----------------------------------------------------------------------------
+
+class Cell:
+    def __init__(self, relay: str, initiator: str, recipient: str):
+        self.relay = relay
+        self.initiator = initiator
+        self.recipient = recipient
+        self.results: List[Result] = []
+
+    def of(self, status: str) -> List[str]:
+        return [r.scenario for r in self.results if r.status == status]
+
+    @property
+    def status(self) -> str:
+        if self.of("fail"):
+            return "fail"
+        return "pass" if self.of("pass") else "none"
+
+    def to_json(self) -> dict:
+        return {"relay": self.relay, "initiator": self.initiator,
+                "recipient": self.recipient, "status": self.status,
+                "passed": self.of("pass"), "failed": self.of("fail"),
+                "n/a": self.of("n/a"), "unsupported": self.of("unsupported"),
+                "results": [r.to_json() for r in self.results]}
+
+
+class Matrix:
+    def __init__(self, cfg: dict):
+        self.cfg = cfg
+        self.relays: List[RelayHandle] = []
+        self.cells: List[Cell] = []
+        self.started = time.time()
+        self.duration = 0.0
+
+    @property
+    def clients(self) -> List[dict]:
+        return self.cfg["clients"]
+
+    def cell(self, relay, ini, rec) -> Optional[Cell]:
+        for c in self.cells:
+            if (c.relay, c.initiator, c.recipient) == (relay, ini, rec):
+                return c
+        return None
+
+    def counts(self) -> Dict[str, int]:
+        out = {"cells": len(self.cells), "cells_passed": 0,
+               "cells_failed": 0, "cells_empty": 0, "passed": 0, "failed": 0,
+               "n/a": 0, "unsupported": 0}
+        for c in self.cells:
+            out["cells_" + {"fail": "failed", "pass": "passed"}.get(
+                c.status, "empty")] += 1
+            for r in c.results:
+                key = {"pass": "passed", "fail": "failed"}.get(r.status,
+                                                               r.status)
+                out[key] += 1
+        return out
+
+    def summary_line(self) -> str:
+        n = self.counts()
+        return ("interop: %d cells, %d passed, %d failed%s; scenarios: %d "
+                "passed, %d failed, %d n/a, %d unsupported" % (
+                    n["cells"], n["cells_passed"], n["cells_failed"],
+                    ", %d without a scenario run" % n["cells_empty"]
+                    if n["cells_empty"] else "",
+                    n["passed"], n["failed"], n["n/a"], n["unsupported"]))
+
+    def exit_status(self) -> int:
+        return 1 if self.counts()["failed"] else 0
+
+
+def run(cfg: dict, timeout: float = 20.0, progress=None) -> Matrix:
+    """Start the relays, run every cell (relays in parallel, the cells of
+    one relay one after another: faults are injected relay-wide), stop
+    the relays."""
+    m = Matrix(cfg)
+    t0 = time.monotonic()
+    profile = cfg.get("profile", "http-00")
+    work = Path(tempfile.mkdtemp(prefix="tigress-interop-"))
+    lock = threading.Lock()
+
+    def one_relay(spec):
+        h = RelayHandle(spec, cfg["_dir"])
+        with lock:
+            m.relays.append(h)
+        try:
+            h.start()
+        except (launch.LaunchError, OSError) as e:
+            h.error = str(e)
+            return
+        try:
+            for ini in m.clients:
+                for rec in m.clients:
+                    cell = Cell(h.name, ini["name"], rec["name"])
+                    with lock:
+                        m.cells.append(cell)
+                    for sc in cfg["scenarios"]:
+                        home = work / _safe(h.name) / ("%s__%s" % (
+                            _safe(ini["name"]), _safe(rec["name"]))) / sc
+                        r = run_scenario(sc, h, ini, rec, home, profile,
+                                         timeout)
+                        cell.results.append(r)
+                        if progress:
+                            progress(cell, r)
+        finally:
+            h.stop()
+    threads = [threading.Thread(target=one_relay, args=(spec,), daemon=True)
+               for spec in cfg["relays"]]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for h in m.relays:
+            h.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    order = {s["name"]: i for i, s in enumerate(cfg["relays"])}
+    corder = {c["name"]: i for i, c in enumerate(cfg["clients"])}
+    m.relays.sort(key=lambda h: order[h.name])
+    m.cells.sort(key=lambda c: (order[c.relay], corder[c.initiator],
+                                corder[c.recipient]))
+    m.duration = time.monotonic() - t0
+    return m
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -1,0 +1,369 @@
+"""The interop matrix's reports: interop.json, interop.md and interop.html
+(one self-contained page: inline CSS, no scripts, no external assets), and
+the command line of tools/interop.
+
+Each cell (a relay, an initiator client, a recipient client) lists the
+scenarios passed and failed; its details give, per scenario, the checks,
+the driver runs (exit status against the one expected, stdout and stderr
+excerpts) and, where the relay records them (the test relay's control
+endpoint), the exchanges with the relay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import __version__, launch
+from .interop import SCENARIOS, ConfigError, Matrix, load
+from .interop import run as run_matrix
+
+
+# -- JSON ------------------------------------------------------------------------
+
+def client_relay(m: Matrix) -> List[dict]:
+    """The client x relay table: each client as both parties."""
+    out = []
+    for c in m.clients:
+        for h in m.relays:
+            cell = m.cell(h.name, c["name"], c["name"])
+            out.append({"client": c["name"], "relay": h.name,
+                        "status": cell.status if cell else "not run",
+                        "passed": cell.of("pass") if cell else [],
+                        "failed": cell.of("fail") if cell else [],
+                        "n/a": cell.of("n/a") if cell else [],
+                        "unsupported": cell.of("unsupported") if cell
+                        else []})
+    return out
+
+
+def to_json(m: Matrix) -> dict:
+    return {
+        "tool": "tigress-interop", "version": __version__,
+        "file": m.cfg["_file"], "profile": m.cfg.get("profile", "http-00"),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                 time.gmtime(m.started)),
+        "duration": round(m.duration, 3),
+        "scenarios": m.cfg["scenarios"],
+        "relays": [h.describe() for h in m.relays],
+        "clients": [{"name": c["name"], "driver": c["driver"],
+                     "env": c.get("env", {})} for c in m.clients],
+        "summary": m.counts(), "summary_line": m.summary_line(),
+        "exit_status": m.exit_status(),
+        "client_relay": client_relay(m),
+        "cells": [c.to_json() for c in m.cells],
+    }
+
+
+# -- Markdown ----------------------------------------------------------------------
+
+def _cell_text(cell) -> str:
+    """PASS 6/6 (n/a: retry): passed of the scenarios that ran."""
+    if cell is None:
+        return "not run"
+    p, f = cell.of("pass"), cell.of("fail")
+    na, un = cell.of("n/a"), cell.of("unsupported")
+    s = "%s %d/%d" % ({"pass": "PASS", "fail": "FAIL"}.get(
+        cell.status, "NONE"), len(p), len(p) + len(f))
+    notes = []
+    for label, xs in (("failed", f), ("n/a", na), ("unsupported", un)):
+        if xs:
+            notes.append("%s: %s" % (label, ", ".join(xs)))
+    if notes:
+        s += " (%s)" % "; ".join(notes)
+    return s
+
+
+def _md(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(m: Matrix) -> str:
+    names = [c["name"] for c in m.clients]
+    out = ["# TIGRESS interop matrix", "",
+           "`tools/interop %s`, profile %s, %s, %.1f s." % (
+               Path(m.cfg["_file"]).name, m.cfg.get("profile", "http-00"),
+               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m.started)),
+               m.duration), "",
+           "    " + m.summary_line(), "",
+           "Scenarios (spec/drivers.md): %s.  Each cell: scenarios passed "
+           "of those run; n/a where the relay cannot inject the fault a "
+           "scenario needs." % ", ".join(m.cfg["scenarios"]), ""]
+    out += ["## Relays", "", "| relay | URL | fault injection |",
+            "| --- | --- | --- |"]
+    for h in m.relays:
+        out.append("| %s | %s | %s |" % (
+            _md(h.name), _md(h.url or "not started: %s" % h.error),
+            "yes (control endpoint)" if h.control else "no"))
+    out.append("")
+    for h in m.relays:
+        out += ["## Through %s (rows: initiator, columns: recipient)" %
+                h.name, "",
+                "| initiator \\ recipient | %s |" % " | ".join(
+                    _md(n) for n in names),
+                "| --- | %s |" % " | ".join("---" for _ in names)]
+        for a in names:
+            out.append("| %s | %s |" % (_md(a), " | ".join(
+                _md(_cell_text(m.cell(h.name, a, b))) for b in names)))
+        out.append("")
+    out += ["## Client x relay (the client as both parties)", "",
+            "| client | %s |" % " | ".join(_md(h.name) for h in m.relays),
+            "| --- | %s |" % " | ".join("---" for _ in m.relays)]
+    for c in names:
+        out.append("| %s | %s |" % (_md(c), " | ".join(
+            _md(_cell_text(m.cell(h.name, c, c))) for h in m.relays)))
+    out.append("")
+    out += ["## Cells", "",
+            "| relay | initiator | recipient | passed | failed | n/a, "
+            "unsupported |", "| --- | --- | --- | --- | --- | --- |"]
+    for c in m.cells:
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            _md(c.relay), _md(c.initiator), _md(c.recipient),
+            ", ".join(c.of("pass")) or "-", ", ".join(c.of("fail")) or "-",
+            ", ".join(c.of("n/a") + c.of("unsupported")) or "-"))
+    out.append("")
+    failed = [(c, r) for c in m.cells for r in c.results
+              if r.status == "fail"]
+    out += ["## Failures", ""]
+    if not failed:
+        out += ["None.", ""]
+    for c, r in failed:
+        out += ["### %s: %s -> %s, %s" % (c.relay, c.initiator, c.recipient,
+                                          r.scenario), "",
+                "- %s" % _md(r.reason)]
+        for run in r.runs:
+            mark = "" if run.exit == run.expected else "  **<- expected %s**" \
+                % run.expected
+            out.append("- `%s`: exit %s%s" % (run.label, run.exit, mark))
+            if run.exit != run.expected and run.stderr.strip():
+                out.append("  - stderr: `%s`" % _md(run.last_error()))
+        out.append("")
+    out += ["Evidence (every check, driver output, relay exchanges): "
+            "interop.json and interop.html.", ""]
+    return "\n".join(out)
+
+
+# -- HTML -----------------------------------------------------------------------------
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;
+color:#1b1b1b;max-width:1300px}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}h3{font-size:1em}
+table{border-collapse:collapse;margin:.5em 0}td,th{padding:.3em .6em;
+text-align:left;border:1px solid #ddd;vertical-align:top}
+.pass{background:#dff3e0;color:#185c1f}.fail{background:#fbdada;color:#8a1414}
+.na,.unsupported,.none{background:#eee;color:#555}
+.v{font-weight:600;padding:.1em .45em;border-radius:3px;font-size:.85em}
+details{margin:.3em 0 .3em 1em}summary{cursor:pointer}
+pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap;
+word-break:break-all;font-size:12px;margin:.2em 0}
+.line{font-family:ui-monospace,monospace}.muted{color:#666}
+"""
+
+
+def _e(s) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _anchor(*parts) -> str:
+    return "c-" + "-".join("".join(ch if ch.isalnum() else "_" for ch in p)
+                           for p in parts)
+
+
+def _status_class(s: str) -> str:
+    return {"n/a": "na"}.get(s, s)
+
+
+def _cell_html(cell) -> str:
+    if cell is None:
+        return "<td class=\"none\">not run</td>"
+    p, f = cell.of("pass"), cell.of("fail")
+    body = "<a href=\"#%s\">%s %d/%d</a>" % (
+        _anchor(cell.relay, cell.initiator, cell.recipient),
+        "FAIL" if f else "PASS", len(p), len(p) + len(f))
+    if p:
+        body += "<br><span class=\"muted\">passed: %s</span>" % _e(
+            ", ".join(p))
+    if f:
+        body += "<br>failed: %s" % _e(", ".join(f))
+    if cell.of("n/a"):
+        body += "<br><span class=\"muted\">n/a: %s</span>" % _e(
+            ", ".join(cell.of("n/a")))
+    if cell.of("unsupported"):
+        body += "<br><span class=\"muted\">unsupported: %s</span>" % _e(
+            ", ".join(cell.of("unsupported")))
+    return "<td class=\"%s\">%s</td>" % ("fail" if f else "pass", body)
+
+
+def _result_html(r) -> str:
+    out = ["<details%s><summary><span class=\"v %s\">%s</span> <b>%s</b> "
+           "%s <span class=\"muted\">(%.1f s)</span></summary>" % (
+               " open" if r.status == "fail" else "",
+               _status_class(r.status), _e(r.status.upper()), _e(r.scenario),
+               _e(r.reason), r.duration)]
+    if r.checks:
+        out.append("<table><tr><th></th><th>expected</th><th>got</th></tr>")
+        for ok, what, got in r.checks:
+            out.append("<tr><td class=\"%s\">%s</td><td>%s</td><td "
+                       "class=\"line\">%s</td></tr>" % (
+                           "pass" if ok else "fail", "ok" if ok else "FAIL",
+                           _e(what), _e(got)))
+        out.append("</table>")
+    for n in r.notes:
+        out.append("<pre class=\"muted\">%s</pre>" % _e(n))
+    for run in r.runs:
+        out.append("<details><summary class=\"line\">%s: exit %s "
+                   "(expected %s)</summary>" % (_e(run.label), _e(run.exit),
+                                                _e(run.expected)))
+        out.append("<pre>stdout:\n%s\nstderr:\n%s%s</pre>" % (
+            _e(run.stdout.decode("utf-8", "replace")[:3000]),
+            _e(run.stderr.decode("utf-8", "replace")[:3000]),
+            "" if run.out is None else "\nTIGRESS_OUT:\n" + _e(
+                run.out.decode("utf-8", "replace")[:1000])))
+        out.append("</details>")
+    if r.exchanges:
+        out.append("<details><summary>relay exchanges: %d</summary>" %
+                   len(r.exchanges))
+        for x in r.exchanges:
+            st = "reset" if x["aborted"] == "reset" else x["status"]
+            if x["aborted"] == "drop":
+                st = "%s, answer dropped" % st
+            out.append("<details><summary class=\"line\">%s %s -> %s%s"
+                       "</summary><pre>%s</pre><pre>%s</pre></details>" % (
+                           _e(x["method"]), _e(x["target"]), _e(st),
+                           _e(" (fault: %s)" % x["fault"]) if x["fault"]
+                           else "",
+                           _e("\n".join("%s: %s" % tuple(h)
+                                        for h in x["headers"]) + "\n\n" +
+                              x["body"]), _e(x["response_body"])))
+        out.append("</details>")
+    out.append("</details>")
+    return "\n".join(out)
+
+
+def to_html(m: Matrix) -> str:
+    names = [c["name"] for c in m.clients]
+    out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+           "<title>TIGRESS interop matrix</title>",
+           "<style>%s</style></head><body>" % CSS,
+           "<h1>TIGRESS interop matrix</h1>",
+           "<p>%s, profile <b>%s</b>, %s, %.1f s</p>" % (
+               _e(Path(m.cfg["_file"]).name),
+               _e(m.cfg.get("profile", "http-00")),
+               _e(time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                time.gmtime(m.started))), m.duration),
+           "<p class=\"line\">%s</p>" % _e(m.summary_line()),
+           "<p>Scenarios (spec/drivers.md): %s.</p>" % _e(
+               ", ".join(m.cfg["scenarios"])),
+           "<h2>Relays</h2><table><tr><th>relay</th><th>URL</th>"
+           "<th>fault injection</th></tr>"]
+    for h in m.relays:
+        out.append("<tr><td>%s</td><td class=\"line\">%s</td><td>%s</td>"
+                   "</tr>" % (_e(h.name), _e(h.url or "not started: %s" %
+                                             h.error),
+                              "yes" if h.control else "no"))
+    out.append("</table>")
+    for h in m.relays:
+        out.append("<h2>Through %s</h2><table><tr><th>initiator \\ "
+                   "recipient</th>%s</tr>" % (_e(h.name), "".join(
+                       "<th>%s</th>" % _e(n) for n in names)))
+        for a in names:
+            out.append("<tr><th>%s</th>%s</tr>" % (_e(a), "".join(
+                _cell_html(m.cell(h.name, a, b)) for b in names)))
+        out.append("</table>")
+    out.append("<h2>Client x relay (the client as both parties)</h2><table>"
+               "<tr><th>client</th>%s</tr>" % "".join(
+                   "<th>%s</th>" % _e(h.name) for h in m.relays))
+    for c in names:
+        out.append("<tr><th>%s</th>%s</tr>" % (_e(c), "".join(
+            _cell_html(m.cell(h.name, c, c)) for h in m.relays)))
+    out.append("</table><h2>Cells</h2>")
+    for cell in m.cells:
+        out.append("<h3 id=\"%s\">%s: %s &rarr; %s <span class=\"v %s\">%s"
+                   "</span></h3>" % (
+                       _anchor(cell.relay, cell.initiator, cell.recipient),
+                       _e(cell.relay), _e(cell.initiator), _e(cell.recipient),
+                       _status_class(cell.status), _e(cell.status.upper())))
+        for r in cell.results:
+            out.append(_result_html(r))
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_all(m: Matrix, directory) -> Dict[str, Path]:
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = {"json": d / "interop.json", "markdown": d / "interop.md",
+             "html": d / "interop.html"}
+    with open(paths["json"], "w", encoding="utf-8") as f:
+        json.dump(to_json(m), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    paths["markdown"].write_text(to_markdown(m), encoding="utf-8")
+    paths["html"].write_text(to_html(m), encoding="utf-8")
+    return paths
+
+
+# -- the command line ----------------------------------------------------------------------
+
+def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    p = argparse.ArgumentParser(
+        prog="interop", description="Run every scenario of spec/drivers.md "
+        "for every initiator/recipient client pair through each relay of "
+        "IMPLEMENTATIONS_FILE (see conformance/README.md).")
+    p.add_argument("file", metavar="IMPLEMENTATIONS_FILE")
+    p.add_argument("--report", metavar="DIR",
+                   help="write interop.json, interop.md and interop.html")
+    p.add_argument("--scenario", nargs="+", action="extend",
+                   choices=SCENARIOS, help="only these scenarios")
+    p.add_argument("--timeout", type=float, default=20.0, metavar="S",
+                   help="TIGRESS_TIMEOUT of receive steps")
+    p.add_argument("--verbose", "-v", action="store_true")
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    try:
+        cfg = load(args.file)
+    except ConfigError as e:
+        err.write("interop: %s\n" % e)
+        out.write("interop: could not run (%s)\n" % e)
+        return 2
+    if args.scenario:
+        cfg["scenarios"] = [s for s in SCENARIOS if s in args.scenario]
+
+    def progress(cell, r):
+        if args.verbose:
+            err.write("%-11s %s: %s -> %s, %s (%.1f s)%s\n" % (
+                r.status.upper(), cell.relay, cell.initiator, cell.recipient,
+                r.scenario, r.duration, "  " + r.reason if r.reason else ""))
+    old = launch.on_signals_exit()
+    try:
+        m = run_matrix(cfg, args.timeout, progress)
+    finally:
+        launch.restore_signals(old)
+    if args.report:
+        paths = write_all(m, args.report)
+        err.write("reports: %s\n" % ", ".join(str(x) for x in
+                                              paths.values()))
+    for h in m.relays:
+        if h.error:
+            err.write("interop: relay %s did not start: %s\n" % (h.name,
+                                                                  h.error))
+    for c in m.cells:
+        out.write("%-4s %s: %s -> %s: %s\n" % (
+            c.status.upper(), c.relay, c.initiator, c.recipient,
+            _cell_text(c)))
+    if not m.cells or any(h.error for h in m.relays):
+        out.write("interop: could not run (%s)\n" % "; ".join(
+            "relay %s not started" % h.name for h in m.relays if h.error)
+            if any(h.error for h in m.relays) else "nothing ran")
+        return 2
+    out.write(m.summary_line() + "\n")
+    return m.exit_status()
