@@ -35,10 +35,7 @@ sys.path.insert(0, str(REPO / "conformance"))
 
 from runner import catalog as catalog_mod  # noqa: E402
 from runner import drafttext  # noqa: E402
-from runner import cases as _cases  # noqa: E402,F401
-from runner.client import cases as _client_cases  # noqa: E402,F401
-from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
-from runner.model import REGISTRY  # noqa: E402
+from runner.citing import citing_cases  # noqa: E402
 
 SIMILAR = 0.6
 
@@ -57,19 +54,6 @@ class Statement:
         if self.text is None:
             return "(text not available)"
         return self.text if len(self.text) <= n else self.text[:n - 3] + "..."
-
-
-def _citing():
-    """requirement -> the relay cases and client cases (`client:ID`)
-    citing it."""
-    out = {}
-    for c in REGISTRY.values():
-        for r in c.requirements:
-            out.setdefault(r, []).append(c.id)
-    for c in CLIENT_REGISTRY.values():
-        for r in c.requirements:
-            out.setdefault(r, []).append("client:" + c.id)
-    return out
 
 
 def statements_of_draft(path, cat, source):
@@ -212,7 +196,7 @@ def main(argv=None) -> int:
         old_name = args.old
     new_units = drafttext.extract(new_path)
     unchanged, changed, gone, new = diff(old, new_units, excluded)
-    cites = _citing()
+    cites = citing_cases()
 
     def cases_of(ids):
         out = []

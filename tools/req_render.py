@@ -24,9 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "conformance"))
 
 from runner import catalog as catalog_mod  # noqa: E402
-from runner import cases as _cases  # noqa: E402,F401  (registers the cases)
-from runner.client import cases as _client_cases  # noqa: E402,F401
 from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
+from runner.citing import citing_cases  # noqa: E402
 from runner.model import REGISTRY  # noqa: E402
 
 OUT = REPO / "spec" / "requirements.md"
@@ -38,19 +37,6 @@ SOURCE_TITLES = [
     ("errata", "tigress-ref decisions (spec/errata.md)"),
     ("extensions", "tigress-ref extensions (spec/extensions.md)"),
 ]
-
-
-def citing_cases():
-    """requirement -> relay cases and client cases (the latter marked
-    `client:`) that cite it."""
-    out = {}
-    for c in REGISTRY.values():
-        for r in c.requirements:
-            out.setdefault(r, []).append(c.id)
-    for c in CLIENT_REGISTRY.values():
-        for r in c.requirements:
-            out.setdefault(r, []).append("client:" + c.id)
-    return out
 
 
 def _cell(s: str) -> str:
