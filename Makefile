@@ -30,7 +30,10 @@ RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
 	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/store_redis.c \
 	   ref-relay/notify.c ref-relay/accesslog.c
 
+# Drafts for the catalog's hash checks (those tests skip without them).
 REFERENCE ?= $(abspath ../shared/reference)
+# Wycheproof's AES-GCM vectors, vendored under their Apache-2.0 licence.
+WYCHEPROOF = vectors/wycheproof/aes_gcm_test.json
 
 .PHONY: all deps test test-c test-py test-relay-units asan conformance interop bench fuzz clean vectors
 
@@ -102,7 +105,7 @@ $(B)/asan/test_mbox: $(call objs,asan,ref-relay/test_mbox.c $(RELAY_CORE) \
 test: test-c test-relay-units test-py
 
 test-c: $(B)/test_lib $(B)/test_mbox
-	$(B)/test_lib vectors $(REFERENCE)/wycheproof/aes_gcm_test.json
+	$(B)/test_lib vectors $(WYCHEPROOF)
 	$(B)/test_mbox
 
 test-relay-units: $(B)/test_tls $(B)/test_config
@@ -127,7 +130,7 @@ asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
 		$(B)/asan/test_mbox
 	$(ASAN_ENV) $(B)/asan/test_mbox
 	$(ASAN_ENV) $(B)/asan/test_lib vectors \
-		$(REFERENCE)/wycheproof/aes_gcm_test.json
+		$(WYCHEPROOF)
 	$(ASAN_ENV) $(B)/asan/test_tls
 	$(ASAN_ENV) $(B)/asan/test_config
 

@@ -1,5 +1,5 @@
 """Run the broken relay: /usr/bin/python3 conformance/brokenrelay [options]
-(or `python3 -m brokenrelay` from conformance/)."""
+(or `/usr/bin/python3 -m brokenrelay` from conformance/)."""
 
 import argparse
 import signal

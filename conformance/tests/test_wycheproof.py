@@ -1,7 +1,7 @@
 """Project Wycheproof AES-GCM vectors through tigress_py.payload.
 
-The file is found at $TIGRESS_REFERENCE/wycheproof/aes_gcm_test.json, or
-else at {repo}/../shared/reference/wycheproof/aes_gcm_test.json.  Groups
+The file is the vendored copy {repo}/vectors/wycheproof/aes_gcm_test.json
+(Apache-2.0, LICENSE beside it).  Groups
 with a 96-bit IV, a 128-bit tag and a 128- or 256-bit key are used (the
 only parameters of http-00 §7.2).  A case with empty `aad` goes through
 payload.open() as a payload object; payloads have no AAD, so a case with
@@ -13,7 +13,6 @@ either.  A missing file is a failure, not a skip.
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,7 @@ from tigress_py.errors import TigressError
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _reference_dir() -> Path:
-    env = os.environ.get("TIGRESS_REFERENCE")
-    return Path(env) if env else REPO.parent / "shared" / "reference"
-
-
-WYCHEPROOF = _reference_dir() / "wycheproof" / "aes_gcm_test.json"
+WYCHEPROOF = REPO / "vectors" / "wycheproof" / "aes_gcm_test.json"
 AEAD_FOR_BITS = {128: "AEAD_AES_128_GCM", 256: "AEAD_AES_256_GCM"}
 
 
