@@ -62,13 +62,45 @@ cipher_for(size_t keylen)
 	return NULL;
 }
 
-enum tgerr
-payload_check(const json_t *obj, struct payload_ref *out, const char **field)
+/* Decode data into a new buffer (*raw) and check its length. */
+static enum tgerr
+decode_data(struct payload_ref *ref, uint8_t **raw)
+{
+	enum tgerr err;
+
+	if ((*raw = malloc(B64_DECODED_MAX(ref->data_len) + 1)) == NULL)
+		return TGERR_NOMEM;
+	switch (b64_decode(ref->data, ref->data_len, B64_STANDARD, *raw,
+	    &ref->raw_len)) {
+	case 0:
+		err = ref->raw_len < TG_IV_LEN + TG_TAG_LEN ?
+		    TGERR_PAYLOAD_TRUNCATED : TGERR_OK;
+		break;
+	case -2:
+		err = TGERR_NOMEM;
+		break;
+	default:
+		err = TGERR_PAYLOAD_ENCODING;
+	}
+	if (err != TGERR_OK) {
+		free(*raw);
+		*raw = NULL;
+	}
+	return err;
+}
+
+/*
+ * The checks of payload_check(); on success *raw is the decoded data
+ * (IV || ciphertext || tag), which the caller frees.
+ */
+static enum tgerr
+check_decode(const json_t *obj, struct payload_ref *out, const char **field,
+    uint8_t **raw)
 {
 	const json_t	*type, *data;
-	uint8_t		*raw = NULL;
 	enum tgerr	 err;
 
+	*raw = NULL;
 	*field = "";
 	if (!json_is_object(obj))
 		return TGERR_FIELD_TYPE;
@@ -88,23 +120,18 @@ payload_check(const json_t *obj, struct payload_ref *out, const char **field)
 	out->data_len = json_string_length(data);
 	if (out->data_len > TG_DATA_MAX)
 		return TGERR_FIELD_TOO_LONG;
-	if ((raw = malloc(B64_DECODED_MAX(out->data_len) + 1)) == NULL)
-		return TGERR_NOMEM;
-	switch (b64_decode(out->data, out->data_len, B64_STANDARD, raw,
-	    &out->raw_len)) {
-	case 0:
-		err = out->raw_len < TG_IV_LEN + TG_TAG_LEN ?
-		    TGERR_PAYLOAD_TRUNCATED : TGERR_OK;
-		break;
-	case -2:
-		err = TGERR_NOMEM;
-		break;
-	default:
-		err = TGERR_PAYLOAD_ENCODING;
-	}
-	free(raw);
-	if (err == TGERR_OK)
+	if ((err = decode_data(out, raw)) == TGERR_OK)
 		*field = "";
+	return err;
+}
+
+enum tgerr
+payload_check(const json_t *obj, struct payload_ref *out, const char **field)
+{
+	uint8_t		*raw;
+	enum tgerr	 err = check_decode(obj, out, field, &raw);
+
+	free(raw);
 	return err;
 }
 
@@ -213,27 +240,19 @@ payload_open(const json_t *obj, const uint8_t *key, size_t keylen,
 {
 	struct payload_ref	 ref;
 	uint8_t			*raw = NULL, *plain = NULL;
-	size_t			 rawlen, ctlen = 0;
+	size_t			 ctlen = 0;
 	enum tgerr		 err;
 
 	*pt = NULL;
 	*ptlen = 0;
-	if ((err = payload_check(obj, &ref, field)) != TGERR_OK)
+	if ((err = check_decode(obj, &ref, field, &raw)) != TGERR_OK)
 		return err;
 	if (keylen != payload_aead_keylen(ref.aead)) {
 		*field = "type";
-		return TGERR_PAYLOAD_KEY;
-	}
-	if ((raw = malloc(B64_DECODED_MAX(ref.data_len))) == NULL) {
-		err = TGERR_NOMEM;
+		err = TGERR_PAYLOAD_KEY;
 		goto fail;
 	}
-	if (b64_decode(ref.data, ref.data_len, B64_STANDARD, raw,
-	    &rawlen) != 0) {
-		err = TGERR_NOMEM;	/* it decoded in payload_check() */
-		goto fail;
-	}
-	ctlen = rawlen - TG_IV_LEN - TG_TAG_LEN;
+	ctlen = ref.raw_len - TG_IV_LEN - TG_TAG_LEN;
 	if ((plain = malloc(ctlen + 1)) == NULL) {
 		err = TGERR_NOMEM;
 		goto fail;

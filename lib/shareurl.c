@@ -357,14 +357,21 @@ check_fields(const struct shareurl *u, struct shareurl *tmp)
 	return TGERR_OK;
 }
 
+/* "https://host[:port]" into o. */
+static bool
+put_origin(struct out *o, const char *host, uint16_t port)
+{
+	if (!puts_(o, "https://") || !puts_(o, host))
+		return false;
+	return port == 0 || (puts_(o, ":") && put_uint(o, port));
+}
+
 /* "https://host[:port]/vN/m/id" into o, from checked fields. */
 static bool
 put_api_url(struct out *o, const struct shareurl *u,
     const struct shareurl *canon)
 {
-	if (!puts_(o, "https://") || !puts_(o, canon->host))
-		return false;
-	if (u->port != 0 && (!puts_(o, ":") || !put_uint(o, u->port)))
+	if (!put_origin(o, canon->host, u->port))
 		return false;
 	return puts_(o, "/v") && put_uint(o, (unsigned)u->version) &&
 	    puts_(o, "/m/") && puts_(o, canon->mailbox_id);
@@ -415,6 +422,48 @@ shareurl_build(const struct shareurl *u, char *buf, size_t size,
 	if (outlen != NULL)
 		*outlen = o.n;
 	return TGERR_OK;
+}
+
+enum tgerr
+shareurl_origin_parse(const char *s, size_t len, struct shareurl *out)
+{
+	struct span	 all = { s, len }, auth, port;
+	size_t		 sep;
+	enum tgerr	 err;
+
+	memset(out, 0, sizeof(*out));
+	if (len > TG_URL_MAX)
+		return TGERR_TOO_LARGE;
+	if ((err = check_chars(s, len)) != TGERR_OK)
+		return err;
+	if ((sep = find_sep(all)) == len)
+		return TGERR_URL_SYNTAX;
+	auth.p = s;
+	auth.n = sep;
+	if ((err = check_scheme(auth)) != TGERR_OK)
+		return err;
+	auth.p = s + sep + 3;
+	auth.n = len - sep - 3;
+	if (auth.n > 0 && auth.p[auth.n - 1] == '/')
+		auth.n--;	/* one trailing slash is tolerated */
+	if (find(auth, '/') != auth.n || find(auth, '?') != auth.n ||
+	    find(auth, '#') != auth.n)
+		return TGERR_URL_PATH;
+	if (find(auth, '@') != auth.n)
+		return TGERR_URL_USERINFO;
+	if ((err = parse_host(auth, &port, out)) != TGERR_OK)
+		return err;
+	return parse_port(port, &out->port);
+}
+
+enum tgerr
+shareurl_origin(const struct shareurl *u, char *buf, size_t size)
+{
+	struct out o = { buf, 0, size };
+
+	if (size > 0)
+		buf[0] = '\0';
+	return put_origin(&o, u->host, u->port) ? TGERR_OK : TGERR_TOO_LARGE;
 }
 
 bool

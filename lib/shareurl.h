@@ -52,6 +52,21 @@ enum tgerr shareurl_build(const struct shareurl *u, char *out, size_t outsz,
 enum tgerr shareurl_api_url(const struct shareurl *u, char *out,
     size_t outsz);
 
+/*
+ * Parse a relay's origin, "https://host[:port]" with at most one trailing
+ * "/", into the host and port of *out (the rest zeroed), with the checks
+ * and errors of shareurl_parse(); anything after the authority is
+ * TGERR_URL_PATH.
+ */
+enum tgerr shareurl_origin_parse(const char *s, size_t len,
+    struct shareurl *out);
+
+/*
+ * Write "https://host[:port]" of a parsed *u into buf (size bytes).
+ * Errors: TGERR_TOO_LARGE when buf is short.
+ */
+enum tgerr shareurl_origin(const struct shareurl *u, char *buf, size_t size);
+
 /* The AEAD that the Secret's length selects; false when there is none. */
 bool shareurl_aead(const struct shareurl *u, enum payload_aead *aead);
 

@@ -171,6 +171,43 @@ test_sms_size(void)
 		CU_ASSERT_EQUAL(((unsigned char *)&u)[i], 0);
 }
 
+/* Relay origins: https://host[:port] and nothing after it. */
+static void
+test_origin(void)
+{
+	struct shareurl	 u;
+	char		 out[TG_HOST_MAX + 16];
+	static const struct {
+		const char	*in;
+		enum tgerr	 err;
+		const char	*origin;
+	} cases[] = {
+		{ "https://Relay.Example:8443", TGERR_OK,
+		    "https://relay.example:8443" },
+		{ "https://relay.example/", TGERR_OK, "https://relay.example" },
+		{ "https://[::1]:443", TGERR_OK, "https://[::1]:443" },
+		{ "http://relay.example", TGERR_URL_SCHEME, NULL },
+		{ "https://relay.example/v1", TGERR_URL_PATH, NULL },
+		{ "https://relay.example?x", TGERR_URL_PATH, NULL },
+		{ "https://u@relay.example", TGERR_URL_USERINFO, NULL },
+		{ "https://relay.example:0", TGERR_URL_PORT, NULL },
+		{ "https://", TGERR_URL_HOST, NULL },
+		{ "relay.example", TGERR_URL_SYNTAX, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum tgerr err = shareurl_origin_parse(cases[i].in,
+		    strlen(cases[i].in), &u);
+		CU_ASSERT_EQUAL(err, cases[i].err);
+		if (err != TGERR_OK)
+			continue;
+		CU_ASSERT_EQUAL(shareurl_origin(&u, out, sizeof(out)),
+		    TGERR_OK);
+		CU_ASSERT_STRING_EQUAL(out, cases[i].origin);
+	}
+	CU_ASSERT_EQUAL(shareurl_origin(&u, out, 8), TGERR_TOO_LARGE);
+}
+
 void tu_suite_shareurl(void);
 
 void
@@ -178,4 +215,5 @@ tu_suite_shareurl(void)
 {
 	tu_add("shareurl", "vectors", test_vectors);
 	tu_add("shareurl", "SMS size", test_sms_size);
+	tu_add("shareurl", "relay origins", test_origin);
 }

@@ -148,27 +148,16 @@ enum client_err
 client_relay_base(const char *relay, char out[CLIENT_ORIGIN_MAX],
     struct client_error *e)
 {
-	static const char	 probe_path[] =
-	    "/v1/m/00000000-0000-4000-8000-000000000000";
-	struct shareurl		 u;
-	char			 probe[CLIENT_ORIGIN_MAX + sizeof(probe_path)];
-	size_t			 n = strlen(relay);
-	enum tgerr		 err;
+	struct shareurl	u;
+	enum tgerr	err;
 
-	if (n > 0 && relay[n - 1] == '/')
-		n--;
-	if (n >= CLIENT_ORIGIN_MAX || strncmp(relay, "https://", 8) != 0 ||
-	    strcspn(relay + 8, "/?#") < n - 8)
-		return client_fail(e, CLIENT_ERR_USAGE,
-		    "--relay must be https://HOST[:PORT]");
-	memcpy(probe, relay, n);
-	memcpy(probe + n, probe_path, sizeof(probe_path));
-	if ((err = shareurl_parse(probe, strlen(probe), &u)) != TGERR_OK ||
-	    (err = shareurl_api_url(&u, probe, sizeof(probe))) != TGERR_OK)
+	err = shareurl_origin_parse(relay, strlen(relay), &u);
+	if (err == TGERR_OK)
+		err = shareurl_origin(&u, out, CLIENT_ORIGIN_MAX);
+	if (err != TGERR_OK)
 		return client_fail(e, CLIENT_ERR_USAGE,
 		    "--relay must be https://HOST[:PORT]: %s",
 		    tgerr_strerror(err));
-	client_origin(probe, out);
 	return CLIENT_OK;
 }
 
