@@ -389,15 +389,17 @@ class CaseContext:
                               "%s" % e, ex)
 
     # -- the record --------------------------------------------------------------------
+    def _recorded(self):
+        """Every exchange recorded by this case's clients (subclasses that
+        record elsewhere override this)."""
+        for c in self._clients:
+            yield from c.history
+
     def exchanges(self) -> List[Any]:
+        """The recorded and attached exchanges, each once, in time order."""
         seen = set()
         out = []
-        for c in self._clients:
-            for ex in c.history:
-                if id(ex) not in seen:
-                    seen.add(id(ex))
-                    out.append(ex)
-        for ex in self._attached:
+        for ex in list(self._recorded()) + list(self._attached):
             if id(ex) not in seen:
                 seen.add(id(ex))
                 out.append(ex)

@@ -84,20 +84,10 @@ class ClientContext(CaseContext):
         return self.sessions(name)[0]
 
     # -- evidence -------------------------------------------------------------------
-    def exchanges(self):
-        out = []
-        seen = set()
+    def _recorded(self):
+        """The evidence of every session this case used."""
         for s in self._used:
-            for e in s.all_evidence():
-                if id(e) not in seen:
-                    seen.add(id(e))
-                    out.append(e)
-        for e in self._attached:
-            if id(e) not in seen:
-                seen.add(id(e))
-                out.append(e)
-        out.sort(key=lambda e: e.started)
-        return out
+            yield from s.all_evidence()
 
     def around(self, s: Session, run) -> list:
         """Evidence of a driver run: the run and the driver's requests made
