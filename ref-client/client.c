@@ -294,7 +294,16 @@ send_retrying(struct client_ctx *ctx, const struct http_request *req,
 	}
 }
 
-enum client_err
+/*
+ * The exchange with retries under one Request-ID, the one path every
+ * operation below takes: send req (its headers plus Request-ID, claim and
+ * attestation) and map the outcome.  Success is a 2xx answer (201 after a
+ * retry is the original's success) or a status in ok_extra (0: none).
+ * binding: a 401 means another device holds the mailbox.  On success the
+ * caller owns *resp (http_response_clear()).  On failure *resp is cleared
+ * and *e says why.
+ */
+static enum client_err
 client_exchange(struct client_ctx *ctx, struct http_request *req,
     const char *claim, bool binding, long ok_extra,
     struct http_response *resp, struct client_error *e)

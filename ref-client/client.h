@@ -112,19 +112,6 @@ enum client_err client_relay_base(const char *relay,
 /* The "https://host[:port]" part of an API URL (for messages). */
 void client_origin(const char *url, char out[CLIENT_ORIGIN_MAX]);
 
-/*
- * The exchange with retries under one Request-ID, exposed for tests and
- * for the operations below: send req (its headers plus Request-ID, claim
- * and attestation) and map the outcome.  Success is a 2xx answer (201
- * after a retry is the original's success) or a status in ok_extra (0:
- * none).  binding: a 401 means another device holds the mailbox.  On
- * success the caller owns *resp (http_response_clear()).  On failure *resp
- * is cleared and *e says why.
- */
-enum client_err client_exchange(struct client_ctx *ctx,
-    struct http_request *req, const char *claim, bool binding,
-    long ok_extra, struct http_response *resp, struct client_error *e);
-
 /* The client_err of a relay answer (status and error code). */
 enum client_err client_status_class(long status, bool binding);
 
@@ -143,7 +130,7 @@ enum client_err client_update(struct client_ctx *ctx, const char *api_url,
 /*
  * ReadSecureContentFromMailbox (§6.5) with body (NULL or "" for none).
  * With etag and wait > 0 it asks the relay to hold the answer (X-LONG-
- * POLL) and a 304 is a success.  binding: see client_exchange().  On
+ * POLL) and a 304 is a success.  binding: a 401 means another device holds the mailbox.  On
  * success *out holds the answer (release out->msg with msg_free()).
  */
 enum client_err client_read(struct client_ctx *ctx, const char *api_url,

@@ -14,7 +14,11 @@
 
 enum target { T_NONE, T_COLLECTION, T_MAILBOX, T_WELL_KNOWN };
 
-void
+/*
+ * Fill *resp with the JSON error body of err (field and detail may be
+ * NULL): the one place error answers are written.
+ */
+static void
 route_error(struct route_resp *resp, enum tgerr err, const char *field,
     const char *detail)
 {
@@ -39,8 +43,9 @@ route_error(struct route_resp *resp, enum tgerr err, const char *field,
 		resp->retry_after = ROUTE_RETRY_AFTER;
 }
 
-bool
-route_request_id_ok(const char *s)
+/* An acceptable Mailbox-Request-ID (errata E-REQID-FORM). */
+static bool
+request_id_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -123,7 +128,7 @@ check_headers(const struct route_req *req, enum mbox_op op,
 		return false;
 	}
 	if (req->request_id == NULL ? need_id :
-	    !route_request_id_ok(req->request_id)) {
+	    !request_id_ok(req->request_id)) {
 		route_error(resp, req->request_id == NULL ?
 		    TGERR_HEADER_MISSING : TGERR_HEADER_VALUE,
 		    "Mailbox-Request-ID", req->request_id == NULL ?

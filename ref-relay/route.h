@@ -61,12 +61,4 @@ void route_handle(struct route_ctx *ctx, const struct route_req *req,
     struct route_resp *resp);
 void route_resp_clear(struct route_resp *resp);
 
-/* Fill *resp with the JSON error body of err (field and detail may be
- * NULL).  The one place error answers are written. */
-void route_error(struct route_resp *resp, enum tgerr err, const char *field,
-    const char *detail);
-
-/* True when s is an acceptable Mailbox-Request-ID (errata E-REQID-FORM). */
-bool route_request_id_ok(const char *s);
-
 #endif

@@ -283,7 +283,7 @@ wake(struct server *srv, const char *id)
 
 	pthread_mutex_lock(&srv->wait_mu);
 	LIST_FOREACH(wt, &srv->waiters, link) {
-		if (!wt->woken && (id == NULL || strcmp(wt->id, id) == 0)) {
+		if (!wt->woken && strcmp(wt->id, id) == 0) {
 			wt->woken = true;
 			event_active(wt->ev, EV_READ, 0);
 		}
