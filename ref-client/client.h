@@ -130,8 +130,9 @@ enum client_err client_update(struct client_ctx *ctx, const char *api_url,
 /*
  * ReadSecureContentFromMailbox (§6.5) with body (NULL or "" for none).
  * With etag and wait > 0 it asks the relay to hold the answer (X-LONG-
- * POLL) and a 304 is a success.  binding: a 401 means another device holds the mailbox.  On
- * success *out holds the answer (release out->msg with msg_free()).
+ * POLL) and a 304 is a success.  binding: a 401 means another device
+ * holds the mailbox.  On success *out holds the answer (release out->msg
+ * with msg_free()).
  */
 enum client_err client_read(struct client_ctx *ctx, const char *api_url,
     const char *claim, const char *body, const char *etag, long wait,
