@@ -1,11 +1,17 @@
 #!/bin/sh
 # Install the Debian packages tigress-ref needs, only those missing.
 # Idempotent and quiet when everything is present.  Run as root or with sudo.
+# It never stops, restarts or reconfigures a service that was already there.
 set -e
+# Build and run: compiler, libraries, the Python test harness.
 PKGS="build-essential pkg-config openssl libssl-dev libevent-dev
 libcurl4-openssl-dev libjansson-dev libsqlite3-dev sqlite3 libhiredis-dev
-redis-server libcunit1-dev python3 python3-pytest python3-cryptography
-python3-requests python3-jsonschema"
+redis-server libcunit1-dev node-llhttp python3 python3-pytest
+python3-cryptography python3-requests python3-jsonschema"
+# Tests and benches: attack tools, load generators, a browser, peers.
+PKGS="$PKGS slowhttptest testssl.sh wrk nginx-light nghttp2-client valgrind
+python3-hypothesis python3-segno zbar-tools chromium
+python3-magic-wormhole-mailbox-server"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -17,11 +23,15 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
-# redis-server's postinst starts a service; policy-rc.d stops that on
-# machines without an init system being useful to us.
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Tests start their own redis on an ephemeral port; a system one is not wanted.
-if command -v systemctl >/dev/null 2>&1; then
-	$SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
-fi
+# Tests start their own redis and nginx on ephemeral ports.  A service that
+# this run just installed (and so started) is stopped again; one that was
+# installed before is left exactly as it was.
+for svc in redis-server nginx-light; do
+	case " $missing " in *" $svc "*) ;; *) continue ;; esac
+	unit=${svc%-light}
+	if command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+	fi
+done
 echo "deps: done"
