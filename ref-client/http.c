@@ -3,12 +3,19 @@
  * every request (so connections are reused but no option leaks from one
  * request into the next).  Response headers are read by a header callback
  * that keeps only Content-Type, ETag, Mailbox-Request-ID and Retry-After.
+ * OpenSSL reads --ca files ahead of libcurl, for a precise message.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "http.h"
 
@@ -367,6 +374,43 @@ fail:
 	curl_slist_free_all(hdrs);
 	http_response_clear(resp);
 	return err;
+}
+
+enum http_err
+http_ca_check(const char *path, char *why)
+{
+	struct stat	 sb;
+	BIO		*bio;
+	X509		*cert;
+	int		 n = 0;
+
+	if (stat(path, &sb) != 0) {
+		snprintf(why, HTTP_WHY_SIZE, "cannot read it: %s",
+		    strerror(errno));
+		return HTTP_ERR_USAGE;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		snprintf(why, HTTP_WHY_SIZE, "a directory, not a PEM file");
+		return HTTP_ERR_USAGE;
+	}
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(why, HTTP_WHY_SIZE, "cannot read it: %s",
+		    strerror(errno));
+		ERR_clear_error();
+		return HTTP_ERR_USAGE;
+	}
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(cert);
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();	/* the end of the file, or a bad block */
+	if (n == 0) {
+		snprintf(why, HTTP_WHY_SIZE, "no PEM certificate in it "
+		    "(-----BEGIN CERTIFICATE-----)");
+		return HTTP_ERR_USAGE;
+	}
+	return HTTP_OK;
 }
 
 enum http_err
