@@ -79,8 +79,7 @@ static const char *const cmd_names[CLI_CMD_COUNT] = {
 	[CLI_RELINQUISH] = "relinquish", [CLI_STATUS] = "status",
 };
 
-#define SHARE_URL "https://relay.example/v1/m/0f8fad5b-d9cb-469f-a165-" \
-	"70867728950e#..."
+#define SHARE_URL "https://relay.example/v1/m/MAILBOX-ID#SECRET"
 
 /* How the later subcommands name their share. */
 #define WHICH_SHARE \

@@ -37,6 +37,7 @@ struct app {
 	struct msg_notify	 notify;
 	struct client_error	 e;
 	char			 url[URL_TEXT_MAX + 1];	/* from --url-file */
+	bool			 emitted;	/* --json: the one object out */
 };
 
 static void
@@ -93,6 +94,7 @@ emit_json(struct app *app, json_t *o)
 	    JSON_SORT_KEYS);
 
 	json_wipe_decref(o);
+	app->emitted = true;
 	if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL,
 		    "cannot write the output");
@@ -821,7 +823,7 @@ report(struct app *app, enum client_err err)
 	terminal_safe(app->e.msg[0] != '\0' ? app->e.msg :
 	    client_strerror(err), line, sizeof(line));
 	fprintf(stderr, "tigress: %s\n", line);
-	if (app->a.json)
+	if (app->a.json && !app->emitted)	/* stdout holds one object */
 		emit_json(app, json_pack("{s:s, s:s, s:i}", "error",
 		    client_err_code(err), "message", line, "exitCode",
 		    cli_exit_code(err)));

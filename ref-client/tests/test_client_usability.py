@@ -142,6 +142,10 @@ def test_status_lists_and_prunes(devices, pi_file):
         alice.state_dir / "notes.json") in r.stderr
     assert r.stderr.endswith("1 of the 2 files in %s cannot be used "
                              "(above)\n" % alice.state_dir)
+    r = alice.run("status", "--json", ca=False)     # still one object
+    assert r.returncode == 3
+    assert json.loads(r.stdout)["unusable"][0]["message"] == \
+        "not a tigress state file"
     one_error_line(alice.run("status", url, ca=False), 2, "no share URL")
 
 
