@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "http.h"
 
@@ -333,6 +334,57 @@ set_options(struct curl_impl *c, const struct http_request *req,
 	return rc == CURLE_OK;
 }
 
+/*
+ * why: the reason of a failed transfer in plain words, not libcurl's
+ * (which names its own internals: "Failed to connect to 127.0.0.1 port 1
+ * after 0 ms: Couldn't connect to server").  The system's and X.509's
+ * sentences are kept: "Connection refused", "self-signed certificate".
+ */
+static void
+failure_reason(CURL *h, CURLcode rc, const char *errbuf, char *why)
+{
+	long	 os_errno = 0, verify = 0;
+
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		snprintf(why, HTTP_WHY_SIZE, "cannot resolve its host name");
+		return;
+	case CURLE_COULDNT_CONNECT:
+		snprintf(why, HTTP_WHY_SIZE, "cannot connect (%s)", os_errno ?
+		    strerror((int)os_errno) : "no route");
+		return;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(why, HTTP_WHY_SIZE, "no answer in time");
+		return;
+	case CURLE_GOT_NOTHING:
+		snprintf(why, HTTP_WHY_SIZE, "the connection closed without "
+		    "an answer");
+		return;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		snprintf(why, HTTP_WHY_SIZE, "the connection broke off");
+		return;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+		if (verify != X509_V_OK)
+			snprintf(why, HTTP_WHY_SIZE, "its certificate is not "
+			    "trusted: %s", X509_verify_cert_error_string(verify));
+		else	/* the chain is good: the name is not */
+			snprintf(why, HTTP_WHY_SIZE, "its certificate is not for "
+			    "this host name");
+		return;
+	case CURLE_SSL_CONNECT_ERROR:
+		snprintf(why, HTTP_WHY_SIZE, "the TLS handshake failed (is "
+		    "it an HTTPS port?)");
+		return;
+	default:
+		one_line(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
+		    why, HTTP_WHY_SIZE);
+	}
+}
+
 static enum http_err
 curl_send(void *impl, const struct http_request *req,
     struct http_response *resp, char *why)
@@ -359,8 +411,7 @@ curl_send(void *impl, const struct http_request *req,
 		goto fail;
 	rc = curl_easy_perform(c->curl);
 	if ((err = map_curl(rc, &s)) != HTTP_OK) {
-		one_line(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
-		    why, HTTP_WHY_SIZE);
+		failure_reason(c->curl, rc, errbuf, why);
 		goto fail;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -820,6 +820,10 @@ report(struct app *app, enum client_err err)
 {
 	char line[CLIENT_MSG_SIZE];
 
+	/* An untrusted certificate with no --ca: say how to trust one. */
+	if (err == CLIENT_ERR_TLS && app->a.ca == NULL && !app->a.insecure &&
+	    app->st.ca_file[0] == '\0' && strstr(app->e.msg, "not trusted"))
+		amend(app, " (give the relay's CA certificate with --ca FILE)");
 	terminal_safe(app->e.msg[0] != '\0' ? app->e.msg :
 	    client_strerror(err), line, sizeof(line));
 	fprintf(stderr, "tigress: %s\n", line);

@@ -162,6 +162,16 @@ def test_precise_messages(devices, pi_file, tmp_path):
                    "no PEM certificate in it")
     one_error_line(dev.run(*base, "--ca", tmp_path, ca=False), 3,
                    "a directory")
+    # network and TLS failures in plain words, not libcurl's
+    line = one_error_line(dev.run(*base, ca=False), 5)
+    assert line == ("tigress: TLS failure talking to %s: its certificate is "
+                    "not trusted: self-signed certificate (give the relay's "
+                    "CA certificate with --ca FILE)" % dev.relay.base_url)
+    line = one_error_line(dev.run("share", "--relay", "https://127.0.0.1:1",
+                                  "--in", pi_file, "--title", "t",
+                                  "--retries", "0"), 4)
+    assert line == ("tigress: cannot reach the relay at https://127.0.0.1:1:"
+                    " cannot connect (Connection refused)")
     # JSON errors say where
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "x",\n "content": {]}')
