@@ -102,7 +102,13 @@ $(B)/asan/test_mbox: $(call objs,asan,ref-relay/test_mbox.c $(RELAY_CORE) \
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
 # ---- tests ---------------------------------------------------------------
-test: test-c test-relay-units test-py
+# `make test` runs every suite (add suites to test-suites, not to test)
+# and ends with one line "N passed, N failed" over all of them.
+.PHONY: test-suites
+test:
+	@$(PY) tools/test-summary $(MAKE) --no-print-directory -k test-suites
+
+test-suites: test-c test-relay-units test-py
 
 test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(WYCHEPROOF)
@@ -186,7 +192,7 @@ CLIENT_TESTS = ref-client/test_main.c ref-client/test_fake.c \
 .PHONY: test-client-units asan-client
 
 all: ref-client/tigress
-test: test-client-units
+test-suites: test-client-units
 asan: asan-client
 PYTEST_DIRS += ref-client/tests
 

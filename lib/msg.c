@@ -318,6 +318,15 @@ depth(const json_t *v, int level)
 	return max;
 }
 
+/* Where the parser stopped: 1-based line and column, and its reason. */
+static void
+syntax_at(struct msg *out, const json_error_t *jerr)
+{
+	out->line = jerr->line > 0 ? jerr->line : 1;
+	out->column = jerr->column > 0 ? jerr->column : 1;
+	snprintf(out->syntax, sizeof(out->syntax), "%s", jerr->text);
+}
+
 enum tgerr
 msg_parse(enum msg_kind kind, const char *text, size_t len, struct msg *out)
 {
@@ -339,6 +348,8 @@ msg_parse(enum msg_kind kind, const char *text, size_t len, struct msg *out)
 		err = out->root == NULL &&
 		    json_error_code(&jerr) == json_error_stack_overflow ?
 		    TGERR_JSON_DEPTH : TGERR_JSON_SYNTAX;
+		if (out->root == NULL)
+			syntax_at(out, &jerr);
 		goto fail;
 	}
 	if (depth(out->root, 1) > TG_DEPTH_MAX) {

@@ -75,6 +75,9 @@ struct msg {
 	const char		*format;
 	const json_t		*content;
 	char			 field[TG_FIELD_PATH_MAX];	/* on error */
+	/* On TGERR_JSON_SYNTAX from the JSON parser: where and what. */
+	int			 line, column;	/* 1-based; 0: not parsed */
+	char			 syntax[JSON_ERROR_TEXT_LENGTH];
 };
 
 /* "create_request", ... (static); NULL when out of range. */
@@ -86,7 +89,9 @@ bool msg_kind_from_name(const char *name, enum msg_kind *kind);
 /*
  * Parse and check text[0..len) as a body of the given kind into *out.
  * On error out->field holds the dotted path of the fault ("" for the
- * whole body) and nothing needs freeing.  Errors: TGERR_TOO_LARGE,
+ * whole body) and nothing needs freeing; when the text is not JSON,
+ * out->line, out->column and out->syntax say where and why (line 0: it
+ * is JSON, but not an object).  Errors: TGERR_TOO_LARGE,
  * TGERR_JSON_SYNTAX, TGERR_JSON_DEPTH, TGERR_FIELD_*, TGERR_PAYLOAD_TYPE,
  * _ENCODING, _TRUNCATED, TGERR_TIME_SYNTAX, TGERR_NOMEM.
  */

@@ -12,8 +12,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "rfc3339.h"
 #include "tglimits.h"
 #include "preview.h"
+
+#define PREVIEW_TIME_SIZE	48
+#define PREVIEW_SITE_NAME	"TIGRESS credential sharing"
+
+/*
+ * The page's only style, inline.  Its SHA-256 is in PREVIEW_CSP (the
+ * style-src hash), so editing it means updating that hash: test_preview.c
+ * recomputes it and says so.  It holds no quote or '>' (the unit test's
+ * page shape check allows none outside tags).
+ */
+#define PREVIEW_STYLE \
+":root{color-scheme:light dark;--bg:#eef1f6;--card:#fff;--ink:#161a23;" \
+"--muted:#586072;--accent:#0a66c2;--line:#dfe3eb;--chip:#e8f1fb}" \
+"@media (prefers-color-scheme:dark){:root{--bg:#0f1217;--card:#191d25;" \
+"--ink:#e9ecf2;--muted:#a2a9b8;--accent:#74b6ff;--line:#2a303c;" \
+"--chip:#1d2a3a}}" \
+"*{box-sizing:border-box}" \
+"html{-webkit-text-size-adjust:100%;text-size-adjust:100%}" \
+"body{margin:0;min-height:100vh;display:flex;flex-direction:column;" \
+"align-items:center;padding:24px 16px;background:var(--bg);" \
+"color:var(--ink);font:16px/1.5 system-ui,-apple-system,Segoe UI," \
+"Roboto,Helvetica,Arial,sans-serif}" \
+"main{width:100%;max-width:34rem;background:var(--card);" \
+"border:1px solid var(--line);border-radius:20px;padding:28px 24px;" \
+"box-shadow:0 10px 30px rgba(15,23,42,.08)}" \
+".kicker{margin:0 0 14px;color:var(--accent);font-size:.78rem;" \
+"font-weight:700;letter-spacing:.09em;text-transform:uppercase}" \
+".art{display:block;width:100%;max-height:18rem;object-fit:cover;" \
+"border-radius:14px;margin:0 0 20px;background:var(--line)}" \
+"h1{margin:0 0 8px;font-size:1.8rem;line-height:1.2;" \
+"overflow-wrap:anywhere}" \
+".desc{margin:0 0 16px;color:var(--muted);font-size:1.05rem;" \
+"overflow-wrap:anywhere;white-space:pre-line}" \
+".until{margin:4px 0 8px;padding:10px 14px;border-left:4px solid " \
+"var(--accent);border-radius:8px;background:var(--chip);" \
+"color:var(--muted);font-size:.85rem}" \
+".until time{display:block;color:var(--ink);font-size:1rem;" \
+"font-weight:600}" \
+"h2{margin:20px 0 8px;font-size:1.05rem}" \
+"ol{margin:0;padding-left:1.4rem}li{margin:6px 0}" \
+".hint,.note{margin:12px 0 0;color:var(--muted);font-size:.9rem}" \
+".note{margin-top:20px;padding-top:16px;border-top:1px solid var(--line)}" \
+"footer{max-width:34rem;margin-top:18px;color:var(--muted);" \
+"font-size:.8rem;text-align:center}" \
+"code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}" \
+"@media (max-width:480px){body{padding:12px 10px}" \
+"main{padding:22px 18px;border-radius:16px}h1{font-size:1.6rem}}"
+
+/* What to do next: the same words for every share (no apostrophes). */
+#define PREVIEW_NEXT_STEPS \
+"<h2>To add it to your wallet</h2>\n" \
+"<ol>\n" \
+"<li>Open this link on the phone or watch that should keep it.</li>\n" \
+"<li>Your wallet app opens and offers to add it. Accept, and it is " \
+"yours: the first device to accept it keeps it.</li>\n" \
+"</ol>\n" \
+"<p class=\"hint\">Nothing opened? This device has no app for this kind " \
+"of credential: open the link on another device, or ask the sender.</p>\n" \
+"<p class=\"note\">Keep this link to yourself: until it is accepted, " \
+"anyone who has it can take the credential. This page is only a " \
+"preview: opening it added nothing, and the secret part of the link " \
+"never left your device.</p>\n"
+
+#define PREVIEW_FOOTER \
+"<footer>Shared through a TIGRESS relay " \
+"(draft-vinokurov-tigress-http-00). With the reference client: " \
+"<code>tigress accept</code> and the full link.</footer>\n"
 
 static int
 lower(int c)
@@ -153,37 +223,124 @@ put_escaped(struct out *o, const char *s)
 	}
 }
 
+/* <meta ATTR="key" content="...">, the content escaped. */
 static void
-put_meta(struct out *o, const char *property, const char *content)
+put_meta_as(struct out *o, const char *attr, const char *key,
+    const char *content)
 {
-	put_str(o, "<meta property=\"");
-	put_str(o, property);
+	put_str(o, "<meta ");
+	put_str(o, attr);
+	put_str(o, "=\"");
+	put_str(o, key);
 	put_str(o, "\" content=\"");
 	put_escaped(o, content);
 	put_str(o, "\">\n");
+}
+
+static void
+put_meta(struct out *o, const char *property, const char *content)
+{
+	put_meta_as(o, "property", property, content);
+}
+
+/* An element with escaped text: <tag class="cls">text</tag>. */
+static void
+put_elem(struct out *o, const char *open, const char *text,
+    const char *close)
+{
+	put_str(o, open);
+	put_escaped(o, text);
+	put_str(o, close);
+}
+
+/* "1 January 2030, 09:30 UTC" from epoch seconds; false if out of range. */
+static bool
+human_time(int64_t t, char out[PREVIEW_TIME_SIZE])
+{
+	static const char *const months[12] = { "January", "February",
+	    "March", "April", "May", "June", "July", "August", "September",
+	    "October", "November", "December" };
+	char	 s[RFC3339_STR_SIZE];
+	int	 month, n;
+
+	if (rfc3339_format(t, s) != TGERR_OK)	/* YYYY-MM-DDThh:mm:ssZ */
+		return false;
+	month = (s[5] - '0') * 10 + (s[6] - '0');
+	if (month < 1 || month > 12)
+		return false;
+	n = snprintf(out, PREVIEW_TIME_SIZE, "%.*s %s %.4s, %.5s UTC",
+	    s[8] == '0' ? 1 : 2, s[8] == '0' ? s + 9 : s + 8,
+	    months[month - 1], s, s + 11);
+	return n > 0 && n < PREVIEW_TIME_SIZE;
+}
+
+/* OpenGraph and Twitter card tags: what link previews show. */
+static void
+emit_cards(struct out *o, const struct preview *p, bool image)
+{
+	put_meta(o, "og:site_name", PREVIEW_SITE_NAME);
+	put_meta(o, "og:type", "website");
+	put_meta(o, "og:title", p->title);
+	put_meta(o, "og:description", p->description);
+	if (p->url != NULL)
+		put_meta(o, "og:url", p->url);
+	if (image) {
+		put_meta(o, "og:image", p->image_url);
+		put_meta(o, "og:image:alt", p->title);
+	}
+	put_meta_as(o, "name", "twitter:card", image ? "summary_large_image" :
+	    "summary");
+	put_meta_as(o, "name", "twitter:title", p->title);
+	put_meta_as(o, "name", "twitter:description", p->description);
+	if (image) {
+		put_meta_as(o, "name", "twitter:image", p->image_url);
+		put_meta_as(o, "name", "twitter:image:alt", p->title);
+	}
+}
+
+/* What the recipient reads: what was shared, until when, what to do. */
+static void
+emit_body(struct out *o, const struct preview *p, bool image)
+{
+	char	when[PREVIEW_TIME_SIZE], stamp[RFC3339_STR_SIZE];
+
+	put_str(o, "<body>\n<main>\n<p class=\"kicker\">Shared with you</p>\n");
+	if (image) {
+		put_elem(o, "<img class=\"art\" src=\"", p->image_url,
+		    "\" alt=\"");
+		put_elem(o, "", p->title, "\">\n");
+	}
+	put_elem(o, "<h1>", p->title, "</h1>\n");
+	if (p->description != NULL && p->description[0] != '\0')
+		put_elem(o, "<p class=\"desc\">", p->description, "</p>\n");
+	if (p->expires > 0 && human_time(p->expires, when) &&
+	    rfc3339_format(p->expires, stamp) == TGERR_OK) {
+		put_elem(o, "<p class=\"until\">Available until <time "
+		    "datetime=\"", stamp, "\">");
+		put_elem(o, "", when, "</time></p>\n");
+	}
+	put_str(o, PREVIEW_NEXT_STEPS "</main>\n" PREVIEW_FOOTER
+	    "</body>\n</html>\n");
 }
 
 /* A NULL title or description is shown as empty; a NULL url is left out. */
 static void
 emit(struct out *o, const struct preview *p)
 {
+	bool image = preview_image_ok(p->image_url);
+
 	put_str(o, "<!DOCTYPE html>\n"
 	    "<html lang=\"en\" prefix=\"og: https://ogp.me/ns#\">\n"
-	    "<head>\n<meta charset=\"utf-8\">\n<title>");
+	    "<head>\n<meta charset=\"utf-8\">\n"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">\n"
+	    "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
 	put_escaped(o, p->title);
 	put_str(o, "</title>\n");
-	put_meta(o, "og:title", p->title);
-	put_meta(o, "og:description", p->description);
-	put_meta(o, "og:type", "website");
-	if (p->url != NULL)
-		put_meta(o, "og:url", p->url);
-	if (preview_image_ok(p->image_url))
-		put_meta(o, "og:image", p->image_url);
-	put_str(o, "</head>\n<body>\n<h1>");
-	put_escaped(o, p->title);
-	put_str(o, "</h1>\n<p>");
-	put_escaped(o, p->description);
-	put_str(o, "</p>\n</body>\n</html>\n");
+	put_meta_as(o, "name", "description", p->description);
+	emit_cards(o, p, image);
+	put_str(o, "<style>" PREVIEW_STYLE "</style>\n</head>\n");
+	emit_body(o, p, image);
 }
 
 char *

@@ -12,12 +12,24 @@
 
 #include "tgerr.h"
 
+#include <stdint.h>
+
 struct preview {
 	const char	*title;
 	const char	*description;
 	const char	*image_url;	/* shown only if preview_image_ok() */
 	const char	*url;		/* og:url: the mailbox URL */
+	int64_t		 expires;	/* epoch seconds; 0: not shown */
 };
+
+/*
+ * The Content-Security-Policy a relay sends with the page: nothing may
+ * load but https images, and the one inline style, by its hash; no
+ * script, no base, no form, no framing.
+ */
+#define PREVIEW_CSP "default-src 'none'; img-src https:; style-src " \
+	"'sha256-jd4xvgy8u6qjp813rp9QyWSvnFHsMPRrQMZzNTd4yzU='; " \
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /*
  * True when image_url may appear in the page (errata E-IMAGEURL): it
@@ -30,13 +42,21 @@ bool preview_image_ok(const char *image_url);
 /*
  * Build the page for *p.  Returns a new NUL-terminated buffer the caller
  * frees, with its length in *len, or NULL when memory ran out.  The page
- * is valid HTML5: <!DOCTYPE html>, <html lang="en" prefix="og: ...">,
- * <meta charset="utf-8">, <title>, og:title, og:description, og:type
- * "website", og:url, og:image (only when preview_image_ok()), and a body
- * showing title and description.  Every string is HTML-escaped (& < > "
- * ' as entities); no script, style or event attribute is ever emitted.
- * (A NULL title or description shows as empty and a NULL url leaves out
- * og:url; control characters other than tab and newline are dropped.)
+ * is valid HTML5 and a landing page for a recipient without a wallet app:
+ * <!DOCTYPE html>, <html lang="en" prefix="og: ...">, <meta charset>,
+ * a viewport for phones, <title>, the OpenGraph tags og:site_name,
+ * og:type "website", og:title, og:description, og:url, og:image and
+ * og:image:alt, and the Twitter card tags (twitter:card "summary" or
+ * "summary_large_image", title, description, image, image:alt); a body
+ * with the image, title, description and expiration ("Available until
+ * 1 January 2030, 09:30 UTC"), and what to do next.  The image and its
+ * tags appear only when preview_image_ok().  Every string is
+ * HTML-escaped (& < > " ' as entities); the one <style> is a fixed text
+ * whose hash PREVIEW_CSP allows; no script or event attribute is ever
+ * emitted.  (A NULL title or description shows as empty and a NULL url
+ * leaves out og:url; an empty description and a zero expiration leave
+ * their lines out of the body; control characters other than tab and
+ * newline are dropped.)
  */
 char *preview_build(const struct preview *p, size_t *len);
 

@@ -105,6 +105,26 @@ test_rights_string(void)
 	CU_ASSERT_STRING_EQUAL(s, "RWD");
 }
 
+/* A body that is not JSON says where (line, column) and why. */
+static void
+test_syntax_position(void)
+{
+	static const char bad[] = "{\"format\": \"x\",\n \"content\": {]}";
+	struct msg m;
+
+	CU_ASSERT_EQUAL(msg_parse(MSG_PROVISIONING_INFO, bad, strlen(bad),
+	    &m), TGERR_JSON_SYNTAX);
+	CU_ASSERT_EQUAL(m.line, 2);
+	CU_ASSERT(m.column > 10);
+	CU_ASSERT(m.syntax[0] != '\0');
+	CU_ASSERT_EQUAL(msg_parse(MSG_PROVISIONING_INFO, "[1]", 3, &m),
+	    TGERR_JSON_SYNTAX);
+	CU_ASSERT_EQUAL(m.line, 0);	/* JSON, but not an object */
+	CU_ASSERT_EQUAL(msg_parse(MSG_PROVISIONING_INFO, "", 0, &m),
+	    TGERR_JSON_SYNTAX);
+	CU_ASSERT(m.line >= 1 && m.column >= 1);
+}
+
 void tu_suite_msg(void);
 
 void
@@ -113,4 +133,5 @@ tu_suite_msg(void)
 	tu_add("msg", "vectors", test_vectors);
 	tu_add("msg", "builders parse back", test_builders);
 	tu_add("msg", "rights string", test_rights_string);
+	tu_add("msg", "where JSON syntax fails", test_syntax_position);
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "tglimits.h"
 #include "preview.h"
 #include "testutil.h"
@@ -45,10 +47,13 @@ static int
 tag_ok(const char **p)
 {
 	static const char *const tags[] = { "!DOCTYPE", "html", "/html",
-	    "head", "/head", "meta", "title", "/title", "body", "/body",
-	    "h1", "/h1", "p", "/p", NULL };
+	    "head", "/head", "meta", "title", "/title", "style", "/style",
+	    "body", "/body", "main", "/main", "img", "h1", "/h1", "h2", "/h2",
+	    "p", "/p", "ol", "/ol", "li", "/li", "time", "/time", "code",
+	    "/code", "footer", "/footer", NULL };
 	static const char *const attrs[] = { "html", "lang", "prefix",
-	    "charset", "property", "content", NULL };
+	    "charset", "name", "property", "content", "class", "src", "alt",
+	    "datetime", NULL };
 	const char *s = *p;
 	size_t n = strcspn(s, " >");
 
@@ -111,7 +116,7 @@ static char *
 build(const char *title, const char *desc, const char *image,
     const char *url)
 {
-	struct preview	 p = { title, desc, image, url };
+	struct preview	 p = { title, desc, image, url, 0 };
 	size_t		 len = 0;
 	char		*page = preview_build(&p, &len);
 
@@ -269,12 +274,12 @@ test_round_trip(void)
 		{ "Hotel Pass", "Some Hotel Pass",
 		  "https://example.com/photos/photo.jpg",
 		  "https://relay.example/v1/m/"
-		  "0f8fad5b-d9cb-469f-a165-70867728950e" },
+		  "0f8fad5b-d9cb-469f-a165-70867728950e", 1893456000 },
 		{ "Caf\xc3\xa9 \xf0\x9f\x94\x91 \xe2\x80\x94 key", "",
-		  NULL, NULL },
+		  NULL, NULL, 0 },
 		{ "a < b > c & \"d\" 'e'", "&amp; &lt; &#39; &#x41; &quot",
-		  "https://x.example/?q=&amp;", "https://r.example/v1/m/x" },
-		{ "  spaced  ", "multi\nline\n\tdescription", NULL, "" },
+		  "https://x.example/?q=&amp;", "https://r.example/v1/m/x", 1 },
+		{ "  spaced  ", "multi\nline\n\tdescription", NULL, "", 0 },
 	};
 	struct preview_parsed	 pp;
 	size_t			 len;
@@ -411,6 +416,80 @@ test_garbage(void)
 	preview_parsed_free(NULL);
 }
 
+/* The <style> text of a page, and its CSP hash source into out. */
+static void
+style_hash(const char *page, char *out, size_t size)
+{
+	const char	*a = strstr(page, "<style>"), *b;
+	unsigned char	 md[32];
+	char		 b64[64];
+	unsigned int	 n = 0;
+
+	CU_ASSERT_FATAL(a != NULL);
+	a += 7;
+	b = strstr(a, "</style>");
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT_FATAL(EVP_Digest(a, (size_t)(b - a), md, &n, EVP_sha256(),
+	    NULL) == 1 && n == 32);
+	EVP_EncodeBlock((unsigned char *)b64, md, 32);
+	snprintf(out, size, "'sha256-%s'", b64);
+}
+
+/* The landing page: viewport, cards, image, expiration, next steps. */
+static void
+test_landing_page(void)
+{
+	struct preview	 p = { "Car key", "Blue car\nparked outside",
+	    "https://example.com/car.png", "https://r.example/v1/m/x",
+	    1893490200 };	/* 2030-01-01T09:30:00Z */
+	char		*page = preview_build(&p, NULL), hash[80];
+	static const char *const want[] = {
+		"<meta name=\"viewport\" content=\"width=device-width, "
+		    "initial-scale=1\">",
+		"<meta property=\"og:site_name\" content=\"TIGRESS "
+		    "credential sharing\">",
+		"<meta property=\"og:image:alt\" content=\"Car key\">",
+		"<meta name=\"twitter:card\" content=\"summary_large_image\">",
+		"<meta name=\"twitter:title\" content=\"Car key\">",
+		"<meta name=\"twitter:image\" "
+		    "content=\"https://example.com/car.png\">",
+		"<img class=\"art\" src=\"https://example.com/car.png\" "
+		    "alt=\"Car key\">",
+		"<p class=\"desc\">Blue car\nparked outside</p>",
+		"Available until <time datetime=\"2030-01-01T09:30:00Z\">"
+		    "1 January 2030, 09:30 UTC</time>",
+		"<code>tigress accept</code>",
+		"wallet app",
+	};
+
+	CU_ASSERT_FATAL(page != NULL);
+	CU_ASSERT(page_ok(page));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (strstr(page, want[i]) == NULL)
+			fprintf(stderr, "\nmissing: %s\n", want[i]);
+		CU_ASSERT(strstr(page, want[i]) != NULL);
+	}
+	style_hash(page, hash, sizeof(hash));
+	if (strstr(PREVIEW_CSP, hash) == NULL)
+		fprintf(stderr, "\nPREVIEW_CSP must allow the style: %s\n",
+		    hash);
+	CU_ASSERT(strstr(PREVIEW_CSP, hash) != NULL);
+	CU_ASSERT(strstr(PREVIEW_CSP, "script") == NULL);
+	free(page);
+	/* no image, no description, no expiration: their lines go */
+	p.image_url = "http://example.com/car.png";
+	p.description = "";
+	p.expires = 0;
+	page = preview_build(&p, NULL);
+	CU_ASSERT_FATAL(page != NULL);
+	CU_ASSERT(strstr(page, "<img") == NULL);
+	CU_ASSERT(strstr(page, "image") == NULL);
+	CU_ASSERT(strstr(page, "class=\"desc\"") == NULL);
+	CU_ASSERT(strstr(page, "<time") == NULL);
+	CU_ASSERT(strstr(page, "content=\"summary\"") != NULL);
+	free(page);
+}
+
 void tu_suite_preview(void);
 
 void
@@ -418,6 +497,7 @@ tu_suite_preview(void)
 {
 	tu_add("preview", "hostile strings stay text", test_hostile);
 	tu_add("preview", "escaping", test_escaping);
+	tu_add("preview", "landing page", test_landing_page);
 	tu_add("preview", "control characters dropped", test_controls_dropped);
 	tu_add("preview", "image URL filter", test_image_ok);
 	tu_add("preview", "image URL in page", test_image_in_page);

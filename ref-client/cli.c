@@ -8,24 +8,26 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tgversion.h"
 
 #define B(c)		(1u << (c))
-#define ALL_CMDS	(B(CLI_SHARE) | B(CLI_PREVIEW) | B(CLI_ACCEPT) | \
+/* Subcommands that talk to a relay, and those that take a share URL. */
+#define NET_CMDS	(B(CLI_SHARE) | B(CLI_PREVIEW) | B(CLI_ACCEPT) | \
 			 B(CLI_SEND) | B(CLI_WAIT) | B(CLI_READ) | \
 			 B(CLI_CANCEL) | B(CLI_RELINQUISH))
-#define STATEFUL	(B(CLI_SEND) | B(CLI_WAIT) | B(CLI_READ) | \
-			 B(CLI_CANCEL) | B(CLI_RELINQUISH))
+#define URL_CMDS	(NET_CMDS & ~B(CLI_SHARE))
+#define ALL_CMDS	(NET_CMDS | B(CLI_STATUS))
 #define NOTIFYING	(B(CLI_SHARE) | B(CLI_ACCEPT) | B(CLI_SEND) | \
 			 B(CLI_READ))
 #define VALUE_MAX	4096	/* bytes of any option value */
 #define TIMEOUT_MAX	86400L
 
 enum opt_id {
-	O_HELP, O_RELAY, O_IN, O_OUT, O_STATE, O_CA, O_INSECURE, O_PROFILE,
-	O_JSON, O_VERBOSE, O_TITLE, O_DESCRIPTION, O_IMAGE, O_EXPIRES,
-	O_VERTICAL, O_STATEFUL, O_ACCESS, O_AEAD, O_SECRET_SEP, O_SECRET_FILE,
-	O_NOTIFY_TYPE, O_NOTIFY_TOKEN, O_ATTESTATION, O_TIMEOUT,
-	O_REQ_TIMEOUT, O_RETRIES, O_DELETE,
+	O_HELP, O_VERSION, O_RELAY, O_IN, O_OUT, O_STATE, O_CA, O_INSECURE,
+	O_PROFILE, O_JSON, O_VERBOSE, O_TITLE, O_DESCRIPTION, O_IMAGE,
+	O_EXPIRES, O_VERTICAL, O_STATEFUL, O_ACCESS, O_AEAD, O_SECRET_SEP,
+	O_SECRET_FILE, O_URL_FILE, O_NOTIFY_TYPE, O_NOTIFY_TOKEN,
+	O_ATTESTATION, O_TIMEOUT, O_REQ_TIMEOUT, O_RETRIES, O_DELETE, O_PRUNE,
 };
 
 struct opt {
@@ -38,13 +40,14 @@ struct opt {
 static const struct opt opts[] = {
 	{ "--help", O_HELP, false, ALL_CMDS | B(CLI_NONE) },
 	{ "-h", O_HELP, false, ALL_CMDS | B(CLI_NONE) },
+	{ "--version", O_VERSION, false, ALL_CMDS | B(CLI_NONE) },
 	{ "--relay", O_RELAY, true, B(CLI_SHARE) },
 	{ "--in", O_IN, true, B(CLI_SHARE) | B(CLI_SEND) },
 	{ "--out", O_OUT, true, B(CLI_ACCEPT) | B(CLI_WAIT) | B(CLI_READ) },
-	{ "--state", O_STATE, true, ALL_CMDS },
-	{ "--ca", O_CA, true, ALL_CMDS },
-	{ "--insecure", O_INSECURE, false, ALL_CMDS },
-	{ "--profile", O_PROFILE, true, ALL_CMDS },
+	{ "--state", O_STATE, true, NET_CMDS },
+	{ "--ca", O_CA, true, NET_CMDS },
+	{ "--insecure", O_INSECURE, false, NET_CMDS },
+	{ "--profile", O_PROFILE, true, NET_CMDS },
 	{ "--json", O_JSON, false, ALL_CMDS },
 	{ "--verbose", O_VERBOSE, false, ALL_CMDS },
 	{ "-v", O_VERBOSE, false, ALL_CMDS },
@@ -58,24 +61,35 @@ static const struct opt opts[] = {
 	{ "--aead", O_AEAD, true, B(CLI_SHARE) },
 	{ "--secret-separately", O_SECRET_SEP, false, B(CLI_SHARE) },
 	{ "--secret-file", O_SECRET_FILE, true, B(CLI_ACCEPT) },
+	{ "--url-file", O_URL_FILE, true, URL_CMDS },
 	{ "--notify-type", O_NOTIFY_TYPE, true, NOTIFYING },
 	{ "--notify-token", O_NOTIFY_TOKEN, true, NOTIFYING },
 	{ "--attestation", O_ATTESTATION, true, B(CLI_SHARE) | B(CLI_SEND) },
 	{ "--timeout", O_TIMEOUT, true, B(CLI_WAIT) },
-	{ "--request-timeout", O_REQ_TIMEOUT, true, ALL_CMDS },
-	{ "--retries", O_RETRIES, true, ALL_CMDS },
+	{ "--request-timeout", O_REQ_TIMEOUT, true, NET_CMDS },
+	{ "--retries", O_RETRIES, true, NET_CMDS },
 	{ "--delete", O_DELETE, false, B(CLI_ACCEPT) },
+	{ "--prune", O_PRUNE, false, B(CLI_STATUS) },
 };
 
 static const char *const cmd_names[CLI_CMD_COUNT] = {
 	[CLI_NONE] = "", [CLI_SHARE] = "share", [CLI_PREVIEW] = "preview",
 	[CLI_ACCEPT] = "accept", [CLI_SEND] = "send", [CLI_WAIT] = "wait",
 	[CLI_READ] = "read", [CLI_CANCEL] = "cancel",
-	[CLI_RELINQUISH] = "relinquish",
+	[CLI_RELINQUISH] = "relinquish", [CLI_STATUS] = "status",
 };
 
+#define SHARE_URL "https://relay.example/v1/m/MAILBOX-ID#SECRET"
+
+/* How the later subcommands name their share. */
+#define WHICH_SHARE \
+"The share is named by its share URL (only its mailbox identifier is used,\n" \
+"to find the state file), by --url-file FILE or \"-\" (the URL read from a\n" \
+"file or standard input, so that it does not show in `ps`), or by\n" \
+"--state FILE.\n"
+
 #define COMMON \
-"Connection options (every subcommand):\n" \
+"Connection options:\n" \
 "  --ca FILE              trust the certificates in FILE (PEM)\n" \
 "  --insecure             do not verify the relay's certificate (tests only)\n" \
 "  --profile P            header names: http-00 (default) or sct-04\n" \
@@ -87,19 +101,25 @@ static const char *const cmd_names[CLI_CMD_COUNT] = {
 "                         $TIGRESS_STATE_DIR or ~/.tigress)\n" \
 "  --json                 machine-readable output on stdout\n" \
 "  -v, --verbose          trace requests on stderr (never the Secret)\n" \
-"  -h, --help             this text\n"
+"  -h, --help             this text\n" \
+"\n" \
+"Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input, 4 relay unreachable,\n" \
+"5 TLS failure, 6 refused, 7 wrong Secret or tampered payload, 8 gone,\n" \
+"9 accepted by another device, 10 wait timed out (tigress --help).\n"
 
 static const char *const usages[CLI_CMD_COUNT] = {
 [CLI_NONE] =
 "usage: tigress SUBCOMMAND [OPTIONS]\n"
+"       tigress --help | --version\n"
 "\n"
 "Share and receive credentials through a TIGRESS relay\n"
-"(draft-vinokurov-tigress-http-00).\n"
+"(" TG_DRAFT "; --profile sct-04 for the earlier\n"
+"draft's header names).\n"
 "\n"
 "Subcommands:\n"
 "  share       seal a Provisioning Information file, create a mailbox,\n"
 "              print the share URL\n"
-"  preview     show a share's display information (its OpenGraph page)\n"
+"  preview     show a share's display information (its preview page)\n"
 "  accept      bind this device as recipient, decrypt and write the\n"
 "              Provisioning Information\n"
 "  send        put a new sealed message into the mailbox (needs W)\n"
@@ -107,14 +127,30 @@ static const char *const usages[CLI_CMD_COUNT] = {
 "  read        read the mailbox's current message\n"
 "  cancel      delete the mailbox\n"
 "  relinquish  give the share up (recipient) so another device may accept\n"
+"  status      list the shares this device keeps state for\n"
 "\n"
 "Run `tigress SUBCOMMAND --help` for its options.\n"
 "\n"
-"Exit codes: 0 ok, 1 internal failure, 2 usage, 3 bad input (file, JSON,\n"
-"share URL, state file), 4 relay unreachable, 5 TLS failure, 6 relay\n"
-"refused the request, 7 wrong Secret or tampered payload, 8 share\n"
-"expired, cancelled or unknown, 9 already accepted by another device,\n"
-"10 wait timed out.\n",
+"Examples:\n"
+"  tigress share --relay https://relay.example --in key.json \\\n"
+"      --title \"Car key\" --vertical c --expires 2h\n"
+"  tigress preview '" SHARE_URL "'\n"
+"  tigress accept - --out key.json < link.txt   # the URL from a file\n"
+"  tigress status\n"
+"\n"
+"Exit codes:\n"
+"   0  success\n"
+"   1  internal failure (out of memory, cannot write a file)\n"
+"   2  usage: unknown or missing options, bad option values\n"
+"   3  bad input: a file, its JSON, the share URL or Secret, the --ca\n"
+"      file, the state file\n"
+"   4  relay unreachable: cannot connect, timeouts, dropped connections\n"
+"   5  TLS failure: handshake or certificate verification\n"
+"   6  the relay refused the request or sent an invalid answer\n"
+"   7  the Secret does not open the payload (wrong link or tampered data)\n"
+"   8  the share expired, was cancelled or never existed\n"
+"   9  the share was already accepted by another device\n"
+"  10  wait: nothing new arrived in time\n",
 [CLI_SHARE] =
 "usage: tigress share --relay https://HOST[:PORT] --in FILE --title T\n"
 "                     [--description D] [--image URL] [--expires DURATION]\n"
@@ -137,60 +173,122 @@ static const char *const usages[CLI_CMD_COUNT] = {
 "                         Secret on line 2, for two channels\n"
 "\n"
 "Warns on stderr when the URL is longer than 160 characters (an SMS).\n"
+"\n"
+"Examples:\n"
+"  tigress share --relay https://relay.example --in key.json \\\n"
+"      --title \"Car key\" --description \"Blue car\" --vertical c --expires 2h\n"
+"  tigress share --relay https://127.0.0.1:8443 --ca /tmp/relay/cert.pem \\\n"
+"      --in key.json --title \"Home\" --stateful\n"
 "\n" COMMON,
 [CLI_PREVIEW] =
-"usage: tigress preview URL|--state FILE [connection options]\n"
+"usage: tigress preview URL|-|--url-file FILE|--state FILE\n"
+"                       [connection options]\n"
 "\n"
 "Fetch the share's preview page (GET, which binds nothing) and show its\n"
 "title, description, image and URL.  The Secret is never sent.\n"
+"\n" WHICH_SHARE
+"\n"
+"Example:\n"
+"  tigress preview '" SHARE_URL "'\n"
 "\n" COMMON,
 [CLI_ACCEPT] =
-"usage: tigress accept URL [--out FILE] [--secret-file FILE] [--delete]\n"
+"usage: tigress accept URL|-|--url-file FILE [--out FILE]\n"
+"                      [--secret-file FILE] [--delete]\n"
 "                      [--notify-type T --notify-token D]\n"
 "                      [connection options]\n"
 "\n"
 "Bind this device as the recipient (a fresh device claim), read and\n"
 "decrypt the payload, check it is Provisioning Information and write it\n"
 "to FILE (mode 0600) or stdout.  The URL's fragment is the Secret and is\n"
-"never sent; for a URL without one, --secret-file FILE (\"-\": stdin)\n"
-"gives it.  --delete deletes the mailbox afterwards (stateless flow).\n"
+"never sent.  \"-\" or --url-file FILE reads the URL from standard input\n"
+"or a file (a URL given as an argument shows in `ps`); for a URL without\n"
+"its Secret, --secret-file FILE (\"-\": stdin) gives it.  --delete deletes\n"
+"the mailbox afterwards (the stateless flow) and removes the state file.\n"
+"\n"
+"Accepting again from the same device reuses its claim, so an accept\n"
+"that failed (a mistyped link: exit 7; a lost connection) can simply be\n"
+"run again with the right link.\n"
+"\n"
+"Examples:\n"
+"  tigress accept '" SHARE_URL "' --out key.json\n"
+"  tigress accept - --out key.json < link.txt\n"
+"  tigress accept https://relay.example/v1/m/ID --secret-file secret.txt\n"
 "\n" COMMON,
 [CLI_SEND] =
-"usage: tigress send URL|--state FILE --in FILE\n"
+"usage: tigress send URL|-|--url-file FILE|--state FILE --in FILE\n"
 "                    [--notify-type T --notify-token D] [connection options]\n"
 "\n"
 "Seal the Provisioning Information in FILE under the share's Secret and\n"
 "update the mailbox (the share needs the W right: share --stateful).\n"
+"\n" WHICH_SHARE
+"\n"
+"Example:\n"
+"  tigress send --state ~/.tigress/ID.initiator.json --in reply.json\n"
 "\n" COMMON,
 [CLI_WAIT] =
-"usage: tigress wait URL|--state FILE [--out FILE] [--timeout SECONDS]\n"
-"                    [connection options]\n"
+"usage: tigress wait URL|-|--url-file FILE|--state FILE [--out FILE]\n"
+"                    [--timeout SECONDS] [connection options]\n"
 "\n"
 "Wait until the mailbox holds a message this device has not seen (the\n"
 "other party's), then decrypt and write it like read.  Uses the relay's\n"
 "long-poll (Prefer: wait, If-None-Match) where /.well-known/tigress\n"
 "offers it, else polls with exponential backoff.  --timeout: give up\n"
 "after SECONDS (default 300; exit 10).\n"
+"\n" WHICH_SHARE
+"\n"
+"Example:\n"
+"  tigress wait --state ~/.tigress/ID.initiator.json --timeout 60\n"
 "\n" COMMON,
 [CLI_READ] =
-"usage: tigress read URL|--state FILE [--out FILE]\n"
+"usage: tigress read URL|-|--url-file FILE|--state FILE [--out FILE]\n"
 "                    [--notify-type T --notify-token D] [connection options]\n"
 "\n"
 "Read the mailbox's current message, decrypt and check it, and write it\n"
 "to FILE (mode 0600) or stdout.\n"
+"\n" WHICH_SHARE
+"\n"
+"Example:\n"
+"  tigress read --state ~/.tigress/ID.recipient.json --out current.json\n"
 "\n" COMMON,
 [CLI_CANCEL] =
-"usage: tigress cancel URL|--state FILE [connection options]\n"
+"usage: tigress cancel URL|-|--url-file FILE|--state FILE\n"
+"                      [connection options]\n"
 "\n"
 "Delete the mailbox (the initiator may always; the recipient with the D\n"
 "right) and remove the state file.\n"
+"\n" WHICH_SHARE
+"\n"
+"Example:\n"
+"  tigress cancel --state ~/.tigress/ID.initiator.json\n"
 "\n" COMMON,
 [CLI_RELINQUISH] =
-"usage: tigress relinquish URL|--state FILE [connection options]\n"
+"usage: tigress relinquish URL|-|--url-file FILE|--state FILE\n"
+"                          [connection options]\n"
 "\n"
 "Recipient only: give the share up so that another device may accept it,\n"
 "and remove the state file.\n"
+"\n" WHICH_SHARE
+"\n"
+"Example:\n"
+"  tigress relinquish --state ~/.tigress/ID.recipient.json\n"
 "\n" COMMON,
+[CLI_STATUS] =
+"usage: tigress status [--prune] [--json]\n"
+"\n"
+"List the shares whose state this device keeps (in $TIGRESS_STATE_DIR, or\n"
+"~/.tigress): mailbox, role, expiration, relay and file.  Nothing is sent\n"
+"to a relay, and the Secrets are not shown.  A state file is removed (and\n"
+"overwritten first) when its share is over: after cancel, relinquish and\n"
+"accept --delete, and when the relay answers that the share is gone.\n"
+"\n"
+"  --prune                also remove the state of shares that expired\n"
+"  --json                 one JSON object on stdout\n"
+"\n"
+"Examples:\n"
+"  tigress status\n"
+"  TIGRESS_STATE_DIR=/tmp/alice tigress status --prune\n"
+"\n"
+"Exit codes: 0 ok, 1 internal, 2 usage, 3 a state file cannot be read.\n",
 };
 
 const char *
@@ -203,6 +301,13 @@ const char *
 cli_usage(enum cli_cmd cmd)
 {
 	return (unsigned)cmd < CLI_CMD_COUNT ? usages[cmd] : usages[0];
+}
+
+const char *
+cli_version(void)
+{
+	return "tigress " TG_VERSION " (tigress-ref; " TG_DRAFT
+	    ", sct-04 profile)\n";
 }
 
 int
@@ -347,6 +452,7 @@ string_slot(struct cli_args *a, enum opt_id id)
 	case O_DESCRIPTION: return &a->description;
 	case O_IMAGE: return &a->image;
 	case O_SECRET_FILE: return &a->secret_file;
+	case O_URL_FILE: return &a->url_file;
 	case O_NOTIFY_TYPE: return &a->notify_type;
 	case O_NOTIFY_TOKEN: return &a->notify_token;
 	case O_ATTESTATION: return &a->attestation;
@@ -359,6 +465,8 @@ flag_slot(struct cli_args *a, enum opt_id id)
 {
 	switch (id) {
 	case O_HELP: return &a->help;
+	case O_VERSION: return &a->version;
+	case O_PRUNE: return &a->prune;
 	case O_INSECURE: return &a->insecure;
 	case O_JSON: return &a->json;
 	case O_VERBOSE: return &a->verbose;
@@ -410,7 +518,8 @@ parse_opt(struct cli_args *a, int argc, char **argv, int *i, char *why)
 	if (o == NULL)
 		return bad(why, "unknown option %s", arg);
 	if ((o->cmds & B(a->cmd)) == 0)
-		return bad(why, "this subcommand does not take %s", o->name);
+		return bad(why, "%s does not take %s", a->cmd == CLI_NONE ?
+		    "tigress without a subcommand" : cmd_names[a->cmd], o->name);
 	if (!o->value) {
 		if (eq != NULL)
 			return bad(why, "%s takes no value", o->name);
@@ -433,29 +542,80 @@ cmd_of(const char *name)
 	return CLI_NONE;
 }
 
+/* share: which of its required options are missing, in one message. */
+static enum client_err
+check_share(struct cli_args *a, char *why)
+{
+	const char	*missing[3];
+	size_t		 n = 0;
+
+	if (a->relay == NULL)
+		missing[n++] = "--relay https://HOST[:PORT]";
+	if (a->in == NULL)
+		missing[n++] = "--in FILE";
+	if (a->title == NULL)
+		missing[n++] = "--title TEXT";
+	if (n == 1)
+		return bad(why, "share needs %s", missing[0]);
+	if (n == 2)
+		return bad(why, "share needs %s and %s", missing[0], missing[1]);
+	if (n == 3)
+		return bad(why, "share needs %s, %s and %s", missing[0],
+		    missing[1], missing[2]);
+	if (a->url != NULL || a->url_file != NULL)
+		return bad(why, "share takes no share URL");
+	if (a->stateful && a->rights == 0)
+		a->rights = MSG_RIGHT_READ | MSG_RIGHT_WRITE | MSG_RIGHT_DELETE;
+	return CLIENT_OK;
+}
+
+/* The share a later subcommand works on: a URL, a URL file, a state. */
+static enum client_err
+check_share_named(struct cli_args *a, char *why)
+{
+	const char *name = cmd_names[a->cmd];
+
+	if (a->url != NULL && strcmp(a->url, "-") == 0) {
+		if (a->url_file != NULL)
+			return bad(why, "give the share URL once");
+		a->url_file = "-";
+		a->url = NULL;
+	}
+	if (a->url != NULL && a->url_file != NULL)
+		return bad(why, "give the share URL once (an argument or "
+		    "--url-file)");
+	if (a->url_file != NULL && a->secret_file != NULL &&
+	    strcmp(a->url_file, "-") == 0 && strcmp(a->secret_file, "-") == 0)
+		return bad(why, "the share URL and the Secret cannot both come "
+		    "from standard input");
+	if (a->cmd == CLI_ACCEPT && a->url == NULL && a->url_file == NULL)
+		return bad(why, a->state != NULL ? "accept needs the share URL "
+		    "(--state only names where this device's state is kept)" :
+		    "accept needs the share URL (an argument, or - or "
+		    "--url-file FILE to read it)");
+	if (a->url == NULL && a->url_file == NULL && a->state == NULL)
+		return bad(why, "%s needs the share: its URL (an argument, - or "
+		    "--url-file FILE) or --state FILE", name);
+	return CLIENT_OK;
+}
+
 /* The checks of required and conflicting options, after parsing. */
 static enum client_err
 check_args(struct cli_args *a, char *why)
 {
+	enum client_err err;
+
 	if (a->cmd == CLI_NONE)
 		return bad(why, "no subcommand given");
-	if (a->cmd == CLI_SHARE) {
-		if (a->relay == NULL || a->in == NULL || a->title == NULL)
-			return bad(why, "share needs --relay, --in and "
-			    "--title");
-		if (a->url != NULL)
-			return bad(why, "share takes no URL argument");
-		if (a->stateful && a->rights == 0)
-			a->rights = MSG_RIGHT_READ | MSG_RIGHT_WRITE |
-			    MSG_RIGHT_DELETE;
-	} else if (a->url == NULL && a->state == NULL) {
-		return bad(why, "%s needs a share URL or --state FILE",
-		    cmd_names[a->cmd]);
-	}
-	if (a->cmd == CLI_ACCEPT && a->url == NULL)
-		return bad(why, "accept needs the share URL");
+	if (a->cmd == CLI_STATUS)
+		return a->url == NULL ? CLIENT_OK :
+		    bad(why, "status takes no share URL");
+	err = a->cmd == CLI_SHARE ? check_share(a, why) :
+	    check_share_named(a, why);
+	if (err != CLIENT_OK)
+		return err;
 	if (a->cmd == CLI_SEND && a->in == NULL)
-		return bad(why, "send needs --in FILE");
+		return bad(why, "send needs --in FILE (the message to send)");
 	if ((a->notify_type == NULL) != (a->notify_token == NULL))
 		return bad(why, "--notify-type and --notify-token go "
 		    "together");
@@ -500,7 +660,7 @@ cli_parse(int argc, char **argv, struct cli_args *out, char *why)
 			return bad(why, "unexpected extra argument");
 		}
 	}
-	if (out->help)
+	if (out->help || out->version)
 		return CLIENT_OK;
 	return check_args(out, why);
 }

@@ -25,6 +25,7 @@ enum cli_cmd {
 	CLI_READ,
 	CLI_CANCEL,
 	CLI_RELINQUISH,
+	CLI_STATUS,
 	CLI_CMD_COUNT
 };
 
@@ -46,7 +47,8 @@ enum cli_exit {
 struct cli_args {
 	enum cli_cmd	 cmd;
 	bool		 help;
-	const char	*url;		/* the positional share URL */
+	const char	*url;		/* the positional share URL ("-": stdin) */
+	const char	*url_file;	/* --url-file: where the URL is */
 	const char	*relay, *in, *out, *state, *ca, *secret_file;
 	const char	*title, *description, *image;
 	const char	*notify_type, *notify_token, *attestation;
@@ -61,14 +63,16 @@ struct cli_args {
 	int		 retries;	/* default 3 */
 	bool		 insecure, json, verbose, stateful;
 	bool		 secret_separately, delete_after;
+	bool		 version, prune;
 };
 
 /*
  * Parse argv[1..argc) into *out.  Errors: CLIENT_ERR_USAGE with a reason
  * in why[CLI_WHY_SIZE] (an unknown subcommand or option, an option the
  * subcommand does not take, a missing or bad value, a missing required
- * option).  --help anywhere sets out->help and skips the checks of
- * required options.
+ * option).  --help (or --version) anywhere sets out->help (out->version)
+ * and skips the checks of required options.  A URL argument "-" becomes
+ * out->url_file "-" (the URL is read from standard input).
  */
 enum client_err cli_parse(int argc, char **argv, struct cli_args *out,
     char *why);
@@ -84,6 +88,9 @@ const char *cli_cmd_name(enum cli_cmd cmd);
 
 /* The help text of a subcommand, or the overview for CLI_NONE (static). */
 const char *cli_usage(enum cli_cmd cmd);
+
+/* The --version text, one line with its newline (static). */
+const char *cli_version(void);
 
 /* The exit code of a failure class. */
 int cli_exit_code(enum client_err err);

@@ -144,6 +144,14 @@ client_origin(const char *url, char out[CLIENT_ORIGIN_MAX])
 	out[n] = '\0';
 }
 
+/* client_origin() that returns out, for use inside a message. */
+static const char *
+origin_of(const char *url, char out[CLIENT_ORIGIN_MAX])
+{
+	client_origin(url, out);
+	return out;
+}
+
 enum client_err
 client_relay_base(const char *relay, char out[CLIENT_ORIGIN_MAX],
     struct client_error *e)
@@ -309,6 +317,7 @@ client_exchange(struct client_ctx *ctx, struct http_request *req,
     struct http_response *resp, struct client_error *e)
 {
 	char		 rid[UUID_STR_SIZE], why[HTTP_WHY_SIZE];
+	char		 origin[CLIENT_ORIGIN_MAX];
 	enum http_err	 herr;
 	enum client_err	 err;
 
@@ -323,9 +332,17 @@ client_exchange(struct client_ctx *ctx, struct http_request *req,
 		return transport_fail(req->url, herr, why, e);
 	trace(ctx, "< %ld (Mailbox-Request-ID: %s)", resp->status,
 	    resp->request_id_present ? resp->request_id : "none");
-	if (resp->request_id_present && strcmp(resp->request_id, rid) != 0)
-		err = client_fail(e, CLIENT_ERR_REFUSED, "the relay answered "
-		    "with another Mailbox-Request-ID than the request's");
+	/* §5.1: the originator SHALL match the echo; no echo, no match. */
+	if (!resp->request_id_present)
+		err = client_fail(e, CLIENT_ERR_REFUSED, "the relay at %s "
+		    "answered (%ld) without the request's Mailbox-Request-ID "
+		    "(http-00 section 5.1)", origin_of(req->url, origin),
+		    resp->status);
+	else if (strcmp(resp->request_id, rid) != 0)
+		err = client_fail(e, CLIENT_ERR_REFUSED, "the relay at %s "
+		    "answered (%ld) with another Mailbox-Request-ID than the "
+		    "request's (http-00 section 5.1)", origin_of(req->url,
+		    origin), resp->status);
 	else if ((resp->status >= 200 && resp->status <= 299) ||
 	    (ok_extra != 0 && resp->status == ok_extra))
 		return CLIENT_OK;

@@ -3,12 +3,20 @@
  * every request (so connections are reused but no option leaks from one
  * request into the next).  Response headers are read by a header callback
  * that keeps only Content-Type, ETag, Mailbox-Request-ID and Retry-After.
+ * OpenSSL reads --ca files ahead of libcurl, for a precise message.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "http.h"
 
@@ -326,6 +334,57 @@ set_options(struct curl_impl *c, const struct http_request *req,
 	return rc == CURLE_OK;
 }
 
+/*
+ * why: the reason of a failed transfer in plain words, not libcurl's
+ * (which names its own internals: "Failed to connect to 127.0.0.1 port 1
+ * after 0 ms: Couldn't connect to server").  The system's and X.509's
+ * sentences are kept: "Connection refused", "self-signed certificate".
+ */
+static void
+failure_reason(CURL *h, CURLcode rc, const char *errbuf, char *why)
+{
+	long	 os_errno = 0, verify = 0;
+
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		snprintf(why, HTTP_WHY_SIZE, "cannot resolve its host name");
+		return;
+	case CURLE_COULDNT_CONNECT:
+		snprintf(why, HTTP_WHY_SIZE, "cannot connect (%s)", os_errno ?
+		    strerror((int)os_errno) : "no route");
+		return;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(why, HTTP_WHY_SIZE, "no answer in time");
+		return;
+	case CURLE_GOT_NOTHING:
+		snprintf(why, HTTP_WHY_SIZE, "the connection closed without "
+		    "an answer");
+		return;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		snprintf(why, HTTP_WHY_SIZE, "the connection broke off");
+		return;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+		if (verify != X509_V_OK)
+			snprintf(why, HTTP_WHY_SIZE, "its certificate is not "
+			    "trusted: %s", X509_verify_cert_error_string(verify));
+		else	/* the chain is good: the name is not */
+			snprintf(why, HTTP_WHY_SIZE, "its certificate is not for "
+			    "this host name");
+		return;
+	case CURLE_SSL_CONNECT_ERROR:
+		snprintf(why, HTTP_WHY_SIZE, "the TLS handshake failed (is "
+		    "it an HTTPS port?)");
+		return;
+	default:
+		one_line(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
+		    why, HTTP_WHY_SIZE);
+	}
+}
+
 static enum http_err
 curl_send(void *impl, const struct http_request *req,
     struct http_response *resp, char *why)
@@ -352,8 +411,7 @@ curl_send(void *impl, const struct http_request *req,
 		goto fail;
 	rc = curl_easy_perform(c->curl);
 	if ((err = map_curl(rc, &s)) != HTTP_OK) {
-		one_line(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc),
-		    why, HTTP_WHY_SIZE);
+		failure_reason(c->curl, rc, errbuf, why);
 		goto fail;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -367,6 +425,43 @@ fail:
 	curl_slist_free_all(hdrs);
 	http_response_clear(resp);
 	return err;
+}
+
+enum http_err
+http_ca_check(const char *path, char *why)
+{
+	struct stat	 sb;
+	BIO		*bio;
+	X509		*cert;
+	int		 n = 0;
+
+	if (stat(path, &sb) != 0) {
+		snprintf(why, HTTP_WHY_SIZE, "cannot read it: %s",
+		    strerror(errno));
+		return HTTP_ERR_USAGE;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		snprintf(why, HTTP_WHY_SIZE, "a directory, not a PEM file");
+		return HTTP_ERR_USAGE;
+	}
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		snprintf(why, HTTP_WHY_SIZE, "cannot read it: %s",
+		    strerror(errno));
+		ERR_clear_error();
+		return HTTP_ERR_USAGE;
+	}
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(cert);
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();	/* the end of the file, or a bad block */
+	if (n == 0) {
+		snprintf(why, HTTP_WHY_SIZE, "no PEM certificate in it "
+		    "(-----BEGIN CERTIFICATE-----)");
+		return HTTP_ERR_USAGE;
+	}
+	return HTTP_OK;
 }
 
 enum http_err

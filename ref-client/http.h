@@ -100,6 +100,14 @@ enum http_err http_curl_open(const struct http_tls *tls,
     struct http_transport *t);
 void http_curl_close(struct http_transport *t);
 
+/*
+ * Check that path is a file of PEM certificates a transport can trust
+ * (what libcurl would only report as a TLS failure at the first request).
+ * Errors: HTTP_ERR_USAGE with the reason in why[HTTP_WHY_SIZE] (cannot
+ * read it, a directory, no PEM certificate in it), HTTP_ERR_NOMEM.
+ */
+enum http_err http_ca_check(const char *path, char *why);
+
 /* Add a request header; false when there is no room. */
 bool http_request_header(struct http_request *req, const char *name,
     const char *value);

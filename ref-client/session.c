@@ -3,6 +3,7 @@
  * copied only into struct state and wiped with it; plaintexts are wiped
  * before they are freed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,9 +59,44 @@ session_check_pi(const char *pi, size_t len, const char *what,
 	}
 	if (err == TGERR_NOMEM)
 		return client_fail(e, CLIENT_ERR_INTERNAL, "out of memory");
+	if (err == TGERR_JSON_SYNTAX && m.line > 0)
+		return client_fail(e, cls, "%s is not JSON: line %d, column "
+		    "%d: %s", what, m.line, m.column, m.syntax);
+	if (err == TGERR_JSON_SYNTAX)
+		return client_fail(e, cls, "%s is JSON but not an object: "
+		    "Provisioning Information is {\"format\": ..., "
+		    "\"content\": {...}}", what);
 	return client_fail(e, cls, "%s is not valid Provisioning "
 	    "Information: %s%s%s", what, tgerr_strerror(err),
 	    m.field[0] != '\0' ? " at " : "", m.field);
+}
+
+/* A share URL that does not parse: what was expected, and the fault. */
+static enum client_err
+bad_share_url(enum tgerr err, struct client_error *e)
+{
+	static const char form[] = "https://HOST[:PORT]/v1/m/MAILBOX-ID"
+	    "[?v=a|h|c]#SECRET";
+
+	if (err == TGERR_URL_SYNTAX)
+		return client_fail(e, CLIENT_ERR_INPUT, "not a share URL "
+		    "(expected %s)", form);
+	return client_fail(e, CLIENT_ERR_INPUT, "not a share URL: %s "
+	    "(expected %s)", tgerr_strerror(err), form);
+}
+
+enum client_err
+session_api_url(const char *url, char *out, size_t size,
+    struct client_error *e)
+{
+	struct shareurl	u;
+	enum tgerr	err;
+
+	err = shareurl_parse(url, strlen(url), &u);
+	if (err == TGERR_OK)
+		err = shareurl_api_url(&u, out, size);
+	shareurl_wipe(&u);
+	return err == TGERR_OK ? CLIENT_OK : bad_share_url(err, e);
 }
 
 /*
@@ -279,12 +315,12 @@ session_prepare_accept(const char *url, const char *secret_text,
 
 	memset(st, 0, sizeof(*st));
 	if ((err = parse_with_secret(url, secret_text, &u)) != TGERR_OK)
-		return client_fail(e, CLIENT_ERR_INPUT, "not a usable share "
-		    "URL: %s", tgerr_strerror(err));
+		return bad_share_url(err, e);
 	if (u.secret_len == 0) {
 		shareurl_wipe(&u);
 		return client_fail(e, CLIENT_ERR_INPUT, "the share URL has no "
-		    "Secret (give it with --secret-file)");
+		    "Secret (the part after #): give the whole link, or the "
+		    "Secret with --secret-file");
 	}
 	st->role = STATE_RECIPIENT;
 	st->vertical = u.vertical;
@@ -306,6 +342,7 @@ open_content(const struct state *st, const struct msg *m,
     struct session_msg *out, struct client_error *e)
 {
 	const json_t	*obj = json_object_get(m->root, "payload");
+	struct msg	 pi;
 	uint8_t		*pt = NULL;
 	size_t		 n = 0;
 	const char	*field;
@@ -323,6 +360,12 @@ open_content(const struct state *st, const struct msg *m,
 	if (memchr(pt, '\0', n) != NULL)
 		return client_fail(e, CLIENT_ERR_CRYPTO, "the shared payload "
 		    "is not valid Provisioning Information: NUL byte");
+	if ((err = msg_parse(MSG_PROVISIONING_INFO, out->pi, n, &pi)) ==
+	    TGERR_OK) {
+		snprintf(out->format, sizeof(out->format), "%s", pi.format);
+		msg_free(&pi);
+		return CLIENT_OK;
+	}
 	return session_check_pi(out->pi, n, "the shared payload",
 	    CLIENT_ERR_CRYPTO, e);
 }

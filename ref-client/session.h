@@ -32,6 +32,7 @@ struct session_msg {
 	size_t	 pi_len;
 	int64_t	 expiration;	/* from the read answer */
 	bool	 fresh;		/* differs from what this device knew */
+	char	 format[TG_FORMAT_MAX + 1];	/* its "format" member */
 };
 
 struct session_share_opts {
@@ -55,6 +56,14 @@ struct session_share_opts {
  */
 enum client_err session_check_pi(const char *pi, size_t len,
     const char *what, enum client_err cls, struct client_error *e);
+
+/*
+ * The API URL (shareurl_api_url()) of a share URL into out.  Errors:
+ * CLIENT_ERR_INPUT, with a message that says what a share URL looks like
+ * and never holds the URL (it may carry a Secret).
+ */
+enum client_err session_api_url(const char *url, char *out, size_t size,
+    struct client_error *e);
 
 /*
  * Initiator: draw a Secret and a claim, seal opts->pi, create the mailbox.

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,22 +56,32 @@ state_wipe(struct state *st)
 }
 
 enum state_err
+state_dir(const char *env_dir, const char *home, char *out, size_t size)
+{
+	int n;
+
+	if (env_dir != NULL && *env_dir != '\0')
+		n = snprintf(out, size, "%s", env_dir);
+	else if (home != NULL && *home != '\0')
+		n = snprintf(out, size, "%s/.tigress", home);
+	else
+		return STATE_ERR_PATH;
+	return n > 0 && (size_t)n < size ? STATE_OK : STATE_ERR_PATH;
+}
+
+enum state_err
 state_default_path(const char *mailbox_id, enum state_role role,
     const char *env_dir, const char *home, char *out, size_t size)
 {
 	const char	*r = state_role_name(role);
-	char		 id[UUID_STR_SIZE];
+	char		 id[UUID_STR_SIZE], dir[STATE_PATH_MAX];
 	int		 n;
 
 	if (uuid_check(mailbox_id, strlen(mailbox_id), id, NULL) != TGERR_OK ||
-	    *r == '\0')
+	    *r == '\0' || state_dir(env_dir, home, dir, sizeof(dir)) !=
+	    STATE_OK)
 		return STATE_ERR_PATH;
-	if (env_dir != NULL && *env_dir != '\0')
-		n = snprintf(out, size, "%s/%s.%s.json", env_dir, id, r);
-	else if (home != NULL && *home != '\0')
-		n = snprintf(out, size, "%s/.tigress/%s.%s.json", home, id, r);
-	else
-		return STATE_ERR_PATH;
+	n = snprintf(out, size, "%s/%s.%s.json", dir, id, r);
 	return n > 0 && (size_t)n < size ? STATE_OK : STATE_ERR_PATH;
 }
 
@@ -347,8 +358,72 @@ done:
 	return err;
 }
 
+/* Overwrite the regular file fd with zeros and flush it. */
+static bool
+overwrite(int fd)
+{
+	static const char	zeros[4096];
+	struct stat		sb;
+	off_t			left;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return false;
+	for (left = sb.st_size; left > 0; left -= (off_t)sizeof(zeros))
+		if (!fileio_write_all(fd, zeros, left < (off_t)sizeof(zeros) ?
+		    (size_t)left : sizeof(zeros)))
+			return false;
+	return fsync(fd) == 0;
+}
+
 enum state_err
 state_remove(const char *path)
 {
-	return unlink(path) == 0 || errno == ENOENT ? STATE_OK : STATE_ERR_IO;
+	int	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	bool	wiped;
+
+	if (fd < 0 && errno == ENOENT)
+		return STATE_OK;
+	wiped = fd >= 0 && overwrite(fd);
+	if (fd >= 0)
+		close(fd);
+	if (unlink(path) != 0)
+		return errno == ENOENT ? STATE_OK : STATE_ERR_IO;
+	return wiped ? STATE_OK : STATE_ERR_IO;
+}
+
+static int
+is_json_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 &&
+	    strcmp(d->d_name + n - 5, ".json") == 0;
+}
+
+enum state_err
+state_list(const char *dir, state_visit_fn *visit, void *arg,
+    size_t *count)
+{
+	struct dirent	**names = NULL;
+	struct state	  st;
+	char		  path[STATE_PATH_MAX];
+	enum state_err	  err;
+	int		  n;
+
+	*count = 0;
+	if ((n = scandir(dir, &names, is_json_name, alphasort)) < 0)
+		return errno == ENOENT ? STATE_ERR_MISSING : errno == ENOMEM ?
+		    STATE_ERR_NOMEM : STATE_ERR_IO;
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(path, sizeof(path), "%s/%s", dir,
+		    names[i]->d_name);
+		err = len > 0 && (size_t)len < sizeof(path) ?
+		    state_load(path, &st) : STATE_ERR_PATH;
+		visit(arg, path, err == STATE_OK ? &st : NULL, err);
+		state_wipe(&st);
+		free(names[i]);
+	}
+	free(names);
+	*count = (size_t)n;
+	return STATE_OK;
 }

@@ -62,6 +62,14 @@ const char *state_strerror(enum state_err err);
 const char *state_role_name(enum state_role role);
 
 /*
+ * The directory of the default state files into out: env_dir when set
+ * and non-empty, else HOME/.tigress.  Callers pass
+ * getenv("TIGRESS_STATE_DIR") and getenv("HOME").  Errors: STATE_ERR_PATH.
+ */
+enum state_err state_dir(const char *env_dir, const char *home, char *out,
+    size_t size);
+
+/*
  * The default path of a mailbox's state file for role into out:
  * DIR/<id>.<role>.json, where DIR is env_dir when set and non-empty, else
  * HOME/.tigress; the role in the name lets both parties of a share run
@@ -87,8 +95,29 @@ enum state_err state_save(const struct state *st, const char *path,
  */
 enum state_err state_load(const char *path, struct state *st);
 
-/* Remove the file (the share is over).  Errors: STATE_ERR_IO. */
+/*
+ * Remove the file (the share is over), overwriting its bytes with zeros
+ * first, so that the Secret does not linger in the file system's free
+ * blocks (as far as an in-place overwrite reaches: not on copy-on-write
+ * file systems or flash translation layers).  A missing file is not an
+ * error.  Errors: STATE_ERR_IO.
+ */
 enum state_err state_remove(const char *path);
+
+/*
+ * What state_list() found in one file: its path and the state it holds,
+ * or why it cannot be used (err != STATE_OK; st is then NULL).
+ */
+typedef void state_visit_fn(void *arg, const char *path,
+    const struct state *st, enum state_err err);
+
+/*
+ * Call visit for every file named *.json in dir, in name order; returns
+ * the number of files in *count.  Errors: STATE_ERR_MISSING (no such
+ * directory), STATE_ERR_IO, STATE_ERR_NOMEM, STATE_ERR_PATH.
+ */
+enum state_err state_list(const char *dir, state_visit_fn *visit,
+    void *arg, size_t *count);
 
 /* Wipe everything in *st, the Secret first. */
 void state_wipe(struct state *st);

@@ -120,6 +120,76 @@ test_values(void)
 	CU_ASSERT(strstr(why, "SECRET") == NULL);
 }
 
+/* The message of a usage error names what is missing. */
+static const char *
+why_of(int argc, char **argv)
+{
+	static char	why[CLI_WHY_SIZE];
+	struct cli_args	a;
+
+	CU_ASSERT_EQUAL(cli_parse(argc, argv, &a, why), CLIENT_ERR_USAGE);
+	return why;
+}
+
+static void
+test_precise_messages(void)
+{
+	char *share[] = { "tigress", "share", "--in", "x", "--title", "t" };
+	char *none[] = { "tigress", "share" };
+	char *accept[] = { "tigress", "accept" };
+	char *accept_st[] = { "tigress", "accept", "--state", "s" };
+	char *read[] = { "tigress", "read" };
+	char *two_stdin[] = { "tigress", "accept", "-", "--secret-file",
+	    "-" };
+	char *status[] = { "tigress", "status", "https://r/v1/m/x" };
+	char *status_ca[] = { "tigress", "status", "--ca", "c" };
+
+	CU_ASSERT_STRING_EQUAL(why_of(ARGC(share), share),
+	    "share needs --relay https://HOST[:PORT]");
+	CU_ASSERT_STRING_EQUAL(why_of(ARGC(none), none), "share needs --relay "
+	    "https://HOST[:PORT], --in FILE and --title TEXT");
+	CU_ASSERT(strstr(why_of(ARGC(accept), accept), "the share URL") !=
+	    NULL);
+	CU_ASSERT(strstr(why_of(ARGC(accept_st), accept_st), "--state only")
+	    != NULL);
+	CU_ASSERT(strstr(why_of(ARGC(read), read), "--url-file") != NULL);
+	CU_ASSERT(strstr(why_of(ARGC(two_stdin), two_stdin), "both") != NULL);
+	CU_ASSERT(strstr(why_of(ARGC(status), status), "no share URL") !=
+	    NULL);
+	CU_ASSERT(strstr(why_of(ARGC(status_ca), status_ca), "--ca") != NULL);
+}
+
+static void
+test_url_from_file_status_version(void)
+{
+	char *dash[] = { "tigress", "accept", "-", "--out", "o" };
+	char *file[] = { "tigress", "cancel", "--url-file", "u.txt" };
+	char *status[] = { "tigress", "status", "--prune", "--json" };
+	char *version[] = { "tigress", "--version" };
+	char *sub_version[] = { "tigress", "read", "--version" };
+	struct cli_args	a;
+	char		why[CLI_WHY_SIZE];
+
+	CU_ASSERT_EQUAL_FATAL(cli_parse(ARGC(dash), dash, &a, why), CLIENT_OK);
+	CU_ASSERT_PTR_NULL(a.url);
+	CU_ASSERT_STRING_EQUAL(a.url_file, "-");
+	CU_ASSERT_EQUAL_FATAL(cli_parse(ARGC(file), file, &a, why), CLIENT_OK);
+	CU_ASSERT_STRING_EQUAL(a.url_file, "u.txt");
+	CU_ASSERT_EQUAL_FATAL(cli_parse(ARGC(status), status, &a, why),
+	    CLIENT_OK);
+	CU_ASSERT(a.cmd == CLI_STATUS && a.prune && a.json);
+	CU_ASSERT_EQUAL(cli_parse(ARGC(version), version, &a, why), CLIENT_OK);
+	CU_ASSERT(a.version);
+	CU_ASSERT_EQUAL(cli_parse(ARGC(sub_version), sub_version, &a, why),
+	    CLIENT_OK);
+	CU_ASSERT(a.version);
+	CU_ASSERT(strncmp(cli_version(), "tigress ", 8) == 0);
+	CU_ASSERT(strstr(cli_usage(CLI_NONE), "Exit codes:") != NULL);
+	for (int c = CLI_NONE; c < CLI_CMD_COUNT; c++)
+		CU_ASSERT(strstr(cli_usage((enum cli_cmd)c), "Example") !=
+		    NULL);
+}
+
 static void
 test_durations(void)
 {
@@ -164,5 +234,8 @@ ct_suite_cli(void)
 	CU_add_test(s, "usage errors", test_usage_errors);
 	CU_add_test(s, "option values", test_values);
 	CU_add_test(s, "durations", test_durations);
+	CU_add_test(s, "messages name what is missing", test_precise_messages);
+	CU_add_test(s, "URL from a file, status, --version",
+	    test_url_from_file_status_version);
 	CU_add_test(s, "exit codes and help texts", test_exit_codes);
 }

@@ -154,6 +154,7 @@ test_request_id_echo_checked(void)
 	struct fake		f;
 	struct client_ctx	ctx;
 	struct client_error	e;
+	struct msg		m;
 
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
@@ -161,6 +162,28 @@ test_request_id_echo_checked(void)
 	f.replies[0].request_id = "someone-else";
 	CU_ASSERT_EQUAL(client_delete(&ctx, API, CLAIM, &e),
 	    CLIENT_ERR_REFUSED);
+	CU_ASSERT(strstr(e.msg, "another Mailbox-Request-ID") != NULL);
+	fake_free(&f);
+
+	/* no echo at all is no match either (http-00 §5.1), on every call */
+	fake_init(&f);
+	fake_ctx(&f, &ctx);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
+	fake_push(&f, HTTP_OK, 200, "{}", NULL);
+	fake_push(&f, HTTP_OK, 404, "{}", NULL);
+	for (size_t i = 0; i < 3; i++)
+		f.replies[i].no_request_id = true;
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(client_create(&ctx, "https://relay.example:8443",
+	    CLAIM, "{}", &m, &e), CLIENT_ERR_REFUSED);
+	CU_ASSERT_PTR_NULL(m.url_link);
+	CU_ASSERT(strstr(e.msg, "without the request's Mailbox-Request-ID")
+	    != NULL);
+	CU_ASSERT_EQUAL(client_delete(&ctx, API, CLAIM, &e),
+	    CLIENT_ERR_REFUSED);
+	CU_ASSERT_EQUAL(client_relinquish(&ctx, API, CLAIM, &e),
+	    CLIENT_ERR_REFUSED);
+	CU_ASSERT_EQUAL(e.status, 404);
 	fake_free(&f);
 }
 

@@ -45,7 +45,7 @@ fake_send(void *impl, const struct http_request *req,
 		resp->body_len = strlen(r->body);
 	}
 	snprintf(resp->etag, sizeof(resp->etag), "%s", r->etag ? r->etag : "");
-	resp->request_id_present = true;
+	resp->request_id_present = !r->no_request_id;
 	snprintf(resp->request_id, sizeof(resp->request_id), "%s",
 	    r->request_id != NULL ? r->request_id : s->request_id);
 	return HTTP_OK;

@@ -20,6 +20,7 @@ struct fake_reply {
 	const char	*body;		/* NULL: none */
 	const char	*etag;		/* NULL: none */
 	const char	*request_id;	/* NULL: echo the request's */
+	bool		 no_request_id;	/* answer without the header */
 	long		 held_ms;	/* the fake clock advances so much */
 };
 

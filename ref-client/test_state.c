@@ -157,6 +157,77 @@ test_default_path(void)
 	    out, 20), STATE_ERR_PATH);
 }
 
+/* What state_list() reported, for the test below. */
+struct seen_list {
+	int	ok, bad;
+	char	last_ok[128];
+};
+
+static void
+count_visit(void *arg, const char *path, const struct state *st,
+    enum state_err err)
+{
+	struct seen_list *l = arg;
+
+	if (st != NULL) {
+		l->ok++;
+		snprintf(l->last_ok, sizeof(l->last_ok), "%s",
+		    strrchr(path, '/') + 1);
+		CU_ASSERT_EQUAL(st->secret_len, 32);
+	} else {
+		l->bad++;
+		CU_ASSERT_EQUAL(err, STATE_ERR_FORMAT);
+	}
+}
+
+static void
+test_list_and_remove(void)
+{
+	char		 dir[64], path[128], junk[128], buf[128];
+	struct state	 a;
+	struct seen_list l = { 0, 0, "" };
+	size_t		 n = 99;
+	int		 fd;
+
+	tmpdir(dir, sizeof(dir));
+	sample(&a);
+	snprintf(path, sizeof(path), "%s/a.json", dir);
+	CU_ASSERT_EQUAL(state_save(&a, path, true), STATE_OK);
+	snprintf(junk, sizeof(junk), "%s/notes.json", dir);
+	fd = open(junk, O_WRONLY | O_CREAT, 0600);
+	CU_ASSERT(fd >= 0 && write(fd, "{}", 2) == 2);
+	close(fd);
+	snprintf(buf, sizeof(buf), "%s/other.txt", dir);
+	fd = open(buf, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	CU_ASSERT_EQUAL(state_list(dir, count_visit, &l, &n), STATE_OK);
+	CU_ASSERT_EQUAL(n, 2);		/* *.json only */
+	CU_ASSERT(l.ok == 1 && l.bad == 1);
+	CU_ASSERT_STRING_EQUAL(l.last_ok, "a.json");
+	/* removal overwrites first: a second link shows the bytes */
+	snprintf(buf, sizeof(buf), "%s/link", dir);
+	CU_ASSERT_EQUAL(link(path, buf), 0);
+	CU_ASSERT_EQUAL(state_remove(path), STATE_OK);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	fd = open(buf, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(junk, 'x', sizeof(junk));
+	CU_ASSERT(read(fd, junk, 64) == 64);
+	close(fd);
+	for (size_t i = 0; i < 64; i++)
+		CU_ASSERT_EQUAL(junk[i], 0);
+	CU_ASSERT_EQUAL(state_remove(path), STATE_OK);	/* already gone */
+	snprintf(buf, sizeof(buf), "%s/none", dir);
+	CU_ASSERT_EQUAL(state_list(buf, count_visit, &l, &n),
+	    STATE_ERR_MISSING);
+	CU_ASSERT_EQUAL(state_dir("", "/home/u", buf, sizeof(buf)), STATE_OK);
+	CU_ASSERT_STRING_EQUAL(buf, "/home/u/.tigress");
+	CU_ASSERT_EQUAL(state_dir(NULL, NULL, buf, sizeof(buf)),
+	    STATE_ERR_PATH);
+	state_wipe(&a);
+	rmtree(dir);
+}
+
 void
 ct_suite_state(void)
 {
@@ -165,4 +236,6 @@ ct_suite_state(void)
 	CU_add_test(s, "round trip, mode 0600, no replace", test_round_trip_0600);
 	CU_add_test(s, "refuses open modes, junk, size", test_refusals);
 	CU_add_test(s, "default path", test_default_path);
+	CU_add_test(s, "list the directory; removal wipes",
+	    test_list_and_remove);
 }

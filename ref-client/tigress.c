@@ -24,6 +24,7 @@
 
 #define SMS_MAX		160	/* characters of one SMS (URL-SMS) */
 #define SECRET_TEXT_MAX	128	/* bytes of a --secret-file */
+#define URL_TEXT_MAX	(TG_URL_MAX + 128)	/* bytes of a --url-file */
 
 /* Everything one run needs; lives on main's stack. */
 struct app {
@@ -35,6 +36,8 @@ struct app {
 	char			 path[STATE_PATH_MAX];
 	struct msg_notify	 notify;
 	struct client_error	 e;
+	char			 url[URL_TEXT_MAX + 1];	/* from --url-file */
+	bool			 emitted;	/* --json: the one object out */
 };
 
 static void
@@ -42,6 +45,14 @@ log_line(void *arg, const char *line)
 {
 	(void)arg;
 	fprintf(stderr, "tigress: %s\n", line);
+}
+
+static void
+free_secret(char *p, size_t n)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, n);
+	free(p);
 }
 
 /* Printable text for a terminal: control characters become '?'. */
@@ -83,6 +94,7 @@ emit_json(struct app *app, json_t *o)
 	    JSON_SORT_KEYS);
 
 	json_wipe_decref(o);
+	app->emitted = true;
 	if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL,
 		    "cannot write the output");
@@ -95,9 +107,15 @@ open_transport(struct app *app)
 	const struct state	*st = &app->st;
 	struct http_tls		 tls = { NULL, false, 10 };
 
+	char			 why[HTTP_WHY_SIZE];
+
 	tls.ca_file = app->a.ca != NULL ? app->a.ca :
 	    st->ca_file[0] != '\0' ? st->ca_file : NULL;
 	tls.insecure = app->a.insecure || (app->a.ca == NULL && st->insecure);
+	if (tls.ca_file != NULL && http_ca_check(tls.ca_file, why) != HTTP_OK)
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "%s %s: %s",
+		    app->a.ca != NULL ? "--ca" : "the CA file of the state "
+		    "file,", tls.ca_file, why);
 	if (http_curl_open(&tls, &app->t) != HTTP_OK)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL,
 		    "cannot start libcurl");
@@ -182,20 +200,47 @@ save_state(struct app *app, bool create_new)
 	return CLIENT_OK;
 }
 
-/* The API URL of the positional share URL into out. */
+/* The API URL of the share URL argument into out. */
 static enum client_err
 api_url_of(struct app *app, char *out, size_t size)
 {
-	struct shareurl	u;
-	enum tgerr	err;
+	return session_api_url(app->a.url, out, size, &app->e);
+}
 
-	err = shareurl_parse(app->a.url, strlen(app->a.url), &u);
-	if (err == TGERR_OK)
-		err = shareurl_api_url(&u, out, size);
-	shareurl_wipe(&u);
-	if (err != TGERR_OK)
-		return client_fail(&app->e, CLIENT_ERR_INPUT, "not a share "
-		    "URL: %s", tgerr_strerror(err));
+/*
+ * --url-file FILE (or "-"): read the share URL, one line, into app->url
+ * and use it as the URL argument.  It stays out of argv, so out of `ps`.
+ */
+static enum client_err
+read_url(struct app *app)
+{
+	const char	*from = app->a.url_file;
+	char		*text = NULL;
+	size_t		 size = 0, len, start = 0;
+	enum fileio_err	 err;
+
+	err = fileio_read(from, URL_TEXT_MAX, &text, &size);
+	if (err != FILEIO_OK)
+		return client_fail(&app->e, err == FILEIO_ERR_NOMEM ?
+		    CLIENT_ERR_INTERNAL : CLIENT_ERR_INPUT, "cannot read the "
+		    "share URL from %s: %s", strcmp(from, "-") == 0 ?
+		    "standard input" : from, err == FILEIO_ERR_TOO_LARGE ?
+		    "too long for a share URL" : strerror(errno));
+	len = size;
+	while (start < len && strchr(" \t\r\n", text[start]) != NULL)
+		start++;
+	while (len > start && strchr(" \t\r\n", text[len - 1]) != NULL)
+		len--;
+	if (len == start || memchr(text + start, '\n', len - start) != NULL) {
+		free_secret(text, size);
+		return client_fail(&app->e, CLIENT_ERR_INPUT, "%s should hold "
+		    "the share URL, one line", strcmp(from, "-") == 0 ?
+		    "standard input" : from);
+	}
+	memcpy(app->url, text + start, len - start);
+	app->url[len - start] = '\0';
+	free_secret(text, size);
+	app->a.url = app->url;
 	return CLIENT_OK;
 }
 
@@ -244,14 +289,6 @@ read_pi(struct app *app, const char *path, char **pi, size_t *len)
 		    CLIENT_ERR_INTERNAL : CLIENT_ERR_INPUT, "cannot read %s: "
 		    "%s", path, strerror(errno));
 	return session_check_pi(*pi, *len, path, CLIENT_ERR_INPUT, &app->e);
-}
-
-static void
-free_secret(char *p, size_t n)
-{
-	if (p != NULL)
-		OPENSSL_cleanse(p, n);
-	free(p);
 }
 
 /* The JSON answer of share. */
@@ -358,16 +395,19 @@ read_secret(struct app *app, char **out, size_t *len)
 }
 
 /*
- * The claim to accept with: an earlier accept's (its state file is there:
- * the same share, as recipient) or the fresh one, saved before the read
- * binds it (*created).
+ * The claim to accept with.  The state file is keyed by the mailbox: when
+ * this device accepted the share before (its recipient state is there),
+ * its claim, to which the relay may have bound the mailbox, is reused and
+ * the Secret of the link given now replaces the kept one, so that an
+ * accept with a mistyped link can be rerun with the right one.  Else the
+ * fresh claim is saved before the read binds it (*created).
  */
 static enum client_err
 claim_for_accept(struct app *app, bool *created)
 {
 	struct state	old;
 	enum state_err	err = state_load(app->path, &old);
-	bool		same;
+	enum client_err	cerr = CLIENT_OK;
 
 	*created = false;
 	if (err == STATE_ERR_MISSING) {
@@ -377,18 +417,25 @@ claim_for_accept(struct app *app, bool *created)
 	if (err != STATE_OK)
 		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot use the "
 		    "state file %s: %s", app->path, state_strerror(err));
-	same = old.role == STATE_RECIPIENT && old.secret_len ==
-	    app->st.secret_len && strcmp(old.mailbox_url,
-	    app->st.mailbox_url) == 0 && CRYPTO_memcmp(old.secret,
-	    app->st.secret, old.secret_len) == 0;
-	if (same)
+	if (strcmp(old.mailbox_url, app->st.mailbox_url) != 0)
+		cerr = client_fail(&app->e, CLIENT_ERR_INPUT, "the state file "
+		    "%s is for another share (choose another with --state)",
+		    app->path);
+	else if (old.role != STATE_RECIPIENT)
+		cerr = client_fail(&app->e, CLIENT_ERR_INPUT, "the state file "
+		    "%s is the initiator's: the recipient needs its own "
+		    "(--state)", app->path);
+	if (cerr == CLIENT_OK) {
 		memcpy(app->st.claim, old.claim, sizeof(old.claim));
+		memcpy(app->st.etag, old.etag, sizeof(old.etag));
+		memcpy(app->st.digest, old.digest, sizeof(old.digest));
+		if (app->a.verbose)
+			log_line(NULL, "this device accepted the share before: "
+			    "reusing its claim");
+		cerr = save_state(app, false);	/* the new Secret */
+	}
 	state_wipe(&old);
-	if (!same)
-		return client_fail(&app->e, CLIENT_ERR_INPUT, "a state file "
-		    "for this mailbox already exists at %s (choose another "
-		    "with --state)", app->path);
-	return CLIENT_OK;
+	return cerr;
 }
 
 /* The JSON answer of accept, read and wait. */
@@ -429,6 +476,42 @@ deliver(struct app *app, const struct session_msg *m, bool deleted)
 	return app->a.json ? content_json(app, m, deleted) : CLIENT_OK;
 }
 
+/* Add text to the end of the error line. */
+static void
+amend(struct app *app, const char *text)
+{
+	size_t n = strlen(app->e.msg);
+
+	snprintf(app->e.msg + n, sizeof(app->e.msg) - n, "%s", text);
+}
+
+/*
+ * The share is over (the relay no longer has it): its state holds a
+ * Secret nothing can use any more, so the file goes (wiped).
+ */
+static void
+forget_share(struct app *app, bool tell)
+{
+	if (state_remove(app->path) == STATE_OK && tell)
+		amend(app, " (its state file was removed)");
+}
+
+/* The line that says what accept, read and wait wrote, and where. */
+static void
+say_written(struct app *app, const struct session_msg *m, bool deleted)
+{
+	char	format[TG_FORMAT_MAX + 1], to[STATE_PATH_MAX];
+
+	if (app->a.json)
+		return;
+	terminal_safe(m->format, format, sizeof(format));
+	terminal_safe(app->a.out != NULL && strcmp(app->a.out, "-") != 0 ?
+	    app->a.out : "standard output", to, sizeof(to));
+	fprintf(stderr, "tigress: wrote the Provisioning Information (%s, %zu "
+	    "bytes) to %s%s\n", format, m->pi_len, to, deleted ?
+	    "; the mailbox was deleted" : "");
+}
+
 static enum client_err
 run_accept(struct app *app)
 {
@@ -451,15 +534,19 @@ run_accept(struct app *app)
 	    (err = claim_for_accept(app, &created)))
 		return err;
 	err = session_accept(&app->ctx, &app->st, notify_of(app), &m, &app->e);
-	if ((err == CLIENT_ERR_CLAIMED || err == CLIENT_ERR_GONE) && created)
-		state_remove(app->path);	/* this claim is bound nowhere */
+	if (err == CLIENT_ERR_GONE || (err == CLIENT_ERR_CLAIMED && created))
+		forget_share(app, !created);	/* bound nowhere now */
+	if (err == CLIENT_ERR_CRYPTO)
+		amend(app, "; if the link was mistyped, run accept again with "
+		    "the right one");
 	if (err || (err = save_state(app, false)))
 		goto done;
 	if (app->a.delete_after && (err = session_cancel(&app->ctx, &app->st,
 	    &app->e)) == CLIENT_OK)
 		state_remove(app->path);
-	if (err == CLIENT_OK)
-		err = deliver(app, &m, app->a.delete_after);
+	if (err == CLIENT_OK && (err = deliver(app, &m, app->a.delete_after)) ==
+	    CLIENT_OK)
+		say_written(app, &m, app->a.delete_after);
 done:
 	session_msg_clear(&m);
 	return err;
@@ -479,8 +566,14 @@ print_preview(struct app *app, const struct preview_parsed *p)
 	terminal_safe(p->description, desc, sizeof(desc));
 	terminal_safe(p->image_url, image, sizeof(image));
 	terminal_safe(p->url, url, sizeof(url));
-	printf("title: %s\ndescription: %s\nimage: %s\nurl: %s\n", title,
-	    desc, image, url);
+	/* Only what the page holds: no empty "image:" line. */
+	printf("title: %s\n", title);
+	if (desc[0] != '\0')
+		printf("description: %s\n", desc);
+	if (image[0] != '\0')
+		printf("image: %s\n", image);
+	if (url[0] != '\0')
+		printf("url: %s\n", url);
 	return CLIENT_OK;
 }
 
@@ -519,8 +612,11 @@ run_content(struct app *app, bool wait)
 	err = wait ? session_wait(&app->ctx, &app->st, app->a.timeout, &m,
 	    &app->e) : session_read(&app->ctx, &app->st, notify_of(app), &m,
 	    &app->e);
-	if (err == CLIENT_OK && (err = save_state(app, false)) == CLIENT_OK)
-		err = deliver(app, &m, false);
+	if (err == CLIENT_ERR_GONE)
+		forget_share(app, true);
+	if (err == CLIENT_OK && (err = save_state(app, false)) == CLIENT_OK &&
+	    (err = deliver(app, &m, false)) == CLIENT_OK)
+		say_written(app, &m, false);
 	session_msg_clear(&m);
 	return err;
 }
@@ -544,8 +640,11 @@ run_send(struct app *app)
 	if ((err = load_state(app)) || (err = read_pi(app, app->a.in, &pi,
 	    &len)) || (err = open_transport(app)))
 		goto done;
-	if ((err = session_send(&app->ctx, &app->st, pi, len, notify_of(app),
-	    &app->e)) || (err = save_state(app, false)))
+	err = session_send(&app->ctx, &app->st, pi, len, notify_of(app),
+	    &app->e);
+	if (err == CLIENT_ERR_GONE)
+		forget_share(app, true);
+	if (err || (err = save_state(app, false)))
 		goto done;
 	err = done_json(app, "sent");
 done:
@@ -562,15 +661,135 @@ run_end(struct app *app, bool relinquish)
 		return err;
 	err = relinquish ? session_relinquish(&app->ctx, &app->st, &app->e) :
 	    session_cancel(&app->ctx, &app->st, &app->e);
+	if (err == CLIENT_ERR_GONE)
+		forget_share(app, true);
 	if (err != CLIENT_OK)
 		return err;
 	state_remove(app->path);
 	return done_json(app, relinquish ? "relinquished" : "deleted");
 }
 
+/* What status gathers while it walks the state directory. */
+struct listing {
+	struct app	*app;
+	json_t		*shares, *removed, *unusable;	/* with --json */
+	int64_t		 now;
+	size_t		 shown, bad;
+};
+
+static void
+list_json(struct listing *l, const char *path, const struct state *st,
+    const char *origin, const char *when, bool expired, bool removed)
+{
+	const char	*id = strrchr(st->mailbox_url, '/') + 1;
+	json_t		*o;
+
+	if (removed) {
+		json_array_append_new(l->removed, json_string(path));
+		return;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s%, s:b, s:s, s:s}", "mailboxId",
+	    id, "mailboxUrl", st->mailbox_url, "role",
+	    state_role_name(st->role), "vertical", &st->vertical, (size_t)1,
+	    "expired", expired, "relay", origin, "state", path);
+	if (o != NULL)
+		json_object_set_new(o, "expiration", when[0] != '\0' ?
+		    json_string(when) : json_null());
+	json_array_append_new(l->shares, o);
+}
+
+static void
+list_text(struct listing *l, const char *path, const struct state *st,
+    const char *origin, const char *when, bool expired, bool removed)
+{
+	char	p[STATE_PATH_MAX], w[RFC3339_STR_SIZE + 16];
+
+	terminal_safe(path, p, sizeof(p));
+	if (removed) {		/* a note beside the table, not in it */
+		fprintf(stderr, "tigress: removed %s (the share expired %s)\n",
+		    p, when);
+		return;
+	}
+	if (l->shown++ == 0)
+		printf("%-36s  %-9s  %-30s  %s\n", "MAILBOX", "ROLE",
+		    "EXPIRES", "RELAY");
+	snprintf(w, sizeof(w), "%s%s", when[0] != '\0' ? when : "unknown",
+	    expired ? " (expired)" : "");
+	printf("%-36s  %-9s  %-30s  %s\n", strrchr(st->mailbox_url, '/') + 1,
+	    state_role_name(st->role), w, origin);
+}
+
+static void
+list_one(void *arg, const char *path, const struct state *st,
+    enum state_err err)
+{
+	struct listing	*l = arg;
+	char		 origin[CLIENT_ORIGIN_MAX], when[RFC3339_STR_SIZE] = "";
+	char		 p[STATE_PATH_MAX];
+	bool		 expired, removed = false;
+
+	if (st == NULL) {
+		l->bad++;
+		terminal_safe(path, p, sizeof(p));
+		fprintf(stderr, "tigress: cannot use the state file %s: %s\n",
+		    p, state_strerror(err));
+		json_array_append_new(l->unusable, json_pack("{s:s, s:s}",
+		    "state", path, "message", state_strerror(err)));
+		return;
+	}
+	client_origin(st->mailbox_url, origin);
+	if (st->expiration > 0)
+		rfc3339_format(st->expiration, when);
+	expired = st->expiration > 0 && st->expiration <= l->now;
+	if (expired && l->app->a.prune)
+		removed = state_remove(path) == STATE_OK;
+	(l->app->a.json ? list_json : list_text)(l, path, st, origin, when,
+	    expired, removed);
+}
+
+/* status: the shares this device keeps state for; no network. */
+static enum client_err
+run_status(struct app *app)
+{
+	struct listing	 l = { app, NULL, NULL, NULL, (int64_t)time(NULL), 0, 0 };
+	char		 dir[STATE_PATH_MAX];
+	size_t		 count = 0;
+	enum state_err	 serr;
+	enum client_err	 err = CLIENT_OK;
+
+	if (state_dir(getenv("TIGRESS_STATE_DIR"), getenv("HOME"), dir,
+	    sizeof(dir)) != STATE_OK)
+		return client_fail(&app->e, CLIENT_ERR_USAGE, "no state "
+		    "directory: set TIGRESS_STATE_DIR or HOME");
+	l.shares = json_array();
+	l.removed = json_array();
+	l.unusable = json_array();
+	serr = state_list(dir, list_one, &l, &count);
+	if (serr != STATE_OK && serr != STATE_ERR_MISSING)
+		err = client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot list "
+		    "%s: %s", dir, strerror(errno));
+	else if (app->a.json)
+		err = emit_json(app, json_pack("{s:s, s:o, s:o, s:o}", "dir",
+		    dir, "shares", json_incref(l.shares), "removed",
+		    json_incref(l.removed), "unusable", json_incref(l.unusable)));
+	else if (l.shown == 0)
+		printf("no shares kept in %s\n", dir);
+	if (err == CLIENT_OK && l.bad > 0)
+		err = client_fail(&app->e, CLIENT_ERR_INPUT, "%zu of the %zu "
+		    "files in %s cannot be used (above)", l.bad, count, dir);
+	json_decref(l.shares);
+	json_decref(l.removed);
+	json_decref(l.unusable);
+	return err;
+}
+
 static enum client_err
 run(struct app *app)
 {
+	enum client_err err;
+
+	if (app->a.url_file != NULL && (err = read_url(app)) != CLIENT_OK)
+		return err;
 	switch (app->a.cmd) {
 	case CLI_SHARE:
 		return run_share(app);
@@ -588,6 +807,8 @@ run(struct app *app)
 		return run_end(app, false);
 	case CLI_RELINQUISH:
 		return run_end(app, true);
+	case CLI_STATUS:
+		return run_status(app);
 	default:
 		return client_fail(&app->e, CLIENT_ERR_USAGE, "no subcommand");
 	}
@@ -599,10 +820,14 @@ report(struct app *app, enum client_err err)
 {
 	char line[CLIENT_MSG_SIZE];
 
+	/* An untrusted certificate with no --ca: say how to trust one. */
+	if (err == CLIENT_ERR_TLS && app->a.ca == NULL && !app->a.insecure &&
+	    app->st.ca_file[0] == '\0' && strstr(app->e.msg, "not trusted"))
+		amend(app, " (give the relay's CA certificate with --ca FILE)");
 	terminal_safe(app->e.msg[0] != '\0' ? app->e.msg :
 	    client_strerror(err), line, sizeof(line));
 	fprintf(stderr, "tigress: %s\n", line);
-	if (app->a.json)
+	if (app->a.json && !app->emitted)	/* stdout holds one object */
 		emit_json(app, json_pack("{s:s, s:s, s:i}", "error",
 		    client_err_code(err), "message", line, "exitCode",
 		    cli_exit_code(err)));
@@ -626,8 +851,9 @@ main(int argc, char **argv)
 		free(app);
 		return CLI_EXIT_USAGE;
 	}
-	if (app->a.help) {
-		fputs(cli_usage(app->a.cmd), stdout);
+	if (app->a.help || app->a.version) {
+		fputs(app->a.help ? cli_usage(app->a.cmd) : cli_version(),
+		    stdout);
 		free(app);
 		return CLI_EXIT_OK;
 	}

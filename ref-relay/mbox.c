@@ -291,6 +291,7 @@ do_display(struct mbox_ctx *ctx, const struct mbox_req *req,
 	p.description = mb.description;
 	p.image_url = mb.image_url;
 	p.url = url;
+	p.expires = mb.expires;
 	if (url != NULL)
 		res->body = preview_build(&p, &res->body_len);
 	free(url);

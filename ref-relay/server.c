@@ -36,6 +36,7 @@
 
 #include "accesslog.h"
 #include "notify.h"
+#include "preview.h"
 #include "route.h"
 #include "server.h"
 #include "store.h"
@@ -219,7 +220,7 @@ add_headers(struct evhttp_request *r, const struct route_req *req,
 	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
 	if (resp->is_preview)
 		evhttp_add_header(out, "Content-Security-Policy",
-		    "default-src 'none'; img-src https:");
+		    PREVIEW_CSP);
 	if (resp->etag[0] != '\0')
 		evhttp_add_header(out, "ETag", resp->etag);
 	if (resp->allow != NULL)

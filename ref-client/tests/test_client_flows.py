@@ -10,40 +10,12 @@ import re
 import stat
 import time
 
-from cli_helpers import PI
+from cli_helpers import PI, assert_no_secret, one_error_line, secret_of, \
+    share
 
 SHARE_URL_RE = re.compile(
     r"^https://127\.0\.0\.1:\d+/v1/m/[0-9a-f-]{36}(\?v=[hc])?"
     r"#[A-Za-z0-9+/]{43}=$")
-
-
-def share(dev, pi_file, *extra):
-    r = dev.run("share", "--relay", dev.relay.base_url, "--in", pi_file,
-                "--title", "Car key", "--description", "Blue car", *extra)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def one_error_line(r, code, text=None):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("tigress: ")
-    if text is not None:
-        assert text in lines[0], lines[0]
-    return lines[0]
-
-
-def secret_of(url):
-    return url.split("#", 1)[1]
-
-
-def assert_no_secret(secret, *texts):
-    raw = base64.b64decode(secret)
-    urlsafe = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    for t in texts:
-        assert secret not in t and secret.rstrip("=") not in t
-        assert urlsafe not in t
 
 
 def mode(path):

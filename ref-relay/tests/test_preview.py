@@ -3,6 +3,9 @@
 HTML-escaped, no script, safe headers, and no binding by link-preview
 crawlers."""
 
+import base64
+import hashlib
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -10,7 +13,19 @@ import pytest
 from relay_helpers import (DISPLAY, assert_error, assert_ok, new_claim,
                            new_mailbox, read_plain)
 
-CSP = "default-src 'none'; img-src https:"
+# Nothing loads but https images and the page's one inline style, allowed
+# by its hash (lib/preview.h PREVIEW_CSP); no script, base, form or frame.
+CSP = ("default-src 'none'; img-src https:; style-src 'sha256-%s'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+STYLE_RE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+def csp_of(page_text):
+    """The CSP that allows exactly the inline style of page_text."""
+    styles = STYLE_RE.findall(page_text)
+    assert len(styles) == 1, page_text
+    digest = hashlib.sha256(styles[0].encode("utf-8")).digest()
+    return CSP % base64.b64encode(digest).decode()
 
 HOSTILE = [
     ("<script>alert(1)</script>", "</title><script>alert(2)</script>"),
@@ -87,8 +102,10 @@ def _baseline(client):
     return _page(client.read_display(s.url))
 
 
-def _assert_headers(ex):
-    assert ex.header("Content-Security-Policy") == CSP, ex.headers
+def _assert_headers(ex, page_text=None):
+    """page_text: the GET's page, for a HEAD (which has no body)."""
+    want = csp_of(page_text if page_text is not None else ex.text)
+    assert ex.header("Content-Security-Policy") == want, ex.headers
     assert (ex.header("X-Content-Type-Options") or "").lower() == "nosniff"
     assert (ex.header("Referrer-Policy") or "").lower() == "no-referrer"
     assert ex.header("Set-Cookie") is None
@@ -165,7 +182,7 @@ def test_head_same_headers_no_body(client):
     g = client.read_display(s.url)
     h = client.read_display(s.url, method="HEAD")
     assert h.status == 200 and h.body == b""
-    _assert_headers(h)
+    _assert_headers(h, g.text)
     assert h.header("Content-Type") == g.header("Content-Type")
 
 

@@ -1,0 +1,220 @@
+"""What a stranger meets (issue 12): a mistyped link that can be
+corrected, the share URL kept out of `ps`, state files that go away when
+the share is over, `tigress status`, and one precise line with a
+documented exit code for each user error."""
+
+import base64
+import json
+import os
+
+from cli_helpers import PI, assert_no_secret, one_error_line, secret_of, \
+    share
+
+
+def wrong_link(url):
+    """The same share URL with another (random) Secret."""
+    return url.split("#")[0] + "#" + base64.b64encode(os.urandom(32)).decode()
+
+
+def test_wrong_link_then_right_link_same_device(devices, pi_file, tmp_path):
+    """accept with a mistyped Secret binds the device and fails (7);
+    accepting again with the right link from the same device reuses its
+    claim and replaces the kept Secret, so it just works."""
+    alice, bob, carol = devices(), devices(), devices()
+    url = share(alice, pi_file).strip()
+    bad = wrong_link(url)
+    r = bob.run("accept", bad)
+    line = one_error_line(r, 7, "run accept again with the right one")
+    assert_no_secret(secret_of(bad), line)
+    claim = json.loads(bob.state().read_text())["claim"]
+    # the relay bound bob: another device is refused
+    one_error_line(carol.run("accept", url), 9)
+    got = tmp_path / "got.json"
+    r = bob.run("accept", url, "--out", got, "-v")
+    assert r.returncode == 0, r.stderr
+    assert got.read_bytes() == PI
+    assert "reusing its claim" in r.stderr
+    st = json.loads(bob.state().read_text())
+    assert st["claim"] == claim
+    assert st["secret"] == secret_of(url)       # the right Secret now
+    # and later commands work with it
+    r = bob.run("read", url)
+    assert r.returncode == 0 and r.stdout.encode().rstrip(b"\n") == PI
+
+
+def test_accept_says_what_it_wrote(devices, pi_file, tmp_path):
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    got = tmp_path / "got.json"
+    r = bob.run("accept", url, "--out", got)
+    assert r.returncode == 0 and r.stdout == ""
+    assert r.stderr == ("tigress: wrote the Provisioning Information "
+                        "(digitalwallet.carkey.ccc, %d bytes) to %s\n"
+                        % (len(PI), got))
+    r = bob.run("accept", url, "--delete")
+    assert r.returncode == 0
+    assert r.stderr.endswith("to standard output; the mailbox was "
+                             "deleted\n"), r.stderr
+
+
+def test_share_url_from_stdin_or_file(devices, pi_file, tmp_path):
+    """The share URL (and its Secret) need not be an argument, where `ps`
+    shows it: "-" reads it from standard input, --url-file from a file."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file, "--stateful").strip()
+    r = bob.run("accept", "-", input="\n  " + url + "\r\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.encode().rstrip(b"\n") == PI
+    link = tmp_path / "link.txt"
+    link.write_text(url + "\n")
+    r = bob.run("read", "--url-file", link)
+    assert r.returncode == 0 and r.stdout.encode().rstrip(b"\n") == PI
+    r = bob.run("preview", "--url-file", link)
+    assert r.returncode == 0 and "title: Car key" in r.stdout
+    link.write_text(url + "\n" + url + "\n")
+    one_error_line(bob.run("read", "--url-file", link), 3, "one line")
+    one_error_line(bob.run("accept", "-", input=""), 3, "standard input")
+    one_error_line(bob.run("accept", "-", "--secret-file", "-", input=url),
+                   2, "both")
+
+
+def test_state_removed_when_the_share_is_over(devices, pi_file):
+    """cancel, relinquish and accept --delete remove the state file; a
+    party that finds the share gone (404) removes its own."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file, "--stateful").strip()
+    assert bob.run("accept", url).returncode == 0
+    assert len(alice.state_files()) == 1 and len(bob.state_files()) == 1
+    assert bob.run("cancel", url).returncode == 0       # the recipient, D
+    assert bob.state_files() == []
+    line = one_error_line(alice.run("wait", url, "--timeout", "5"), 8)
+    assert line == ("tigress: this share has expired or was cancelled "
+                    "(its state file was removed)")
+    assert alice.state_files() == []
+    # a share whose recipient deleted it on accept
+    url = share(alice, pi_file).strip()
+    assert bob.run("accept", url, "--delete").returncode == 0
+    assert bob.state_files() == []
+    one_error_line(alice.run("read", url), 8, "state file was removed")
+    assert alice.state_files() == []
+
+
+def test_status_lists_and_prunes(devices, pi_file):
+    alice = devices()
+    r = alice.run("status", ca=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "no shares kept in %s\n" % alice.state_dir
+    url = share(alice, pi_file, "--expires", "1h").strip()
+    mid = url.split("/v1/m/")[1].split("#")[0]
+    r = alice.run("status", ca=False)
+    assert r.returncode == 0, r.stderr
+    head, row = r.stdout.splitlines()
+    assert head.split() == ["MAILBOX", "ROLE", "EXPIRES", "RELAY"]
+    assert row.split()[:2] == [mid, "initiator"]
+    assert row.split()[-1] == alice.relay.base_url
+    assert secret_of(url) not in r.stdout
+    # an expired share's state (written as a relay's past expiration)
+    current = alice.state()
+    st = json.loads(current.read_text())
+    st["expiration"] = "2020-01-01T00:00:00Z"
+    old = alice.state_dir / "old.json"
+    old.write_text(json.dumps(st))
+    old.chmod(0o600)
+    r = alice.run("status", "--json", ca=False)
+    j = json.loads(r.stdout)
+    by_file = {s["state"]: s for s in j["shares"]}
+    assert by_file[str(old)]["expired"] is True
+    assert by_file[str(current)]["expired"] is False
+    assert all(s["mailboxId"] == mid for s in j["shares"])
+    assert "secret" not in r.stdout
+    r = alice.run("status", "--prune", ca=False)
+    assert r.returncode == 0
+    assert r.stderr == ("tigress: removed %s (the share expired "
+                        "2020-01-01T00:00:00Z)\n" % old)
+    assert len(r.stdout.splitlines()) == 2        # the table: the live one
+    assert not old.exists() and len(alice.state_files()) == 1
+    # a file that is not a state file: named, exit 3
+    (alice.state_dir / "notes.json").write_text("{}")
+    (alice.state_dir / "notes.json").chmod(0o600)
+    r = alice.run("status", ca=False)
+    assert r.returncode == 3 and mid in r.stdout
+    assert "cannot use the state file %s: not a tigress state file" % (
+        alice.state_dir / "notes.json") in r.stderr
+    assert r.stderr.endswith("1 of the 2 files in %s cannot be used "
+                             "(above)\n" % alice.state_dir)
+    r = alice.run("status", "--json", ca=False)     # still one object
+    assert r.returncode == 3
+    assert json.loads(r.stdout)["unusable"][0]["message"] == \
+        "not a tigress state file"
+    one_error_line(alice.run("status", url, ca=False), 2, "no share URL")
+
+
+def test_precise_messages(devices, pi_file, tmp_path):
+    dev = devices()
+    base = ["share", "--relay", dev.relay.base_url, "--in", pi_file,
+            "--title", "t"]
+    # the --ca file: missing or not PEM is bad input (3), not TLS (5)
+    line = one_error_line(dev.run(*base, "--ca", tmp_path / "none.pem",
+                                  ca=False), 3)
+    assert line == ("tigress: --ca %s: cannot read it: No such file or "
+                    "directory" % (tmp_path / "none.pem"))
+    one_error_line(dev.run(*base, "--ca", pi_file, ca=False), 3,
+                   "no PEM certificate in it")
+    one_error_line(dev.run(*base, "--ca", tmp_path, ca=False), 3,
+                   "a directory")
+    # network and TLS failures in plain words, not libcurl's
+    line = one_error_line(dev.run(*base, ca=False), 5)
+    assert line == ("tigress: TLS failure talking to %s: its certificate is "
+                    "not trusted: self-signed certificate (give the relay's "
+                    "CA certificate with --ca FILE)" % dev.relay.base_url)
+    line = one_error_line(dev.run("share", "--relay", "https://127.0.0.1:1",
+                                  "--in", pi_file, "--title", "t",
+                                  "--retries", "0"), 4)
+    assert line == ("tigress: cannot reach the relay at https://127.0.0.1:1:"
+                    " cannot connect (Connection refused)")
+    # JSON errors say where
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "x",\n "content": {]}')
+    line = one_error_line(dev.run("share", "--relay", dev.relay.base_url,
+                                  "--in", bad, "--title", "t"), 3)
+    assert line.startswith("tigress: %s is not JSON: line 2, column " % bad)
+    # which required option is missing
+    one_error_line(dev.run("share", "--relay", dev.relay.base_url, "--in",
+                           pi_file), 2, "share needs --title TEXT")
+    one_error_line(dev.run("accept"), 2, "accept needs the share URL (")
+    one_error_line(dev.run("accept", "--state", tmp_path / "s.json"), 2,
+                   "--state only names")
+    line = one_error_line(dev.run("preview", "not a url"), 3)
+    assert line == ("tigress: not a share URL (expected https://HOST[:PORT]"
+                    "/v1/m/MAILBOX-ID[?v=a|h|c]#SECRET)")
+    one_error_line(dev.run("preview", "http://h/v1/m/x"), 3,
+                   "scheme is not https")
+    assert dev.state_files() == []
+
+
+def test_preview_prints_only_what_is_there(devices, pi_file):
+    alice, bob = devices(), devices()
+    r = alice.run("share", "--relay", alice.relay.base_url, "--in", pi_file,
+                  "--title", "Car key")
+    url = r.stdout.strip()
+    r = bob.run("preview", url)
+    assert r.returncode == 0, r.stderr
+    keys = [ln.split(":", 1)[0] for ln in r.stdout.splitlines()]
+    assert keys == ["title", "url"], r.stdout
+    url = share(alice, pi_file, "--image", "https://example.com/car.png")
+    r = bob.run("preview", url.strip())
+    assert "image: https://example.com/car.png\n" in r.stdout
+
+
+def test_version_and_help(devices):
+    dev = devices()
+    r = dev.run("--version", ca=False)
+    assert r.returncode == 0 and r.stdout.startswith("tigress 1.0 ")
+    assert "draft-vinokurov-tigress-http-00" in r.stdout
+    r = dev.run("--help", ca=False)
+    assert "Examples:" in r.stdout and "Exit codes:" in r.stdout
+    for code in range(11):
+        assert "\n  %2d  " % code in r.stdout
+    r = dev.run("status", "--help", ca=False)
+    assert r.returncode == 0 and "--prune" in r.stdout
+
