@@ -24,10 +24,12 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from . import catalog as catalog_mod
-from . import engine, launch, report
-from .context import Options, RunState
-from .model import CATEGORIES, DRAFTS, REGISTRY
+from .core import catalog as catalog_mod
+from .core import launch, report
+from .core.model import DRAFTS
+from .relay import engine
+from .relay.context import Options, RunState
+from .relay.registry import CATEGORIES, REGISTRY
 
 
 class UsageError(Exception):

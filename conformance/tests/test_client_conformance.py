@@ -27,7 +27,7 @@ REPO = CONFORMANCE.parent
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
-from runner import catalog as catalog_mod  # noqa: E402
+from runner.core import catalog as catalog_mod  # noqa: E402
 from runner.client import engine as client_engine  # noqa: E402
 from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
 

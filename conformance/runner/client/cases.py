@@ -21,8 +21,8 @@ from collections import defaultdict
 from tigress_py import b64, payload as tpayload, rfc3339, uuids
 from tigress_py.errors import TigressError
 
-from .context import (MUTATING, body_json, body_text, claim_of,
-                      describe_record, header, mailbox_of, op_of)
+from ..core.records import (MUTATING, body_json, body_text, claim_of,
+                            describe_record, header, mailbox_of, op_of)
 from .registry import client_case
 from .secretscan import find_secret
 from .sessions import DISPLAY, PI, PI2, PI3

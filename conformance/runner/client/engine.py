@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Dict, List, Optional, Sequence
 
-from .. import engine as relay_engine
+from ..core import engine as core_engine
 from . import cases  # noqa: F401  (registers every client case)
 from .context import ClientContext, ClientRunState
 from .registry import CLIENT_REGISTRY, ClientCase
@@ -23,15 +23,8 @@ def all_cases() -> List[ClientCase]:
 
 
 def select(patterns: Optional[Sequence[str]], draft: str) -> List[ClientCase]:
-    chosen = [c for c in all_cases() if draft in c.drafts]
-    if not patterns:
-        return chosen
-    pats = [p for arg in patterns for p in arg.split(",") if p.strip()]
-    for p in pats:
-        if not any(relay_engine.matches(c.id, p) for c in all_cases()):
-            raise relay_engine.SelectionError("no client case matches %r" % p)
-    return [c for c in chosen
-            if any(relay_engine.matches(c.id, p) for p in pats)]
+    """The client cases to run for `draft` (see core.engine.select)."""
+    return core_engine.select(all_cases(), patterns, draft, "client case")
 
 
 def sessions_of(selected: Sequence[ClientCase]) -> List[str]:
@@ -57,7 +50,7 @@ def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
     results = []
     for c in selected:
         t0 = time.monotonic()
-        r = relay_engine.run_case(state, c, ClientContext)
+        r = core_engine.run_case(state, c, ClientContext)
         r.duration = time.monotonic() - t0
         used = [sessions[n] for n in c.sessions if n in sessions]
         r.notes.append("sessions: " + ", ".join(

@@ -29,7 +29,7 @@ from typing import Callable, Dict, List, Optional
 from tigress_py import shareurl
 from tigress_py.errors import TigressError
 
-from .driver import DriverRun, Party
+from ..core.driver import DriverRun, Party
 from .peer import Peer, Share, flip
 from .testrelay import TestRelay, is_peer
 

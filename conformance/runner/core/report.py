@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import __version__
+from .. import __version__
 from .model import CaseResult
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
