@@ -204,7 +204,9 @@ def run_client(args, out, err) -> int:
                                "requests": len(s.records),
                                "unsupported": s.unsupported,
                                "duration": round(s.duration, 3)}
-                              for s in sessions.values()]}
+                              for s in sessions.values()],
+                 "nothing_to_judge": client_engine.nothing_to_judge(
+                     results, sessions)}
         run = report.Run(driver, args.draft, results, cat, started,
                          time.monotonic() - t0, expected, None, False,
                          kind="client", extra=extra)

@@ -243,16 +243,24 @@ def test_cli_cannot_run_exits_2(args):
     assert rc == 2, out + err
 
 
-def test_driver_exiting_127_is_unsupported(tmp_path):
-    d = tmp_path / "nothing-driver"
-    d.write_text("#!/bin/sh\necho 'unsupported' >&2\nexit 127\n")
+# Issue 9: drivers that do nothing a check could examine.  Each gets no
+# PASS, and the run exits 2 "nothing to judge".
+DEAD = {"exits-127": "echo 'unsupported' >&2\nexit 127",
+        "fails-everything": "echo 'cannot do that' >&2\nexit 1"}
+
+
+@pytest.mark.parametrize("kind", sorted(DEAD))
+def test_dead_driver_has_nothing_to_judge(tmp_path, kind):
+    d = tmp_path / kind
+    d.write_text("#!/bin/sh\n%s\n" % DEAD[kind])
     d.chmod(d.stat().st_mode | stat.S_IEXEC)
-    rc, out, err, last = tool("client", d, "--case", "URL-FORM", "RECEIVE",
-                              "FLOW-FINISH")
-    assert rc == 0, out + err
-    m = re.match(r"^conformance: 0 passed, 0 failed, 0 warned, 0 info, "
-                 r"(\d+) unsupported$", last)
-    assert m and int(m.group(1)) == 6, last
+    rc, out, err, last = tool("client", d)
+    assert rc == 2, out + err
+    assert not re.search(r"^PASS ", out, re.M), out
+    assert SUMMARY_RE.match(last), last
+    assert re.search(r", 0 of \d+ cases observed driver traffic, nothing to "
+                     r"judge$", last), last
+    assert "nothing to judge:" in out
 
 
 def test_make_conformance_client(built):

@@ -76,6 +76,21 @@ class ClientContext(CaseContext):
     def session(self, name: str) -> Session:
         return self.sessions(name)[0]
 
+    # -- was anything examined? ------------------------------------------------------
+    def _declared(self) -> List[Session]:
+        return [self.run.sessions[n] for n in self.case.sessions
+                if n in self.run.sessions]
+
+    def observed(self) -> bool:
+        """The driver reached the relay in one of the case's sessions."""
+        return any(s.driver_traffic() for s in self._declared())
+
+    def nothing_examined(self):
+        if not self.observed():
+            return "the driver made no request and no TLS connection in " \
+                "session %s" % ", ".join(s.name for s in self._declared())
+        return super().nothing_examined()
+
     # -- evidence -------------------------------------------------------------------
     def _recorded(self):
         """The evidence of every session this case used."""

@@ -38,6 +38,26 @@ def sessions_of(selected: Sequence[ClientCase]) -> List[str]:
     return names
 
 
+# The minimum every client must do: the stateless flow's share and accept.
+MINIMUM = {("initiator", "share"), ("recipient", "accept")}
+
+
+def nothing_to_judge(results, sessions: Dict[str, Session]) -> Optional[str]:
+    """Why a run judged nothing (exit status 2), or None: the driver
+    answered 127 to a step of the stateless flow it must support, or no
+    case saw it reach the relay at all."""
+    for s in sessions.values():
+        r = s.unsupported_run
+        if r is not None and r.scenario == "stateless" and (
+                r.role, r.step) in MINIMUM:
+            return "the driver does not support the stateless flow (exit " \
+                "127 for %s), the minimum every client must do" % r.label
+    if results and not any(r.observed for r in results):
+        return "no case observed driver traffic: in no session did the " \
+            "driver send a request or open a TLS connection to the relay"
+    return None
+
+
 def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
         timeout: float = 20.0, workers: int = 3, progress=None,
         session_progress=None, driver_env=None) -> tuple:

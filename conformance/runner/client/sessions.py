@@ -98,6 +98,24 @@ class RecordEvidence:
         }
 
 
+class HandshakeEvidence:
+    """A TLS handshake that failed at the relay, as evidence."""
+
+    def __init__(self, session: "Session", handshake: dict):
+        self.session = session
+        self.handshake = handshake
+        self.started = handshake["time"]
+
+    def to_evidence(self, max_body: int = 4096) -> dict:
+        h = self.handshake
+        return {"raw": True, "description": "TLS handshake from %s failed "
+                "at the relay: %s" % (h["client"], h["error"][:max_body]),
+                "request": None, "response": None,
+                "transport_error": h["error"][:max_body],
+                "note": "no HTTP request followed [session %s]" %
+                self.session.name, "started": h["time"], "elapsed": 0.0}
+
+
 class Session:
     def __init__(self, name: str, title: str, driver: str, profile: str,
                  home: Path, cert_dir: Path, timeout: float,
@@ -117,7 +135,10 @@ class Session:
         self.values: Dict[str, object] = {}
         self.notes: List[str] = []
         self.unsupported: Optional[str] = None
+        self.unsupported_run: Optional[DriverRun] = None    # its exit 127
         self.error: Optional[str] = None
+        self.handshakes: List[dict] = []       # TLS handshakes that failed
+        self.driver_ca: Optional[str] = None   # TIGRESS_CA, if not the relay's
         self.duration = 0.0
         self.relay: Optional[TestRelay] = None
         self.relay_url = ""
@@ -131,7 +152,8 @@ class Session:
         if name not in self._parties:
             self._parties[name] = Party(
                 self.driver, role, self.home / name, self.relay.base_url,
-                self.relay.ca, self.profile, name, self.timeout,
+                self.driver_ca or self.relay.ca, self.profile, name,
+                self.timeout,
                 env=self.driver_env, runs=self.runs)
         return self._parties[name]
 
@@ -186,9 +208,30 @@ class Session:
             isinstance(ex.json, dict) else None
         return pt
 
+    def untrusted_relay(self) -> None:
+        """From now on the relay serves a certificate that does not chain
+        to the CA the driver is given (TIGRESS_CA stays the suite's).
+        Call it first: parties made before still name the old relay."""
+        self.driver_ca = self.relay.ca
+        self.relay.stop()
+        self.peer.close()
+        d = self.cert_dir / "untrusted"
+        d.mkdir(exist_ok=True)
+        self.relay = TestRelay(d, self.profile)
+        self.relay_url = self.relay.base_url
+        self.peer = Peer(self.relay.base_url, self.relay.ca, self.profile)
+
     # -- after ---------------------------------------------------------------------
     def driver_records(self) -> List[dict]:
         return [r for r in self.records if not is_peer(r)]
+
+    def driver_traffic(self) -> bool:
+        """The driver reached the relay: a request, or a TLS handshake
+        (the suite's own handshakes never fail)."""
+        return bool(self.handshakes) or bool(self.driver_records())
+
+    def handshake_evidence(self) -> list:
+        return [HandshakeEvidence(self, h) for h in self.handshakes]
 
     def evidence(self, record: dict) -> RecordEvidence:
         key = record["seq"]
@@ -197,7 +240,8 @@ class Session:
         return self._evidence[key]
 
     def all_evidence(self) -> list:
-        return [self.evidence(r) for r in self.records] + list(self.runs)
+        return [self.evidence(r) for r in self.records] + list(self.runs) + \
+            self.handshake_evidence()
 
     def run_of(self, party: str, step: str, nth: int = 0
                ) -> Optional[DriverRun]:
@@ -230,12 +274,14 @@ def run_session(name: str, driver: str, profile: str, workdir: Path,
     except Unsupported127 as e:
         s.unsupported = "the driver does not support %s %s %s (exit 127)" % (
             e.run.role, e.run.scenario, e.run.step)
+        s.unsupported_run = e.run
     except Exception:                   # a suite bug, or an odd answer
         s.error = traceback.format_exc(limit=6)
     finally:
         try:
             time.sleep(0.05)            # let the relay's last record land
             s.records = s.relay.records()
+            s.handshakes = s.relay.handshakes()
             s.values["mailboxes_at_end"] = s.relay.mailbox_ids()
             if s.peer is not None:
                 s.peer.close()

@@ -148,6 +148,18 @@ class CaseContext:
     def note(self, text: str) -> None:
         self.notes.append(text)
 
+    # -- was anything examined? --------------------------------------------------
+    def observed(self) -> Optional[bool]:
+        """Whether the case saw traffic of the implementation under test;
+        None where the question does not arise (a relay case makes its
+        own requests)."""
+        return None
+
+    def nothing_examined(self) -> Optional[str]:
+        """Why the case had nothing to examine, or None.  A case that
+        examined nothing never PASSes: it is UNSUPPORTED."""
+        return None if self.checked else "no check had anything to look at"
+
     def unsupported(self, text: str) -> None:
         self.notes.append(text)
         raise Unsupported(text)

@@ -64,6 +64,10 @@ def run_case(state, case: Case, context=CaseContext) -> CaseResult:
         verdict = "ERROR"
     elif unsupported is not None and verdict in ("PASS", "INFO"):
         verdict = "UNSUPPORTED"
+    elif verdict in ("PASS", "INFO") and t.nothing_examined():
+        unsupported = "nothing to examine: " + t.nothing_examined()
+        t.notes.append(unsupported)
+        verdict = "UNSUPPORTED"
     evidence, index, omitted = t.evidence()
     if omitted:
         t.notes.append("%d further exchanges of this case are not shown" %
@@ -85,4 +89,5 @@ def run_case(state, case: Case, context=CaseContext) -> CaseResult:
                      list(case.requirements), expected, got, t.findings,
                      t.notes, evidence, time.monotonic() - t0)
     res.checked = list(t.checked)
+    res.observed = t.observed()
     return res

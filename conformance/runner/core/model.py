@@ -21,7 +21,7 @@ strongest requirement the check names (spec/requirements.json, field
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 VERDICTS = ("PASS", "FAIL", "WARN", "INFO", "UNSUPPORTED", "ERROR")
 SEVERITY = {"PASS": 0, "INFO": 1, "UNSUPPORTED": 1, "WARN": 2, "FAIL": 3,
@@ -75,6 +75,7 @@ class CaseResult:
     duration: float = 0.0
     expected_failure: bool = False   # listed in --expected-failures
     checked: List[str] = field(default_factory=list)  # named by checks run
+    observed: Optional[bool] = None  # saw the implementation's traffic
 
     @property
     def line(self) -> str:
@@ -91,7 +92,7 @@ class CaseResult:
         return out
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "id": self.id, "title": self.title, "category": self.category,
             "verdict": self.verdict, "requirements": self.requirements,
             "failed_requirements": self.failed_requirements,
@@ -102,6 +103,9 @@ class CaseResult:
             "expected_failure": self.expected_failure,
             "evidence": self.evidence,
         }
+        if self.observed is not None:
+            out["observed"] = self.observed
+        return out
 
 
 def worst(verdicts) -> str:
