@@ -102,7 +102,9 @@ class ClientContext(CaseContext):
         while it ran."""
         if run is None:
             return []
-        lo, hi = run.started - 0.05, run.started + run.elapsed + 0.05
+        # a request of the run reaches the relay after the run started
+        # (a margin there took the previous step's last request)
+        lo, hi = run.started, run.started + run.elapsed + 0.05
         return [run] + [s.evidence(r) for r in s.driver_records()
                         if lo <= r["time"] <= hi]
 
