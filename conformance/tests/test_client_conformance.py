@@ -78,7 +78,23 @@ DEFECTS = {
     # never retries is told so, as UNSUPPORTED, not failed
     "no-retry": (["RETRY-SAME-REQID"], "RETRY-SAME-REQID", "UNSUPPORTED",
                  None),
+    # issue 9: the checks that did not exist
+    "no-tls-verify": (["TLS"], "TLS-UNTRUSTED", "FAIL", "CLI-HTTPS-VERIFY"),
+    "print-secret": (["SECRET-OUTPUT"], "SECRET-OUTPUT", "WARN",
+                     "E-SECRET-LOCAL"),
+    "reused-notify-token": (["PRIVACY-NOTIFY"], "PRIVACY-NOTIFY", "WARN",
+                            "CLI-NOTIFY-FRESH"),
+    "device-attestation": (["PRIVACY-ATTEST"], "PRIVACY-ATTEST", "FAIL",
+                           "CLI-ATTEST-NO-ID"),
+    "more-rights": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
+                    "E-CONFIG-AS-ASKED"),
+    "wrong-lifetime": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
+                       "E-CONFIG-AS-ASKED"),
+    # nothing to examine: never a PASS, and the run has nothing to judge
+    "no-op": (["URL-FORM", "TLS"], "TLS-UNTRUSTED", "UNSUPPORTED", None),
+    "unsupported": (["URL-FORM"], "URL-FORM", "UNSUPPORTED", None),
 }
+NOTHING_TO_JUDGE = {"no-op", "unsupported"}
 
 
 def suite(driver, patterns=None, draft="http-00", defects=""):
@@ -86,7 +102,8 @@ def suite(driver, patterns=None, draft="http-00", defects=""):
     results, sessions = client_engine.run(
         driver, draft, selected, CAT, timeout=15, workers=2,
         driver_env={"TIGRESS_DRIVER_DEFECTS": defects})
-    return {r.id: r for r in results}, sessions
+    return {r.id: r for r in results}, sessions, \
+        client_engine.nothing_to_judge(results, sessions)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +122,7 @@ def clean(built):
             ("ref", "sct-04"): REF}
     with ThreadPoolExecutor(2) as pool:
         futs = {k: pool.submit(suite, d, None, k[1]) for k, d in plan.items()}
-        return {k: f.result() for k, f in futs.items()}
+        return {k: f.result()[:2] for k, f in futs.items()}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +130,7 @@ def defect_runs(built):
     with ThreadPoolExecutor(3) as pool:
         futs = {d: pool.submit(suite, PY, cases, "http-00", d)
                 for d, (cases, *_rest) in DEFECTS.items()}
-        return {d: f.result()[0] for d, f in futs.items()}
+        return {d: f.result()[::2] for d, f in futs.items()}
 
 
 def test_registry():
@@ -129,7 +146,10 @@ def test_registry():
                 "CLI-CLAIM-DISTINCT", "RLY-PAYLOAD-TYPE", "CLI-AEAD-IV-RANDOM",
                 "CLI-AEAD-AES256-GCM", "CLI-INTEGRITY", "CLI-CREATE-201",
                 "CLI-READ-401", "CLI-READ-404", "SCT-RECEIVER-DELETES",
-                "RLY-URL-MAILBOX", "Req-InvitationChannel"):
+                "RLY-URL-MAILBOX", "Req-InvitationChannel",
+                # and issue 9's
+                "CLI-HTTPS-VERIFY", "E-SECRET-LOCAL", "CLI-NOTIFY-NO-ID",
+                "CLI-ATTEST-NO-ID", "E-CONFIG-AS-ASKED"):
         assert rid in ids, rid
 
 
@@ -145,6 +165,7 @@ def test_clean_driver_passes(clean, key):
     assert bad == {}
     assert not [s.name for s in sessions.values() if s.error or
                 s.unsupported]
+    assert all(r.observed for r in results.values())
 
 
 # Named only when a client seals with AEAD_AES_128_GCM, which neither
@@ -180,7 +201,10 @@ def test_evidence_is_kept(clean):
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_defect_is_caught(defect_runs, defect):
     cases, target, verdict, req = DEFECTS[defect]
-    results = defect_runs[defect]
+    results, nothing = defect_runs[defect]
+    assert bool(nothing) == (defect in NOTHING_TO_JUDGE), nothing
+    if nothing:
+        assert not [x.id for x in results.values() if x.verdict == "PASS"]
     r = results[target]
     assert r.verdict == verdict, (r.verdict, r.line)
     if req is not None:

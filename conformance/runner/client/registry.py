@@ -15,8 +15,9 @@ from typing import Sequence
 
 from ..core.model import DRAFTS, Case
 
-CLIENT_CATEGORIES = ("URL", "SECRET", "REQID", "CLAIM", "PAYLOAD", "RECEIVE",
-                     "REFUSE", "RETRY", "FLOW", "REQUEST")
+CLIENT_CATEGORIES = ("URL", "TLS", "SECRET", "REQID", "CLAIM", "PRIVACY",
+                     "PAYLOAD", "RECEIVE", "REFUSE", "RETRY", "FLOW",
+                     "REQUEST")
 
 
 class ClientCase(Case):

@@ -145,6 +145,7 @@ class Session:
         self.peer: Optional[Peer] = None
         self._parties: Dict[str, Party] = {}
         self._evidence: Dict[int, RecordEvidence] = {}
+        self._handshake_ev: List[HandshakeEvidence] = []
 
     # -- during the session ------------------------------------------------------
     def party(self, role: str, name: Optional[str] = None) -> Party:
@@ -231,7 +232,10 @@ class Session:
         return bool(self.handshakes) or bool(self.driver_records())
 
     def handshake_evidence(self) -> list:
-        return [HandshakeEvidence(self, h) for h in self.handshakes]
+        if len(self._handshake_ev) != len(self.handshakes):
+            self._handshake_ev = [HandshakeEvidence(self, h)
+                                  for h in self.handshakes]
+        return self._handshake_ev
 
     def evidence(self, record: dict) -> RecordEvidence:
         key = record["seq"]
@@ -345,11 +349,11 @@ def _peer_accepts(s: Session, label: str = "share"):
     return s.peer_open(u.api_url, u.secret, label + ".peer_read")
 
 
-@session("init-stateless", "the driver shares (stateless, vertical c); the "
-         "suite accepts and deletes")
+@session("init-stateless", "the driver shares (stateless, vertical c, RD for "
+         "20 minutes); the suite accepts and deletes")
 def init_stateless(s):
     a = s.party("initiator")
-    run, u = s.share(a, "stateless")
+    run, u = s.share(a, "stateless", access="RD", expires=1200)
     if u is None:
         return
     _peer_accepts(s)
@@ -375,11 +379,14 @@ def init_stateful(s):
     s.values["mailbox_after_cancel"] = s.relay.mailbox(u.mailbox_id) is not None
 
 
-@session("init-twice", "the driver shares twice from one state directory")
+@session("init-twice", "the driver shares twice from one state directory, "
+         "asked for notifications and attestation (the second share: R for "
+         "5 minutes)")
 def init_twice(s):
     a = s.party("initiator")
-    s.share(a, "stateless", "share")
-    s.share(a, "stateless", "share2")
+    s.share(a, "stateless", "share", notify="1", attest="1")
+    s.share(a, "stateless", "share2", notify="1", attest="1", access="R",
+            expires=300)
 
 
 @session("self", "the driver as both parties: shares, accepts, finishes")
@@ -423,12 +430,12 @@ def recip_stateful(s):
 
 
 @session("recip-twice", "the driver accepts two shares from one state "
-         "directory")
+         "directory, asked for notifications")
 def recip_twice(s):
     b = s.party("recipient")
     for label in ("share", "share2"):
         sh = s.peer_share(label)
-        s.step(b, "stateless", "accept", url=sh.url)
+        s.step(b, "stateless", "accept", url=sh.url, notify="1")
 
 
 @session("recip-relinquish", "the driver accepts and relinquishes; another "
@@ -467,6 +474,17 @@ def recip_urlsafe(s):
     s.values["urlsafe_url"] = base + "#" + frag
     s.step(s.party("recipient"), "stateless", "accept",
            url=s.values["urlsafe_url"])
+
+
+@session("untrusted", "the relay's certificate does not chain to TIGRESS_CA: "
+         "the driver shares, and accepts a share the suite made")
+def untrusted(s):
+    s.untrusted_relay()
+    run, _ = s.share(s.party("initiator"), "stateless")
+    run.expected = None                 # a failure is the right outcome
+    sh = s.peer_share("peer share")
+    s.step(s.party("recipient"), "stateless", "accept", url=sh.url,
+           expect=None)
 
 
 def _refusals(s: Session, variants) -> None:

@@ -35,12 +35,18 @@ class _Server(Server):
     def __init__(self, *args, **kw):
         self.handshake_failures: List[dict] = []
         self._hs_lock = threading.Lock()
+        self._accepted = threading.local()
         super().__init__(*args, **kw)
+
+    def finish_request(self, request, client_address):
+        self._accepted.time = time.time()   # while the client waits
+        super().finish_request(request, client_address)
 
     def handshake_failed(self, client_address, error: Exception) -> None:
         with self._hs_lock:
             self.handshake_failures.append({
-                "time": time.time(), "client": "%s:%d" % client_address[:2],
+                "time": self._accepted.time,
+                "client": "%s:%d" % client_address[:2],
                 "error": str(error) or type(error).__name__})
 
 
