@@ -287,6 +287,21 @@ def test_dead_driver_has_nothing_to_judge(tmp_path, kind):
     assert "nothing to judge:" in out
 
 
+def test_no_secret_to_examine_is_unsupported(tmp_path):
+    """py-client-driver behind a wrapper that cuts the Secret off its share
+    URLs: the checks that search for the Secret have nothing to look for."""
+    d = tmp_path / "no-fragment"
+    d.write_text('#!/bin/sh\n"%s" "$@"; rc=$?\nif [ "$3" = share ] && '
+                 '[ $rc = 0 ]; then sed -i "s/#.*//" "$TIGRESS_OUT"; fi\n'
+                 'exit $rc\n' % PY)
+    d.chmod(d.stat().st_mode | stat.S_IEXEC)
+    results, _, nothing = suite(str(d), ["SECRET-INITIATOR", "URL-FORM"])
+    r = results["SECRET-INITIATOR"]
+    assert r.verdict == "UNSUPPORTED" and "no Secret" in r.got, r.line
+    assert results["URL-FORM"].failed_requirements == ["CLI-SECRET-FRAGMENT"]
+    assert nothing is None
+
+
 def test_make_conformance_client(built):
     p = subprocess.run(["make", "-s", "-C", str(REPO), "conformance",
                         "CLIENT=conformance/drivers/ref-client-driver"],

@@ -252,6 +252,9 @@ def _no_secret(t, sessions, reqs, who: str) -> None:
                         "request line, headers, body" % (label, who),
                         "%s: found in %s" % (describe_record(r), ", ".join(
                             "%s (%s)" % h for h in hits)), s.evidence(r))
+    if not checked:
+        t.unsupported("no Secret to look for: the driver's requests go with "
+                      "no share URL whose Secret the suite knows (URL-FORM)")
     t.note("%d request x Secret pairs searched (raw, base64 in both "
            "alphabets at every alignment, percent-encoded, hex)" % checked)
 
@@ -690,6 +693,7 @@ def payload_form(t):
              "declared type and gives back the Provisioning Information the "
              "driver was given", PAYLOAD_SESSIONS)
 def payload_key(t):
+    opened = 0
     for s in t.sessions():
         for r, p in _driver_sealings(s):
             if not isinstance(p, dict) or p.get("type") not in AEAD_REQ:
@@ -700,6 +704,7 @@ def payload_key(t):
                 t.note("%s: no known Secret for this mailbox" %
                        describe_record(r))
                 continue
+            opened += 1
             typ = p["type"]
             need = tpayload.KEY_LEN[typ]
             t.check(len(secret) == need, [AEAD_REQ[typ],
@@ -729,6 +734,10 @@ def payload_key(t):
             t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
                     "the Provisioning Information the driver was given",
                     "%r" % pt[:80], ev)
+    if not opened:
+        t.unsupported("no payload of the driver's whose Secret the suite "
+                      "knows (no create or update, or no Secret in the "
+                      "share URL)")
 
 
 @client_case("PAYLOAD-IV", "No IV is used twice under one Secret",

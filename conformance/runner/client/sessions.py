@@ -354,7 +354,7 @@ def _peer_accepts(s: Session, label: str = "share"):
 def init_stateless(s):
     a = s.party("initiator")
     run, u = s.share(a, "stateless", access="RD", expires=1200)
-    if u is None:
+    if u is None or u.secret is None:
         return
     _peer_accepts(s)
     s.peer.delete(u.api_url, s.peer.claims[-1])
