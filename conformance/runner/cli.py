@@ -92,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write conformance.json, .xml (JUnit) and .html here")
     c.add_argument("--case", metavar="ID", nargs="+", action="extend",
                    help="run only these cases; an ID or a category prefix "
-                   "(URL, SECRET, REQID, CLAIM, PAYLOAD, RECEIVE, REFUSE, "
-                   "RETRY, FLOW, REQUEST, ...)")
+                   "(URL, TLS, SECRET, REQID, CLAIM, PRIVACY, PAYLOAD, "
+                   "RECEIVE, REFUSE, RETRY, FLOW, REQUEST, ...)")
     c.add_argument("--expected-failures", metavar="FILE",
                    help="case IDs known to fail, one per line (# comments)")
     c.add_argument("--timeout", type=float, default=20.0, metavar="S",
