@@ -65,7 +65,8 @@ def run_case(state, case: Case, context=CaseContext) -> CaseResult:
     elif unsupported is not None and verdict in ("PASS", "INFO"):
         verdict = "UNSUPPORTED"
     elif verdict in ("PASS", "INFO") and t.nothing_examined():
-        unsupported = "nothing to examine: " + t.nothing_examined()
+        # evidence or nothing: a case that examined nothing never PASSes
+        unsupported = "nothing to examine: %s" % t.nothing_examined()
         t.notes.append(unsupported)
         verdict = "UNSUPPORTED"
     evidence, index, omitted = t.evidence()
