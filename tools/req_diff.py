@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "conformance"))
 
-from runner import catalog as catalog_mod  # noqa: E402
-from runner import drafttext  # noqa: E402
+from runner.core import catalog as catalog_mod  # noqa: E402
+from runner.core import drafttext  # noqa: E402
 from runner.citing import citing_cases  # noqa: E402
 
 SIMILAR = 0.6

@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "conformance"))
 
-from runner import catalog as catalog_mod  # noqa: E402
+from runner.core import catalog as catalog_mod  # noqa: E402
 from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
 from runner.citing import citing_cases  # noqa: E402
-from runner.model import REGISTRY  # noqa: E402
+from runner.relay.registry import REGISTRY  # noqa: E402
 
 OUT = REPO / "spec" / "requirements.md"
 SOURCE_TITLES = [
@@ -135,7 +135,7 @@ def rehash_decisions(path) -> int:
     """Update the sha256 of errata and extension entries whose text in
     spec/errata.md / spec/extensions.md changed; report new and vanished
     IDs (those need a hand-written entry, or removing one)."""
-    from runner import drafttext
+    from runner.core import drafttext
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     texts = {"errata": catalog_mod.decisions(catalog_mod.ERRATA),

@@ -142,12 +142,18 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
                 try:
                     conn = self.ssl_context.wrap_socket(request,
                                                         server_side=True)
-                except (ssl.SSLError, OSError):
+                except (ssl.SSLError, OSError) as e:
+                    self.handshake_failed(client_address, e)
                     return                  # not TLS: no answer at all
         try:
             self.RequestHandlerClass(conn, client_address, self)
         except (ConnectionError, socket.timeout, ssl.SSLError, OSError):
             pass
+
+    def handshake_failed(self, client_address, error: Exception) -> None:
+        """A TLS handshake that did not complete (a client refusing the
+        certificate, or no TLS at all); the client suite's relay keeps
+        them."""
 
     def handle_error(self, request, client_address):
         if self.verbose:

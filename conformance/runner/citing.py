@@ -1,10 +1,10 @@
 """Which cases cite which requirement: shared by tools/req_render.py and
 tools/req_diff.py.  Importing this registers every relay and client case."""
 
-from . import cases as _cases  # noqa: F401  (registers the relay cases)
 from .client import cases as _client_cases  # noqa: F401
 from .client.registry import CLIENT_REGISTRY
-from .model import REGISTRY
+from .relay import cases as _cases  # noqa: F401  (registers the relay cases)
+from .relay.registry import REGISTRY
 
 
 def citing_cases() -> dict:

@@ -24,10 +24,12 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from . import catalog as catalog_mod
-from . import engine, launch, report
-from .context import Options, RunState
-from .model import CATEGORIES, DRAFTS, REGISTRY
+from .core import catalog as catalog_mod
+from .core import launch, report
+from .core.model import DRAFTS
+from .relay import engine
+from .relay.context import Options, RunState
+from .relay.registry import CATEGORIES, REGISTRY
 
 
 class UsageError(Exception):
@@ -90,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write conformance.json, .xml (JUnit) and .html here")
     c.add_argument("--case", metavar="ID", nargs="+", action="extend",
                    help="run only these cases; an ID or a category prefix "
-                   "(URL, SECRET, REQID, CLAIM, PAYLOAD, RECEIVE, REFUSE, "
-                   "RETRY, FLOW, REQUEST, ...)")
+                   "(URL, TLS, SECRET, REQID, CLAIM, PRIVACY, PAYLOAD, "
+                   "RECEIVE, REFUSE, RETRY, FLOW, REQUEST, ...)")
     c.add_argument("--expected-failures", metavar="FILE",
                    help="case IDs known to fail, one per line (# comments)")
     c.add_argument("--timeout", type=float, default=20.0, metavar="S",
@@ -202,7 +204,9 @@ def run_client(args, out, err) -> int:
                                "requests": len(s.records),
                                "unsupported": s.unsupported,
                                "duration": round(s.duration, 3)}
-                              for s in sessions.values()]}
+                              for s in sessions.values()],
+                 "nothing_to_judge": client_engine.nothing_to_judge(
+                     results, sessions)}
         run = report.Run(driver, args.draft, results, cat, started,
                          time.monotonic() - t0, expected, None, False,
                          kind="client", extra=extra)

@@ -27,7 +27,7 @@ REPO = CONFORMANCE.parent
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
-from runner import catalog as catalog_mod  # noqa: E402
+from runner.core import catalog as catalog_mod  # noqa: E402
 from runner.client import engine as client_engine  # noqa: E402
 from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
 
@@ -78,7 +78,23 @@ DEFECTS = {
     # never retries is told so, as UNSUPPORTED, not failed
     "no-retry": (["RETRY-SAME-REQID"], "RETRY-SAME-REQID", "UNSUPPORTED",
                  None),
+    # issue 9: the checks that did not exist
+    "no-tls-verify": (["TLS"], "TLS-UNTRUSTED", "FAIL", "CLI-HTTPS-VERIFY"),
+    "print-secret": (["SECRET-OUTPUT"], "SECRET-OUTPUT", "WARN",
+                     "E-SECRET-LOCAL"),
+    "reused-notify-token": (["PRIVACY-NOTIFY"], "PRIVACY-NOTIFY", "WARN",
+                            "CLI-NOTIFY-FRESH"),
+    "device-attestation": (["PRIVACY-ATTEST"], "PRIVACY-ATTEST", "FAIL",
+                           "CLI-ATTEST-NO-ID"),
+    "more-rights": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
+                    "E-CONFIG-AS-ASKED"),
+    "wrong-lifetime": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
+                       "E-CONFIG-AS-ASKED"),
+    # nothing to examine: never a PASS, and the run has nothing to judge
+    "no-op": (["URL-FORM", "TLS"], "TLS-UNTRUSTED", "UNSUPPORTED", None),
+    "unsupported": (["URL-FORM"], "URL-FORM", "UNSUPPORTED", None),
 }
+NOTHING_TO_JUDGE = {"no-op", "unsupported"}
 
 
 def suite(driver, patterns=None, draft="http-00", defects=""):
@@ -86,7 +102,8 @@ def suite(driver, patterns=None, draft="http-00", defects=""):
     results, sessions = client_engine.run(
         driver, draft, selected, CAT, timeout=15, workers=2,
         driver_env={"TIGRESS_DRIVER_DEFECTS": defects})
-    return {r.id: r for r in results}, sessions
+    return {r.id: r for r in results}, sessions, \
+        client_engine.nothing_to_judge(results, sessions)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +122,7 @@ def clean(built):
             ("ref", "sct-04"): REF}
     with ThreadPoolExecutor(2) as pool:
         futs = {k: pool.submit(suite, d, None, k[1]) for k, d in plan.items()}
-        return {k: f.result() for k, f in futs.items()}
+        return {k: f.result()[:2] for k, f in futs.items()}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +130,7 @@ def defect_runs(built):
     with ThreadPoolExecutor(3) as pool:
         futs = {d: pool.submit(suite, PY, cases, "http-00", d)
                 for d, (cases, *_rest) in DEFECTS.items()}
-        return {d: f.result()[0] for d, f in futs.items()}
+        return {d: f.result()[::2] for d, f in futs.items()}
 
 
 def test_registry():
@@ -129,7 +146,10 @@ def test_registry():
                 "CLI-CLAIM-DISTINCT", "RLY-PAYLOAD-TYPE", "CLI-AEAD-IV-RANDOM",
                 "CLI-AEAD-AES256-GCM", "CLI-INTEGRITY", "CLI-CREATE-201",
                 "CLI-READ-401", "CLI-READ-404", "SCT-RECEIVER-DELETES",
-                "RLY-URL-MAILBOX", "Req-InvitationChannel"):
+                "RLY-URL-MAILBOX", "Req-InvitationChannel",
+                # and issue 9's
+                "CLI-HTTPS-VERIFY", "E-SECRET-LOCAL", "CLI-NOTIFY-NO-ID",
+                "CLI-ATTEST-NO-ID", "E-CONFIG-AS-ASKED"):
         assert rid in ids, rid
 
 
@@ -145,6 +165,7 @@ def test_clean_driver_passes(clean, key):
     assert bad == {}
     assert not [s.name for s in sessions.values() if s.error or
                 s.unsupported]
+    assert all(r.observed for r in results.values())
 
 
 # Named only when a client seals with AEAD_AES_128_GCM, which neither
@@ -180,7 +201,10 @@ def test_evidence_is_kept(clean):
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_defect_is_caught(defect_runs, defect):
     cases, target, verdict, req = DEFECTS[defect]
-    results = defect_runs[defect]
+    results, nothing = defect_runs[defect]
+    assert bool(nothing) == (defect in NOTHING_TO_JUDGE), nothing
+    if nothing:
+        assert not [x.id for x in results.values() if x.verdict == "PASS"]
     r = results[target]
     assert r.verdict == verdict, (r.verdict, r.line)
     if req is not None:
@@ -243,16 +267,39 @@ def test_cli_cannot_run_exits_2(args):
     assert rc == 2, out + err
 
 
-def test_driver_exiting_127_is_unsupported(tmp_path):
-    d = tmp_path / "nothing-driver"
-    d.write_text("#!/bin/sh\necho 'unsupported' >&2\nexit 127\n")
+# Issue 9: drivers that do nothing a check could examine.  Each gets no
+# PASS, and the run exits 2 "nothing to judge".
+DEAD = {"exits-127": "echo 'unsupported' >&2\nexit 127",
+        "fails-everything": "echo 'cannot do that' >&2\nexit 1"}
+
+
+@pytest.mark.parametrize("kind", sorted(DEAD))
+def test_dead_driver_has_nothing_to_judge(tmp_path, kind):
+    d = tmp_path / kind
+    d.write_text("#!/bin/sh\n%s\n" % DEAD[kind])
     d.chmod(d.stat().st_mode | stat.S_IEXEC)
-    rc, out, err, last = tool("client", d, "--case", "URL-FORM", "RECEIVE",
-                              "FLOW-FINISH")
-    assert rc == 0, out + err
-    m = re.match(r"^conformance: 0 passed, 0 failed, 0 warned, 0 info, "
-                 r"(\d+) unsupported$", last)
-    assert m and int(m.group(1)) == 6, last
+    rc, out, err, last = tool("client", d)
+    assert rc == 2, out + err
+    assert not re.search(r"^PASS ", out, re.M), out
+    assert SUMMARY_RE.match(last), last
+    assert re.search(r", 0 of \d+ cases observed driver traffic, nothing to "
+                     r"judge$", last), last
+    assert "nothing to judge:" in out
+
+
+def test_no_secret_to_examine_is_unsupported(tmp_path):
+    """py-client-driver behind a wrapper that cuts the Secret off its share
+    URLs: the checks that search for the Secret have nothing to look for."""
+    d = tmp_path / "no-fragment"
+    d.write_text('#!/bin/sh\n"%s" "$@"; rc=$?\nif [ "$3" = share ] && '
+                 '[ $rc = 0 ]; then sed -i "s/#.*//" "$TIGRESS_OUT"; fi\n'
+                 'exit $rc\n' % PY)
+    d.chmod(d.stat().st_mode | stat.S_IEXEC)
+    results, _, nothing = suite(str(d), ["SECRET-INITIATOR", "URL-FORM"])
+    r = results["SECRET-INITIATOR"]
+    assert r.verdict == "UNSUPPORTED" and "no Secret" in r.got, r.line
+    assert results["URL-FORM"].failed_requirements == ["CLI-SECRET-FRAGMENT"]
+    assert nothing is None
 
 
 def test_make_conformance_client(built):

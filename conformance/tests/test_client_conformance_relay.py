@@ -19,10 +19,10 @@ CONFORMANCE = Path(__file__).resolve().parents[1]
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
-from runner import launch  # noqa: E402
+from runner.core import launch  # noqa: E402
 from runner.client.secretscan import find_secret, forms  # noqa: E402
 from runner.client.testrelay import TestRelay  # noqa: E402
-from runner.interop import Control  # noqa: E402
+from runner.interop.matrix import Control  # noqa: E402
 from tigress_py import payload as tpayload, rfc3339, uuids  # noqa: E402
 from tigress_py.client import RelayClient  # noqa: E402
 

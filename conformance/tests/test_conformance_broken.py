@@ -17,10 +17,11 @@ if str(CONFORMANCE) not in sys.path:
 
 from brokenrelay.defects import DEFECTS  # noqa: E402
 from brokenrelay.protocol import Relay, Request, error  # noqa: E402
-from runner import catalog as catalog_mod  # noqa: E402
-from runner import engine, launch  # noqa: E402
-from runner.context import Options, RunState  # noqa: E402
-from runner.model import CATEGORIES, REGISTRY  # noqa: E402
+from runner.core import catalog as catalog_mod  # noqa: E402
+from runner.core import launch  # noqa: E402
+from runner.relay import engine  # noqa: E402
+from runner.relay.context import Options, RunState  # noqa: E402
+from runner.relay.registry import CATEGORIES, REGISTRY  # noqa: E402
 from tigress_py import rfc3339, uuids  # noqa: E402
 
 CAT = catalog_mod.load()

@@ -18,10 +18,10 @@ if str(CONFORMANCE) not in sys.path:
 if str(REPO / "tools") not in sys.path:
     sys.path.insert(0, str(REPO / "tools"))
 
-from runner import catalog as catalog_mod  # noqa: E402
-from runner import drafttext  # noqa: E402
-from runner.model import REGISTRY  # noqa: E402
-import runner.cases  # noqa: E402,F401
+from runner.core import catalog as catalog_mod  # noqa: E402
+from runner.core import drafttext  # noqa: E402
+from runner.relay.registry import REGISTRY  # noqa: E402
+import runner.relay.cases  # noqa: E402,F401
 
 REF = catalog_mod.reference_dir() / "drafts"
 HTTP00 = REF / "draft-vinokurov-tigress-http-00.txt"

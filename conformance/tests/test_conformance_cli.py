@@ -18,7 +18,7 @@ TOOL = REPO / "tools" / "tigress-conformance"
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
-from runner import launch  # noqa: E402
+from runner.core import launch  # noqa: E402
 
 SUMMARY_RE = re.compile(r"^conformance: (\d+) passed, (\d+) failed(, .*)?$")
 

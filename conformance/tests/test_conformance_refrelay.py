@@ -18,8 +18,9 @@ REPO = CONFORMANCE.parent
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
-from runner import cli, launch  # noqa: E402
-from runner.model import REGISTRY  # noqa: E402
+from runner import cli  # noqa: E402
+from runner.core import launch  # noqa: E402
+from runner.relay.registry import REGISTRY  # noqa: E402
 
 SUMMARY_RE = re.compile(r"^conformance: (\d+) passed, (\d+) failed(, .*)?$")
 

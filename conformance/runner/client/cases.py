@@ -15,16 +15,19 @@ relinquish, send, preview), REQUEST (paths and bodies).
 from __future__ import annotations
 
 import base64
+import getpass
 import json
+import socket
 from collections import defaultdict
+from pathlib import Path
 
 from tigress_py import b64, payload as tpayload, rfc3339, uuids
 from tigress_py.errors import TigressError
 
-from .context import (MUTATING, body_json, body_text, claim_of,
-                      describe_record, header, mailbox_of, op_of)
+from ..core.records import (MUTATING, body_json, body_text, claim_of,
+                            describe_record, header, mailbox_of, op_of)
 from .registry import client_case
-from .secretscan import find_secret
+from .secretscan import find_in, find_in_output, find_secret
 from .sessions import DISPLAY, PI, PI2, PI3
 
 REQID = "Mailbox-Request-ID"
@@ -133,6 +136,9 @@ def url_form(t):
     t.need(t.ran(s, run, ["CLI-FLOW-CREATE"], "share succeeds"))
     text = s.values["share.url"]
     lines = [x for x in text.splitlines() if x.strip()]
+    t.require(bool(lines), ["CLI-FLOW-CREATE"], "the share URL in "
+              "TIGRESS_OUT (spec/drivers.md)", "share exited 0 and wrote "
+              "nothing", run)
     t.soft(len(lines) == 1, ["RLY-URL-HOST"],
            "TIGRESS_OUT holds one line, the share URL",
            "%d lines" % len(lines), run)
@@ -192,6 +198,46 @@ def url_length(t):
     t.note("share URL length: %d characters" % len(url))
 
 
+# -- TLS --------------------------------------------------------------------------------
+
+@client_case("TLS-UNTRUSTED", "A relay whose certificate does not chain to "
+             "the CA the client was given is refused", ["CLI-HTTPS-VERIFY"],
+             "share and accept fail, write nothing and send no request (the "
+             "TLS handshake is refused)", ["untrusted"])
+def tls_untrusted(t):
+    s = t.session("untrusted")
+    judged = 0
+    for run in s.runs:
+        lo, hi = run.started, run.started + run.elapsed + 0.05
+        shakes = [h for h in s.handshake_evidence() if lo <= h.started <= hi]
+        sent = t.around(s, run)[1:]
+        if not sent and not shakes:
+            t.note("%s: no connection to the relay; not judged" %
+                   run.describe())
+            continue
+        judged += 1
+        ev = [run] + sent + shakes
+        t.check(not sent, ["CLI-HTTPS-VERIFY"], "no request to a relay whose "
+                "certificate does not chain to TIGRESS_CA", "%s sent %s" % (
+                    run.label, ", ".join(describe_record(e.record)
+                                         for e in sent)), ev)
+        wrote = bool(run.out and run.out.strip())
+        t.check(run.exit != 0 and not run.timed_out and not wrote,
+                ["CLI-HTTPS-VERIFY"], "%s fails and writes nothing" %
+                run.label, run.describe() + (", and TIGRESS_OUT holds %d "
+                                             "bytes" % len(run.out)
+                                             if wrote else ""), ev)
+        if run.exit:
+            t.soft(bool(run.stderr.strip()), ["CLI-HTTPS-VERIFY"],
+                   "a message saying why %s failed" % run.label,
+                   "nothing on standard error", ev)
+    if not judged:
+        t.unsupported("the driver connected to the relay in no step (%s)" %
+                      "; ".join(r.describe() for r in s.runs))
+    t.note("TLS handshakes refused: %s" % "; ".join(
+        h["error"][:120] for h in s.handshakes[:3]))
+
+
 # -- SECRET ----------------------------------------------------------------------------
 
 def _no_secret(t, sessions, reqs, who: str) -> None:
@@ -206,6 +252,9 @@ def _no_secret(t, sessions, reqs, who: str) -> None:
                         "request line, headers, body" % (label, who),
                         "%s: found in %s" % (describe_record(r), ", ".join(
                             "%s (%s)" % h for h in hits)), s.evidence(r))
+    if not checked:
+        t.unsupported("no Secret to look for: the driver's requests go with "
+                      "no share URL whose Secret the suite knows (URL-FORM)")
     t.note("%d request x Secret pairs searched (raw, base64 in both "
            "alphabets at every alignment, percent-encoded, hex)" % checked)
 
@@ -241,6 +290,25 @@ def secret_recipient(t):
                        ["E-API-URL"], "the API URL only, without the share "
                        "URL's query and fragment", describe_record(r),
                        s.evidence(r))
+
+
+@client_case("SECRET-OUTPUT", "The driver never prints the Secret on its "
+             "standard output or error", ["E-SECRET-LOCAL"],
+             "no trace of a Secret of the session in any step's standard "
+             "output or error (raw, base64 in both alphabets at every "
+             "alignment, percent-encoded, hex)",
+             ["init-stateless", "recip-stateless", "tamper"])
+def secret_output(t):
+    pairs = 0
+    for s in t.sessions():
+        for run in s.runs:
+            for label, secret in s.secrets.items():
+                pairs += 1
+                hits = find_in_output(run, secret)
+                t.check(not hits, ["E-SECRET-LOCAL"], "no trace of the "
+                        "Secret (%s) in what %s printed" % (label, run.label),
+                        ", ".join("%s (%s)" % h for h in hits), run)
+    t.note("%d step x Secret pairs searched" % pairs)
 
 
 # -- REQID ------------------------------------------------------------------------------
@@ -462,6 +530,105 @@ def claim_distinct(t):
                             describe_record(r), c), s.evidence(r))
 
 
+# -- PRIVACY ----------------------------------------------------------------------------
+
+ATTESTATION = ("mailbox-device-attestation", "device-attestation",
+               "deviceattestation")
+MIN_ID = 4          # characters of an identifier, and of a form searched
+
+
+def _device_identifiers():
+    """(what, bytes) that identify this machine and its user (errata
+    E-IDENTIFYING); the drivers run here."""
+    out = [("the host name", socket.gethostname())]
+    try:
+        out.append(("the login name", getpass.getuser()))
+    except (KeyError, OSError):
+        pass
+    try:
+        out.append(("the machine id", Path("/etc/machine-id").read_text(
+            encoding="ascii").strip()))
+    except (OSError, UnicodeDecodeError):
+        pass
+    return [(w, v.encode()) for w, v in out if len(v) >= MIN_ID]
+
+
+def _claim_forms(claim: str):
+    yield claim.encode()
+    if uuids.is_form(claim):
+        yield bytes.fromhex(claim.replace("-", ""))
+
+
+def _token_of(r):
+    obj = body_json(r)
+    tok = obj.get("notificationToken") if isinstance(obj, dict) else None
+    return None if tok is None else json.dumps(tok, sort_keys=True)
+
+
+def _attestation_of(r):
+    for k, v in r.get("headers", []):
+        if k.lower() in ATTESTATION:
+            return v
+    return None
+
+
+def _no_id(t, value_of, what, no_id, fresh, variable):
+    """Every `what` the driver sent (value_of(record)) identifies nothing
+    and differs between mailboxes."""
+    idents = _device_identifiers()
+    a_what = ("an " if what[0] in "aeiou" else "a ") + what
+    seen = {}                           # value -> (mailbox, evidence)
+    n = 0
+    for s in t.sessions():
+        claims = _claims_per_mailbox(s)
+        for r in s.driver_records():
+            v, m = value_of(r), mailbox_of(r)
+            if v is None or m is None:
+                continue
+            n += 1
+            ev = s.evidence(r)
+            others = [("the claim %s of mailbox %s" % (c, mb), x)
+                      for mb, cs in claims.items() if mb != m
+                      for c in cs for x in _claim_forms(c)]
+            hits = ["%s (%s)" % (w, f) for w, x in idents + others
+                    for f in [find_in(v, x, MIN_ID)] if f]
+            t.check(not hits, [no_id, "E-IDENTIFYING"], "%s that "
+                    "identifies nothing" % a_what, "%s: its %s holds %s" % (
+                        describe_record(r), what, ", ".join(hits[:3])), ev)
+            prev = seen.setdefault(v, (m, ev))
+            t.check(prev[0] == m, [fresh, "E-IDENTIFYING"],
+                    "a different %s for every share" % what,
+                    "the same %s for mailboxes %s and %s" % (what, prev[0], m),
+                    [prev[1], ev])
+    if not n:
+        t.unsupported("the driver sent no %s when asked (%s=1)" % (
+            what, variable))
+    t.note("%d %ss looked at, against %d identifiers of this machine" % (
+        n, what, len(idents)))
+
+
+@client_case("PRIVACY-NOTIFY", "Notification tokens identify nothing and "
+             "differ for every share",
+             ["CLI-NOTIFY-NO-ID", "CLI-NOTIFY-FRESH", "E-IDENTIFYING"],
+             "with TIGRESS_NOTIFY=1, a new notificationToken for every share "
+             "that holds no host, login or machine name, nor another "
+             "mailbox's claim", ["init-twice", "recip-twice"])
+def privacy_notify(t):
+    _no_id(t, _token_of, "notification token", "CLI-NOTIFY-NO-ID",
+           "CLI-NOTIFY-FRESH", "TIGRESS_NOTIFY")
+
+
+@client_case("PRIVACY-ATTEST", "Device attestations identify nothing and "
+             "differ for every share",
+             ["CLI-ATTEST-NO-ID", "CLI-ATTEST-FRESH", "E-IDENTIFYING"],
+             "with TIGRESS_ATTEST=1, a new Mailbox-Device-Attestation for "
+             "every share that holds no host, login or machine name, nor "
+             "another mailbox's claim", ["init-twice"])
+def privacy_attest(t):
+    _no_id(t, _attestation_of, "attestation", "CLI-ATTEST-NO-ID",
+           "CLI-ATTEST-FRESH", "TIGRESS_ATTEST")
+
+
 # -- PAYLOAD ------------------------------------------------------------------------------
 
 PAYLOAD_SESSIONS = ["init-stateless", "init-stateful", "recip-stateful"]
@@ -526,6 +693,7 @@ def payload_form(t):
              "declared type and gives back the Provisioning Information the "
              "driver was given", PAYLOAD_SESSIONS)
 def payload_key(t):
+    opened = 0
     for s in t.sessions():
         for r, p in _driver_sealings(s):
             if not isinstance(p, dict) or p.get("type") not in AEAD_REQ:
@@ -536,6 +704,7 @@ def payload_key(t):
                 t.note("%s: no known Secret for this mailbox" %
                        describe_record(r))
                 continue
+            opened += 1
             typ = p["type"]
             need = tpayload.KEY_LEN[typ]
             t.check(len(secret) == need, [AEAD_REQ[typ],
@@ -565,6 +734,10 @@ def payload_key(t):
             t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
                     "the Provisioning Information the driver was given",
                     "%r" % pt[:80], ev)
+    if not opened:
+        t.unsupported("no payload of the driver's whose Secret the suite "
+                      "knows (no create or update, or no Secret in the "
+                      "share URL)")
 
 
 @client_case("PAYLOAD-IV", "No IV is used twice under one Secret",
@@ -1137,11 +1310,66 @@ def request_create(t):
             t.check(err is None, ["CLI-CONFIG-EXPIRATION", "E-TIME-STRICT"],
                     "YYYY-MM-DDThh:mm:ssZ", "%r (%s)" % (exp, err), ev)
             rights = cfg.get("accessRights")
-            want_r = "RWD" if s.name == "init-stateful" else "RD"
-            t.soft(rights is None or (isinstance(rights, str) and set(
-                rights) == set(want_r)), ["E-ACCESS-RIGHTS-FORM"],
-                "accessRights %s (TIGRESS_ACCESS)" % want_r, repr(rights),
-                ev)
+            t.soft(rights is None or _rights_form(rights),
+                   ["E-ACCESS-RIGHTS-FORM"], "accessRights: 1-3 distinct "
+                   "letters of R, W, D with R (REQUEST-CONFIG: as asked)",
+                   repr(rights), ev)
+
+
+def _rights_form(rights) -> bool:
+    return isinstance(rights, str) and 1 <= len(rights) <= 3 and \
+        len(set(rights)) == len(rights) and set(rights) <= set("RWD") and \
+        "R" in rights
+
+
+SLACK = 2           # seconds of an expiration's leeway (clock, rounding)
+
+
+@client_case("REQUEST-CONFIG", "The mailbox is created with the access "
+             "rights and the lifetime the user asked for",
+             ["E-CONFIG-AS-ASKED"],
+             "mailboxConfiguration.accessRights as TIGRESS_ACCESS (default "
+             "RD) and an expiration TIGRESS_EXPIRES (default 600) seconds "
+             "after the step, within %d s" % SLACK,
+             ["init-stateless", "init-twice"])
+def request_config(t):
+    n = 0
+    for s in t.sessions():
+        for run in [x for x in s.runs if x.step == "share"]:
+            asked = run.env.get("TIGRESS_ACCESS") or "RD"
+            life = int(run.env.get("TIGRESS_EXPIRES") or 600)
+            creates = [e for e in t.around(s, run)[1:]
+                       if op_of(e.record) == "create"]
+            if not creates:
+                continue
+            n += 1
+            e = creates[0]              # a resend repeats its body
+            obj = body_json(e.record)
+            cfg = obj.get("mailboxConfiguration") if isinstance(obj, dict) \
+                else None
+            cfg = cfg if isinstance(cfg, dict) else {}
+            sent = cfg.get("accessRights", "RD")    # E-ACCESS-RIGHTS
+            extra = sorted(set(str(sent)) - set(asked))
+            t.check(_rights_form(sent) and set(sent) == set(asked),
+                    ["E-CONFIG-AS-ASKED"], "accessRights %s, as asked" % asked,
+                    "%r%s%s" % (sent, "" if "accessRights" in cfg else
+                                " (none sent: the default)",
+                                ", giving the other party %s" % "".join(extra)
+                                if extra else ""), [run, e])
+            try:
+                at = rfc3339.parse(cfg.get("expiration"))
+            except TigressError:
+                at = None               # REQUEST-CREATE says why
+            lo = run.started + life - SLACK
+            hi = run.started + run.elapsed + life + SLACK
+            t.check(at is not None and lo <= at <= hi, ["E-CONFIG-AS-ASKED"],
+                    "an expiration %d s after the share" % life,
+                    "%s (%s)" % (cfg.get("expiration"), "%+d s from the "
+                                 "step's start" % (at - run.started)
+                                 if at is not None else "no lifetime chosen: "
+                                 "the relay's default"), [run, e])
+    if not n:
+        t.unsupported("no create request to examine")
 
 
 @client_case("REQUEST-PATHS", "Every request goes to /v1/m or "

@@ -1,6 +1,6 @@
 """What a client case works with: the sessions it checks, helpers over the
-relay's records, and the relay runner's findings machinery (t.check,
-t.require, t.soft, ... of runner/context.py).
+relay's records, and the findings machinery of every suite (t.check,
+t.require, t.soft, ... of core/context.py).
 
     def my_case(t):
         for s in t.sessions():                  # the case's sessions, run
@@ -14,19 +14,12 @@ looked at (the relay runner's limit of 40, those a finding cites kept).
 
 from __future__ import annotations
 
-import json
-import re
-from typing import List, Optional
+from typing import List
 
-from ..context import Abort, CaseContext, Options
+from ..core.context import Abort, CaseContext
 from .sessions import Session
 
-MUTATING = ("create", "update", "delete", "relinquish")
 CLAIM_HEADERS = {"http-00": "Mailbox-Device-Claim", "sct-04": "Device-Claim"}
-ANY_CLAIM_HEADER = ("mailbox-device-claim", "device-claim", "deviceclaim")
-_MAILBOX_PATH = re.compile(r"^/v1/m/([^/?#]+)$")
-_METHOD_OP = {"POST": "read", "PUT": "update", "DELETE": "delete",
-              "PATCH": "relinquish", "GET": "preview", "HEAD": "preview"}
 
 
 class ClientRunState:
@@ -38,7 +31,7 @@ class ClientRunState:
         self.profile = profile
         self.catalog = catalog
         self.sessions = sessions            # name -> Session
-        self.options = Options()
+        self.options = None               # the relay suite's knobs only
         self.strict_errata = strict_errata
 
     @property
@@ -83,6 +76,21 @@ class ClientContext(CaseContext):
     def session(self, name: str) -> Session:
         return self.sessions(name)[0]
 
+    # -- was anything examined? ------------------------------------------------------
+    def _declared(self) -> List[Session]:
+        return [self.run.sessions[n] for n in self.case.sessions
+                if n in self.run.sessions]
+
+    def observed(self) -> bool:
+        """The driver reached the relay in one of the case's sessions."""
+        return any(s.driver_traffic() for s in self._declared())
+
+    def nothing_examined(self):
+        if not self.observed():
+            return "the driver made no request and no TLS connection in " \
+                "session %s" % ", ".join(s.name for s in self._declared())
+        return super().nothing_examined()
+
     # -- evidence -------------------------------------------------------------------
     def _recorded(self):
         """The evidence of every session this case used."""
@@ -94,7 +102,9 @@ class ClientContext(CaseContext):
         while it ran."""
         if run is None:
             return []
-        lo, hi = run.started - 0.05, run.started + run.elapsed + 0.05
+        # a request of the run reaches the relay after the run started
+        # (a margin there took the previous step's last request)
+        lo, hi = run.started, run.started + run.elapsed + 0.05
         return [run] + [s.evidence(r) for r in s.driver_records()
                         if lo <= r["time"] <= hi]
 
@@ -115,63 +125,3 @@ class ClientContext(CaseContext):
         return self.check(run.exit == expect and not run.timed_out,
                           requirements, "%s (exit %d)" % (what, expect),
                           run.describe(), self.around(s, run))
-
-
-# -- records -----------------------------------------------------------------------
-
-def header(rec: dict, name: str) -> Optional[str]:
-    for k, v in rec.get("headers", []):
-        if k.lower() == name.lower():
-            return v
-    return None
-
-
-def claim_of(rec: dict) -> Optional[str]:
-    """The device claim a request carries, under any profile's name."""
-    for k, v in rec.get("headers", []):
-        if k.lower() in ANY_CLAIM_HEADER:
-            return v.strip()
-    return None
-
-
-def op_of(rec: dict) -> str:
-    path = rec.get("path", "")
-    if path.rstrip("/") == "/v1/m":
-        return "create" if rec["method"] == "POST" else "other"
-    if path.startswith("/.well-known/"):
-        return "well-known"
-    if _MAILBOX_PATH.match(path):
-        return _METHOD_OP.get(rec["method"], "other")
-    return "other"
-
-
-def body_text(rec: dict, key: str = "body") -> str:
-    b = rec.get(key) or {}
-    return b.get("data", "") if b.get("encoding") == "utf-8" else ""
-
-
-def body_json(rec: dict, key: str = "body"):
-    try:
-        return json.loads(body_text(rec, key))
-    except ValueError:
-        return None
-
-
-def mailbox_of(rec: dict) -> Optional[str]:
-    """The mailbox a request is about: from its path, or for a create from
-    the urlLink answered."""
-    m = _MAILBOX_PATH.match(rec.get("path", ""))
-    if m:
-        return m.group(1).lower()
-    if op_of(rec) == "create":
-        ans = body_json(rec, "response_body")
-        if isinstance(ans, dict) and isinstance(ans.get("urlLink"), str):
-            return ans["urlLink"].rstrip("/").rsplit("/", 1)[-1].lower()
-    return None
-
-
-def describe_record(rec: dict) -> str:
-    st = rec["status"]
-    tail = "reset" if rec.get("aborted") == "reset" else (
-        "%s, answer dropped" % st if rec.get("aborted") == "drop" else st)
-    return "%s %s -> %s" % (rec["method"], rec["target"], tail)

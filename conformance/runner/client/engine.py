@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Dict, List, Optional, Sequence
 
-from .. import engine as relay_engine
+from ..core import engine as core_engine
 from . import cases  # noqa: F401  (registers every client case)
 from .context import ClientContext, ClientRunState
 from .registry import CLIENT_REGISTRY, ClientCase
@@ -23,15 +23,8 @@ def all_cases() -> List[ClientCase]:
 
 
 def select(patterns: Optional[Sequence[str]], draft: str) -> List[ClientCase]:
-    chosen = [c for c in all_cases() if draft in c.drafts]
-    if not patterns:
-        return chosen
-    pats = [p for arg in patterns for p in arg.split(",") if p.strip()]
-    for p in pats:
-        if not any(relay_engine.matches(c.id, p) for c in all_cases()):
-            raise relay_engine.SelectionError("no client case matches %r" % p)
-    return [c for c in chosen
-            if any(relay_engine.matches(c.id, p) for p in pats)]
+    """The client cases to run for `draft` (see core.engine.select)."""
+    return core_engine.select(all_cases(), patterns, draft, "client case")
 
 
 def sessions_of(selected: Sequence[ClientCase]) -> List[str]:
@@ -43,6 +36,26 @@ def sessions_of(selected: Sequence[ClientCase]) -> List[str]:
             if n not in names:
                 names.append(n)
     return names
+
+
+# The minimum every client must do: the stateless flow's share and accept.
+MINIMUM = {("initiator", "share"), ("recipient", "accept")}
+
+
+def nothing_to_judge(results, sessions: Dict[str, Session]) -> Optional[str]:
+    """Why a run judged nothing (exit status 2), or None: the driver
+    answered 127 to a step of the stateless flow it must support, or no
+    case saw it reach the relay at all."""
+    for s in sessions.values():
+        r = s.unsupported_run
+        if r is not None and r.scenario == "stateless" and (
+                r.role, r.step) in MINIMUM:
+            return "the driver does not support the stateless flow (exit " \
+                "127 for %s), the minimum every client must do" % r.label
+    if results and not any(r.observed for r in results):
+        return "no case observed driver traffic: in no session did the " \
+            "driver send a request or open a TLS connection to the relay"
+    return None
 
 
 def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
@@ -57,7 +70,7 @@ def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
     results = []
     for c in selected:
         t0 = time.monotonic()
-        r = relay_engine.run_case(state, c, ClientContext)
+        r = core_engine.run_case(state, c, ClientContext)
         r.duration = time.monotonic() - t0
         used = [sessions[n] for n in c.sessions if n in sessions]
         r.notes.append("sessions: " + ", ".join(

@@ -1,5 +1,5 @@
 """The client cases' registry (apart from the relay cases of
-runner/model.py, which the relay commands and the catalog coverage test
+relay/registry.py, which the relay commands and the catalog coverage test
 read).
 
     @client_case("REQID-FRESH", "...", ["CLI-CREATE-REQID", ...],
@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Sequence
 
-from ..model import DRAFTS, Case
+from ..core.model import DRAFTS, Case
 
-CLIENT_CATEGORIES = ("URL", "SECRET", "REQID", "CLAIM", "PAYLOAD", "RECEIVE",
-                     "REFUSE", "RETRY", "FLOW", "REQUEST")
+CLIENT_CATEGORIES = ("URL", "TLS", "SECRET", "REQID", "CLAIM", "PRIVACY",
+                     "PAYLOAD", "RECEIVE", "REFUSE", "RETRY", "FLOW",
+                     "REQUEST")
 
 
 class ClientCase(Case):

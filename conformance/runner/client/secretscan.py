@@ -8,13 +8,15 @@ other byte alignments (only the characters that depend on the Secret
 alone), and hexadecimal in either case.
 
     hits = find_secret(record, secret)   # [(where, form), ...]
+    hits = find_in_output(run, secret)   # a driver run's stdout, stderr
+    form = find_in(text, secret)         # one string: a form, or None
 """
 
 from __future__ import annotations
 
 import base64
 import urllib.parse
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 def forms(secret: bytes) -> Dict[str, str]:
@@ -63,24 +65,40 @@ def _haystacks(record: dict) -> List[Tuple[str, str]]:
     return out + more
 
 
+def find_in(text: str, secret: bytes, min_len: int = 1) -> Optional[str]:
+    """The form in which `secret` appears in `text`, or None.  Forms
+    shorter than `min_len` characters are not looked for (a short
+    identifier's base64 fragments would match by chance)."""
+    raw = secret.decode("latin-1")
+    if len(raw) >= min_len and raw in text:
+        return "raw bytes"
+    low = text.lower()
+    for name, f in forms(secret).items():
+        if len(f) >= min_len and f in (low if name == "hex" else text):
+            return name
+    return None
+
+
 def find_secret(record: dict, secret: bytes) -> List[Tuple[str, str]]:
     """Where and in which form `secret` appears in a request record."""
     hits = []
-    fs = forms(secret)
-    raw = secret.decode("latin-1")
     for where, text in _haystacks(record):
-        low = text.lower()
-        found = None
-        if raw and raw in text:
-            found = "raw bytes"
-        for name, f in fs.items():
-            if found:
-                break
-            if name == "hex":
-                if f in low:
-                    found = name
-            elif f and f in text:
-                found = name
+        found = find_in(text, secret)
         if found and (where, found) not in hits:
             hits.append((where, found))
+    return hits
+
+
+def find_in_output(run, secret: bytes) -> List[Tuple[str, str]]:
+    """Where (stdout, stderr) and in which form `secret` appears in what a
+    driver run printed."""
+    hits = []
+    for where, data in (("standard output", run.stdout),
+                        ("standard error", run.stderr)):
+        text = (data or b"").decode("latin-1")
+        for t in (text, urllib.parse.unquote(text)):
+            found = find_in(t, secret)
+            if found:
+                hits.append((where, found))
+                break
     return hits

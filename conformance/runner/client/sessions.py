@@ -29,7 +29,7 @@ from typing import Callable, Dict, List, Optional
 from tigress_py import shareurl
 from tigress_py.errors import TigressError
 
-from .driver import DriverRun, Party
+from ..core.driver import DriverRun, Party
 from .peer import Peer, Share, flip
 from .testrelay import TestRelay, is_peer
 
@@ -98,6 +98,24 @@ class RecordEvidence:
         }
 
 
+class HandshakeEvidence:
+    """A TLS handshake that failed at the relay, as evidence."""
+
+    def __init__(self, session: "Session", handshake: dict):
+        self.session = session
+        self.handshake = handshake
+        self.started = handshake["time"]
+
+    def to_evidence(self, max_body: int = 4096) -> dict:
+        h = self.handshake
+        return {"raw": True, "description": "TLS handshake from %s failed "
+                "at the relay: %s" % (h["client"], h["error"][:max_body]),
+                "request": None, "response": None,
+                "transport_error": h["error"][:max_body],
+                "note": "no HTTP request followed [session %s]" %
+                self.session.name, "started": h["time"], "elapsed": 0.0}
+
+
 class Session:
     def __init__(self, name: str, title: str, driver: str, profile: str,
                  home: Path, cert_dir: Path, timeout: float,
@@ -117,13 +135,17 @@ class Session:
         self.values: Dict[str, object] = {}
         self.notes: List[str] = []
         self.unsupported: Optional[str] = None
+        self.unsupported_run: Optional[DriverRun] = None    # its exit 127
         self.error: Optional[str] = None
+        self.handshakes: List[dict] = []       # TLS handshakes that failed
+        self.driver_ca: Optional[str] = None   # TIGRESS_CA, if not the relay's
         self.duration = 0.0
         self.relay: Optional[TestRelay] = None
         self.relay_url = ""
         self.peer: Optional[Peer] = None
         self._parties: Dict[str, Party] = {}
         self._evidence: Dict[int, RecordEvidence] = {}
+        self._handshake_ev: List[HandshakeEvidence] = []
 
     # -- during the session ------------------------------------------------------
     def party(self, role: str, name: Optional[str] = None) -> Party:
@@ -131,7 +153,8 @@ class Session:
         if name not in self._parties:
             self._parties[name] = Party(
                 self.driver, role, self.home / name, self.relay.base_url,
-                self.relay.ca, self.profile, name, self.timeout,
+                self.driver_ca or self.relay.ca, self.profile, name,
+                self.timeout,
                 env=self.driver_env, runs=self.runs)
         return self._parties[name]
 
@@ -186,9 +209,33 @@ class Session:
             isinstance(ex.json, dict) else None
         return pt
 
+    def untrusted_relay(self) -> None:
+        """From now on the relay serves a certificate that does not chain
+        to the CA the driver is given (TIGRESS_CA stays the suite's).
+        Call it first: parties made before still name the old relay."""
+        self.driver_ca = self.relay.ca
+        self.relay.stop()
+        self.peer.close()
+        d = self.cert_dir / "untrusted"
+        d.mkdir(exist_ok=True)
+        self.relay = TestRelay(d, self.profile)
+        self.relay_url = self.relay.base_url
+        self.peer = Peer(self.relay.base_url, self.relay.ca, self.profile)
+
     # -- after ---------------------------------------------------------------------
     def driver_records(self) -> List[dict]:
         return [r for r in self.records if not is_peer(r)]
+
+    def driver_traffic(self) -> bool:
+        """The driver reached the relay: a request, or a TLS handshake
+        (the suite's own handshakes never fail)."""
+        return bool(self.handshakes) or bool(self.driver_records())
+
+    def handshake_evidence(self) -> list:
+        if len(self._handshake_ev) != len(self.handshakes):
+            self._handshake_ev = [HandshakeEvidence(self, h)
+                                  for h in self.handshakes]
+        return self._handshake_ev
 
     def evidence(self, record: dict) -> RecordEvidence:
         key = record["seq"]
@@ -197,7 +244,8 @@ class Session:
         return self._evidence[key]
 
     def all_evidence(self) -> list:
-        return [self.evidence(r) for r in self.records] + list(self.runs)
+        return [self.evidence(r) for r in self.records] + list(self.runs) + \
+            self.handshake_evidence()
 
     def run_of(self, party: str, step: str, nth: int = 0
                ) -> Optional[DriverRun]:
@@ -230,12 +278,14 @@ def run_session(name: str, driver: str, profile: str, workdir: Path,
     except Unsupported127 as e:
         s.unsupported = "the driver does not support %s %s %s (exit 127)" % (
             e.run.role, e.run.scenario, e.run.step)
+        s.unsupported_run = e.run
     except Exception:                   # a suite bug, or an odd answer
         s.error = traceback.format_exc(limit=6)
     finally:
         try:
             time.sleep(0.05)            # let the relay's last record land
             s.records = s.relay.records()
+            s.handshakes = s.relay.handshakes()
             s.values["mailboxes_at_end"] = s.relay.mailbox_ids()
             if s.peer is not None:
                 s.peer.close()
@@ -299,12 +349,12 @@ def _peer_accepts(s: Session, label: str = "share"):
     return s.peer_open(u.api_url, u.secret, label + ".peer_read")
 
 
-@session("init-stateless", "the driver shares (stateless, vertical c); the "
-         "suite accepts and deletes")
+@session("init-stateless", "the driver shares (stateless, vertical c, RD for "
+         "20 minutes); the suite accepts and deletes")
 def init_stateless(s):
     a = s.party("initiator")
-    run, u = s.share(a, "stateless")
-    if u is None:
+    run, u = s.share(a, "stateless", access="RD", expires=1200)
+    if u is None or u.secret is None:
         return
     _peer_accepts(s)
     s.peer.delete(u.api_url, s.peer.claims[-1])
@@ -329,11 +379,14 @@ def init_stateful(s):
     s.values["mailbox_after_cancel"] = s.relay.mailbox(u.mailbox_id) is not None
 
 
-@session("init-twice", "the driver shares twice from one state directory")
+@session("init-twice", "the driver shares twice from one state directory, "
+         "asked for notifications and attestation (the second share: R for "
+         "5 minutes)")
 def init_twice(s):
     a = s.party("initiator")
-    s.share(a, "stateless", "share")
-    s.share(a, "stateless", "share2")
+    s.share(a, "stateless", "share", notify="1", attest="1")
+    s.share(a, "stateless", "share2", notify="1", attest="1", access="R",
+            expires=300)
 
 
 @session("self", "the driver as both parties: shares, accepts, finishes")
@@ -377,12 +430,12 @@ def recip_stateful(s):
 
 
 @session("recip-twice", "the driver accepts two shares from one state "
-         "directory")
+         "directory, asked for notifications")
 def recip_twice(s):
     b = s.party("recipient")
     for label in ("share", "share2"):
         sh = s.peer_share(label)
-        s.step(b, "stateless", "accept", url=sh.url)
+        s.step(b, "stateless", "accept", url=sh.url, notify="1")
 
 
 @session("recip-relinquish", "the driver accepts and relinquishes; another "
@@ -421,6 +474,17 @@ def recip_urlsafe(s):
     s.values["urlsafe_url"] = base + "#" + frag
     s.step(s.party("recipient"), "stateless", "accept",
            url=s.values["urlsafe_url"])
+
+
+@session("untrusted", "the relay's certificate does not chain to TIGRESS_CA: "
+         "the driver shares, and accepts a share the suite made")
+def untrusted(s):
+    s.untrusted_relay()
+    run, _ = s.share(s.party("initiator"), "stateless")
+    run.expected = None                 # a failure is the right outcome
+    sh = s.peer_share("peer share")
+    s.step(s.party("recipient"), "stateless", "accept", url=sh.url,
+           expect=None)
 
 
 def _refusals(s: Session, variants) -> None:

@@ -7,6 +7,7 @@ in its correct mode, run in this process (a thread serving TLS on
         r.faults.add("drop-response", op="create")
         ...
         r.records()                      # every request, in order
+        r.handshakes()                   # TLS handshakes that failed
         r.mailbox(mid)                   # the relay's state of a mailbox
         r.set_payload(mid, {...})        # what reads of it will return
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -25,6 +27,28 @@ from brokenrelay.faults import Faults
 from brokenrelay.protocol import Relay
 from brokenrelay.recorder import Recorder
 from brokenrelay.server import Server, sweeper
+
+class _Server(Server):
+    """The relay's server, keeping every failed TLS handshake: a client
+    that refuses the relay's certificate shows there, and nowhere else."""
+
+    def __init__(self, *args, **kw):
+        self.handshake_failures: List[dict] = []
+        self._hs_lock = threading.Lock()
+        self._accepted = threading.local()
+        super().__init__(*args, **kw)
+
+    def finish_request(self, request, client_address):
+        self._accepted.time = time.time()   # while the client waits
+        super().finish_request(request, client_address)
+
+    def handshake_failed(self, client_address, error: Exception) -> None:
+        with self._hs_lock:
+            self.handshake_failures.append({
+                "time": self._accepted.time,
+                "client": "%s:%d" % client_address[:2],
+                "error": str(error) or type(error).__name__})
+
 
 # The suite's own requests (it plays the other party) carry this header,
 # so that the checks can tell them from the driver's.
@@ -51,7 +75,7 @@ class TestRelay:
         self.faults = Faults(self.relay)
         self.relay.interceptors.append(self.faults)
         self.relay.observers.append(self.recorder)
-        self.server = Server(("127.0.0.1", 0), self.relay, ctx,
+        self.server = _Server(("127.0.0.1", 0), self.relay, ctx,
                              idle_timeout=30.0)
         self.base_url = "https://127.0.0.1:%d" % self.server.server_address[1]
         self.relay.public_url = self.base_url
@@ -80,6 +104,12 @@ class TestRelay:
     # -- what the suite looks at ---------------------------------------------
     def records(self, since: int = 0) -> List[dict]:
         return self.recorder.records(since)
+
+    def handshakes(self) -> List[dict]:
+        """The TLS handshakes that failed (time, client, error), oldest
+        first."""
+        with self.server._hs_lock:
+            return [dict(h) for h in self.server.handshake_failures]
 
     def mailbox_ids(self) -> List[str]:
         with self.relay.store.lock:

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-RUNNER = Path(__file__).resolve().parent
-REPO = RUNNER.parents[1]
+CORE = Path(__file__).resolve().parent
+REPO = CORE.parents[2]
 REF_RELAY = REPO / "ref-relay" / "tigress-relay"
 BROKEN_RELAY = REPO / "conformance" / "brokenrelay"
 PYTHON = "/usr/bin/python3"

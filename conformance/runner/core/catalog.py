@@ -22,8 +22,8 @@ from typing import Dict, List, Optional
 
 from . import drafttext
 
-RUNNER = Path(__file__).resolve().parent
-REPO = RUNNER.parents[1]
+CORE = Path(__file__).resolve().parent
+REPO = CORE.parents[2]
 CATALOG = REPO / "spec" / "requirements.json"
 SCHEMA = REPO / "spec" / "requirements.schema.json"
 ERRATA = REPO / "spec" / "errata.md"

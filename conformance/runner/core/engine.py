@@ -1,6 +1,8 @@
-"""Selecting and running cases.
+"""Selecting and running cases, for every suite: a suite passes its
+registered cases and its context class (relay/engine.py, client/engine.py).
 
-    results = run_cases(state, select(["REPLAY", "THREAT-CLAIM-RACE"]))
+    chosen = select(REGISTRY.values(), ["REPLAY"], "http-00")
+    result = run_case(state, chosen[0], RelayContext)
 """
 
 from __future__ import annotations
@@ -8,18 +10,12 @@ from __future__ import annotations
 import time
 from typing import List, Optional, Sequence
 
-from . import cases  # noqa: F401  (registers every case)
-from .context import Abort, CaseContext, RunState, Unsupported, \
-    format_exception
-from .model import REGISTRY, Case, CaseResult, worst
+from .context import Abort, CaseContext, Unsupported, format_exception
+from .model import Case, CaseResult, worst
 
 
 class SelectionError(Exception):
     pass
-
-
-def all_cases() -> List[Case]:
-    return list(REGISTRY.values())
 
 
 def matches(case_id: str, pattern: str) -> bool:
@@ -30,24 +26,25 @@ def matches(case_id: str, pattern: str) -> bool:
     return c == p or c.startswith(p + "-")
 
 
-def select(patterns: Optional[Sequence[str]], draft: str) -> List[Case]:
-    """The cases to run for `draft`, in registry order.  Patterns may also
-    be comma-separated.  Raises SelectionError naming a pattern that
-    matches no case at all."""
-    chosen = [c for c in all_cases() if draft in c.drafts]
+def select(cases: Sequence[Case], patterns: Optional[Sequence[str]],
+           draft: str, what: str = "case") -> List[Case]:
+    """Of `cases` (a registry's, in its order), those to run for `draft`.
+    Patterns may also be comma-separated.  Raises SelectionError naming a
+    pattern that matches no case at all ("no `what` matches ...")."""
+    cases = list(cases)
+    chosen = [c for c in cases if draft in c.drafts]
     if not patterns:
         return chosen
     pats = [p for arg in patterns for p in arg.split(",") if p.strip()]
     for p in pats:
-        if not any(matches(c.id, p) for c in all_cases()):
-            raise SelectionError("no case matches %r" % p)
+        if not any(matches(c.id, p) for c in cases):
+            raise SelectionError("no %s matches %r" % (what, p))
     return [c for c in chosen if any(matches(c.id, p) for p in pats)]
 
 
-def run_case(state: RunState, case: Case, context=CaseContext
-             ) -> CaseResult:
-    """Run one case; `context` makes its CaseContext (the client suite
-    passes its ClientContext)."""
+def run_case(state, case: Case, context=CaseContext) -> CaseResult:
+    """Run one case; `context` makes its CaseContext (the relay suite
+    passes its RelayContext, the client suite its ClientContext)."""
     t = context(state, case)
     t0 = time.monotonic()
     unsupported = None
@@ -66,6 +63,11 @@ def run_case(state: RunState, case: Case, context=CaseContext
     if error is not None and verdict != "FAIL":
         verdict = "ERROR"
     elif unsupported is not None and verdict in ("PASS", "INFO"):
+        verdict = "UNSUPPORTED"
+    elif verdict in ("PASS", "INFO") and t.nothing_examined():
+        # evidence or nothing: a case that examined nothing never PASSes
+        unsupported = "nothing to examine: %s" % t.nothing_examined()
+        t.notes.append(unsupported)
         verdict = "UNSUPPORTED"
     evidence, index, omitted = t.evidence()
     if omitted:
@@ -88,30 +90,5 @@ def run_case(state: RunState, case: Case, context=CaseContext
                      list(case.requirements), expected, got, t.findings,
                      t.notes, evidence, time.monotonic() - t0)
     res.checked = list(t.checked)
+    res.observed = t.observed()
     return res
-
-
-def preflight(state: RunState) -> Optional[str]:
-    """None when the relay answers HTTP at all, else why not.  Reads
-    /.well-known/tigress (X-WELL-KNOWN) when offered."""
-    c = state.client()
-    try:
-        ex = c.well_known()
-        if ex.status is None:
-            return ex.transport_error or "no answer"
-        if ex.status == 200 and isinstance(ex.json, dict):
-            state.well_known = ex.json
-        return None
-    finally:
-        c.close()
-
-
-def run_cases(state: RunState, selected: Sequence[Case], progress=None
-              ) -> List[CaseResult]:
-    results = []
-    for case in selected:
-        r = run_case(state, case)
-        results.append(r)
-        if progress:
-            progress(r)
-    return results

@@ -1,8 +1,9 @@
-"""Cases, findings and results.
+"""Cases, findings and results, shared by every suite.
 
-A case is a function registered with `@case(...)`: it gets a CaseContext
-(see context.py), talks to the relay, and records findings with
-`t.check(...)`.  The case's verdict is the most severe finding:
+A case is a function registered by a suite (`@case(...)` of
+relay/registry.py, `@client_case(...)` of client/registry.py): it gets a
+CaseContext (see context.py) and records findings with `t.check(...)`.
+The case's verdict is the most severe finding:
 
     FAIL         a MUST/SHALL/REQUIRED/DEFINED requirement is broken
     WARN         a SHOULD requirement, or a tigress-ref decision, is broken
@@ -19,14 +20,12 @@ strongest requirement the check names (spec/requirements.json, field
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 VERDICTS = ("PASS", "FAIL", "WARN", "INFO", "UNSUPPORTED", "ERROR")
 SEVERITY = {"PASS": 0, "INFO": 1, "UNSUPPORTED": 1, "WARN": 2, "FAIL": 3,
             "ERROR": 4}
-CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE")
 DRAFTS = ("http-00", "sct-04")
 
 
@@ -42,25 +41,6 @@ class Case:
     @property
     def category(self) -> str:
         return self.id.split("-", 1)[0]
-
-
-REGISTRY: "OrderedDict[str, Case]" = OrderedDict()
-
-
-def case(case_id: str, title: str, requirements: Sequence[str], expect: str,
-         drafts: Sequence[str] = DRAFTS):
-    """Register a case.  `requirements`: every requirement ID the case
-    checks (the catalog coverage test reads them); `expect`: what a
-    conforming relay does, in a few words."""
-    def deco(func):
-        if case_id in REGISTRY:
-            raise ValueError("duplicate case id %s" % case_id)
-        if case_id.split("-", 1)[0] not in CATEGORIES:
-            raise ValueError("case %s: unknown category" % case_id)
-        REGISTRY[case_id] = Case(case_id, title, list(requirements), func,
-                                 expect, tuple(drafts))
-        return func
-    return deco
 
 
 @dataclass
@@ -95,6 +75,7 @@ class CaseResult:
     duration: float = 0.0
     expected_failure: bool = False   # listed in --expected-failures
     checked: List[str] = field(default_factory=list)  # named by checks run
+    observed: Optional[bool] = None  # saw the implementation's traffic
 
     @property
     def line(self) -> str:
@@ -111,7 +92,7 @@ class CaseResult:
         return out
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "id": self.id, "title": self.title, "category": self.category,
             "verdict": self.verdict, "requirements": self.requirements,
             "failed_requirements": self.failed_requirements,
@@ -122,6 +103,9 @@ class CaseResult:
             "expected_failure": self.expected_failure,
             "evidence": self.evidence,
         }
+        if self.observed is not None:
+            out["observed"] = self.observed
+        return out
 
 
 def worst(verdicts) -> str:

@@ -59,9 +59,9 @@ from tigress_py import b64, shareurl
 from tigress_py.client import RelayClient
 from tigress_py.errors import TigressError
 
-from . import launch
-from .client.context import header, mailbox_of, op_of
-from .client.driver import DriverRun, Party
+from ..core import launch
+from ..core.driver import DriverRun, Party
+from ..core.records import header, mailbox_of, op_of
 
 SCENARIOS = ("stateless", "stateful", "cancel", "relinquish",
              "second-recipient", "tamper", "retry")

@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import __version__, launch
-from .interop import SCENARIOS, ConfigError, Matrix, load
-from .interop import run as run_matrix
+from .. import __version__
+from ..core import launch
+from .matrix import SCENARIOS, ConfigError, Matrix, load
+from .matrix import run as run_matrix
 
 
 # -- JSON ------------------------------------------------------------------------

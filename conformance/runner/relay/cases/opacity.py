@@ -9,8 +9,8 @@ import secrets
 
 from tigress_py import payload as tpayload
 
-from ..context import describe
-from ..model import case
+from ...core.context import describe
+from ..registry import case
 
 OPACITY_REQS = ["RLY-OPAQUE-STORE", "RLY-READ-PAYLOAD", "RLY-PAYLOAD-TYPE",
                 "RLY-PAYLOAD-DATA", "Req-Opaque", "Req-CredentialType",

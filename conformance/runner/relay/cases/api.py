@@ -11,8 +11,8 @@ import urllib.parse
 from tigress_py import rfc3339, shareurl, uuids
 from tigress_py.errors import TigressError
 
-from ..context import describe
-from ..model import case
+from ...core.context import describe
+from ..registry import case
 from .. import preview
 
 JSON_REQS = ["RLY-BODY-FORMAT"]

@@ -10,9 +10,9 @@ import time
 
 from tigress_py.client import PROFILES
 
-from ..context import describe
-from ..model import case
-from .. import rawhttp
+from ...core.context import describe
+from ..registry import case
+from ...core import rawhttp
 
 
 def _mid(url) -> str:

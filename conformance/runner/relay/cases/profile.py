@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from tigress_py.client import PROFILES
 
-from ..context import describe
-from ..model import case
+from ...core.context import describe
+from ..registry import case
 
 
 def _gate_reqs(t):

@@ -12,9 +12,10 @@ import urllib.parse
 
 from tigress_py import rfc3339, uuids
 
-from ..context import describe
-from ..model import case
-from .. import preview, rawhttp, uuidstats
+from ...core.context import describe
+from ..registry import case
+from ...core import rawhttp
+from .. import preview, uuidstats
 
 
 def _alive(t, why: str) -> None:

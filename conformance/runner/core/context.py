@@ -1,27 +1,22 @@
-"""What a case works with: the run's settings and a CaseContext.
+"""What every case works with: a CaseContext records findings and
+evidence.  Each suite subclasses it (relay/context.py: RelayContext, with
+mailboxes and clients; client/context.py: ClientContext, with sessions).
 
-    def my_case(t):
-        m = t.mailbox()                        # a fresh mailbox, checked
-        ex = t.client().read(m.id, t.claim())
-        t.check(ex.status == 200, ["RLY-READ-200"], "200", t.describe(ex), ex)
+    t.check(ex.status == 200, ["RLY-READ-200"], "200", t.describe(ex), ex)
 
-Every request made through `t.client()` (or recorded with `t.attach`) is
-evidence of the case.  `t.check` records a finding when its condition is
-false; its verdict comes from the catalog entries it names.  `t.require`
-does the same and stops the case.
+`t.check` records a finding when its condition is false; its verdict comes
+from the catalog entries it names.  `t.require` does the same and stops
+the case.  Every exchange a subclass records (its `_recorded()`) or that
+is attached with `t.attach` is evidence of the case.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
 import traceback
-import urllib.parse
-from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence
 
-from tigress_py import bodies, payload as tpayload, rfc3339, uuids
-from tigress_py.client import Exchange, RelayClient
+from tigress_py import bodies
+from tigress_py.client import Exchange
 from tigress_py.errors import TigressError
 
 from .model import Finding
@@ -37,103 +32,6 @@ class Abort(Exception):
 
 class Unsupported(Exception):
     """An optional feature the case needs is absent."""
-
-
-@dataclass
-class Options:
-    """Knobs of a run (defaults are the full suite)."""
-    id_sample: int = 1024        # THREAT-ID-GUESS: mailboxes to create
-    race_trials: int = 24        # THREAT-CLAIM-RACE: trials
-    race_readers: int = 4        # THREAT-CLAIM-RACE: concurrent readers
-    expiry_ttl: int = 2          # THREAT-EXPIRED-UNREADABLE: seconds
-    ttl: int = 900               # lifetime asked for ordinary mailboxes
-    timeout: float = 10.0        # per request
-    workers: int = 4             # parallel clients for bulk creation
-
-
-class RunState:
-    """Settings shared by the cases of one run."""
-
-    def __init__(self, base_url: str, ca, profile: str, catalog,
-                 options: Optional[Options] = None,
-                 strict_errata: bool = False):
-        self.base_url = base_url.rstrip("/")
-        # tigress-ref's decisions as MUSTs: for checking tigress-ref's own
-        # relays, never third-party ones
-        self.strict_errata = strict_errata
-        self.ca = ca
-        self.profile = profile
-        self.catalog = catalog
-        self.options = options or Options()
-        self.well_known: Optional[dict] = None   # X-WELL-KNOWN, if offered
-        parts = urllib.parse.urlsplit(self.base_url)
-        self.netloc = parts.netloc               # for a Host header
-        self.prefix = parts.path.rstrip("/")     # a relay under a path
-
-    def path(self, p: str) -> str:
-        """The request target of API path `p` (e.g. /v1/m) on this relay."""
-        return self.prefix + p
-
-    def client(self, profile: Optional[str] = None,
-               keep_history: bool = True) -> RelayClient:
-        return RelayClient(self.base_url, ca=self.ca,
-                           profile=profile or self.profile,
-                           timeout=self.options.timeout,
-                           keep_history=keep_history)
-
-
-class RawExchange:
-    """An exchange made over a raw socket (see rawhttp.py), shaped like
-    tigress_py's Exchange for the reports."""
-
-    def __init__(self, description: str, url: str, sent: bytes):
-        self.description = description
-        self.url = url
-        self.sent = sent
-        self.received = b""
-        self.status: Optional[int] = None
-        self.transport_error: Optional[str] = None
-        self.note = ""
-        self.started = time.time()
-        self.elapsed = 0.0
-
-    def to_evidence(self, max_body: int = 4096) -> dict:
-        def text(b: bytes) -> dict:
-            s = b.decode("utf-8", errors="replace")
-            return {"encoding": "utf-8", "length": len(b),
-                    "data": s[:max_body], "truncated": len(s) > max_body}
-        return {
-            "raw": True,
-            "description": self.description,
-            "request": {"method": "RAW", "url": self.url, "headers": [],
-                        "body": text(self.sent)},
-            "response": None if not self.received and self.status is None
-            else {"status": self.status, "reason": "", "headers": [],
-                  "body": text(self.received)},
-            "transport_error": self.transport_error,
-            "note": self.note,
-            "started": self.started,
-            "elapsed": self.elapsed,
-        }
-
-
-class Mailbox:
-    """A mailbox the case created: where it is, who made it, what is in
-    it."""
-
-    def __init__(self, url: str, claim: str, key: bytes, plaintext: bytes,
-                 payload: dict, display: dict, expiration: Optional[str],
-                 create: Exchange, rights: Optional[str]):
-        self.url = url
-        self.id = url.rstrip("/").rsplit("/", 1)[-1]
-        self.claim = claim
-        self.key = key
-        self.plaintext = plaintext
-        self.payload = payload
-        self.display = display
-        self.expiration = expiration
-        self.create = create
-        self.rights = rights
 
 
 def describe(ex) -> str:
@@ -156,7 +54,7 @@ def describe(ex) -> str:
 class CaseContext:
     describe = staticmethod(describe)
 
-    def __init__(self, run: RunState, case):
+    def __init__(self, run, case):
         self.run = run
         self.case = case
         self.catalog = run.catalog
@@ -164,104 +62,12 @@ class CaseContext:
         self.profile = run.profile
         self.findings: List[Finding] = []
         self.notes: List[str] = []
-        self._clients: List[RelayClient] = []
         self._attached: List[Any] = []
         self.checked: List[str] = []      # every requirement a check named
-
-    # -- clients and fixtures --------------------------------------------------
-    def client(self, profile: Optional[str] = None) -> RelayClient:
-        c = self.run.client(profile)
-        self._clients.append(c)
-        return c
-
-    def bulk_client(self) -> RelayClient:
-        """A client whose exchanges are not kept (attach the ones that
-        matter with `attach`)."""
-        c = self.run.client(keep_history=False)
-        self._clients.append(c)
-        return c
 
     def attach(self, ex) -> None:
         if ex is not None and ex not in self._attached:
             self._attached.append(ex)
-
-    @staticmethod
-    def claim() -> str:
-        return uuids.new_v4()
-
-    @staticmethod
-    def request_id() -> str:
-        return uuids.new_v4()
-
-    def expiration(self, seconds: Optional[int] = None) -> str:
-        ttl = self.options.ttl if seconds is None else seconds
-        return rfc3339.format(int(time.time()) + ttl)
-
-    @staticmethod
-    def display(**over) -> dict:
-        d = {"title": "Conformance Key",
-             "description": "A test share made by tigress-conformance",
-             "imageURL": "https://example.com/key.png"}
-        d.update(over)
-        return d
-
-    @staticmethod
-    def seal(plaintext: bytes, key: Optional[bytes] = None) -> tuple:
-        key = key or secrets.token_bytes(16)
-        return key, tpayload.seal(key, plaintext)
-
-    def mailbox(self, client: Optional[RelayClient] = None,
-                rights: Optional[str] = "RWD", ttl: Optional[int] = None,
-                config: bool = True, display: Optional[dict] = None,
-                plaintext: Optional[bytes] = None, key: Optional[bytes] = None,
-                claim: Optional[str] = None, notify: Optional[dict] = None,
-                request_id: Optional[str] = None, expiration: Optional[str] = None,
-                check: bool = True) -> Mailbox:
-        """Create a mailbox (by default with accessRights RWD and a
-        lifetime of options.ttl seconds) and check the answer: a create
-        that does not succeed stops the case with a FAIL of RLY-CREATE-200."""
-        c = client or self.client()
-        claim = claim or self.claim()
-        plaintext = secrets.token_bytes(64) if plaintext is None else plaintext
-        key, pl = self.seal(plaintext, key)
-        display = display or self.display()
-        cfg = None
-        if config:
-            expiration = expiration or self.expiration(ttl)
-            cfg = {"expiration": expiration}
-            if rights:
-                cfg["accessRights"] = rights
-        ex = c.create(claim, display, pl, notify=notify, config=cfg,
-                      request_id=request_id)
-        url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
-        if check:
-            self.require(ex.status == 200 and isinstance(url, str),
-                         ["RLY-CREATE-200", "RLY-CREATE-URLLINK"],
-                         "200 with a urlLink (setting up a mailbox)",
-                         describe(ex), ex)
-        return Mailbox(url or "", claim, key, plaintext, pl, display,
-                       expiration if config else None, ex, rights)
-
-    def bind(self, m: Mailbox, client: Optional[RelayClient] = None,
-             claim: Optional[str] = None) -> str:
-        """Bind a recipient to `m` by reading it; returns the claim.  A
-        read that does not succeed stops the case (RLY-BIND-FIRST-READ)."""
-        c = client or self.client()
-        claim = claim or self.claim()
-        ex = c.read(m.id, claim)
-        self.require(ex.status == 200, ["RLY-BIND-FIRST-READ", "RLY-READ-200"],
-                     "200 (binding a recipient by its first read)",
-                     describe(ex), ex)
-        return claim
-
-    def opened(self, ex, key: bytes) -> Optional[bytes]:
-        """The plaintext of the payload of a read answer, or None."""
-        if not isinstance(ex.json, dict):
-            return None
-        try:
-            return tpayload.open(ex.json.get("payload"), key)
-        except TigressError:
-            return None
 
     # -- findings ----------------------------------------------------------------
     def check(self, cond: bool, requirements: Sequence[str], expected: str,
@@ -342,6 +148,18 @@ class CaseContext:
     def note(self, text: str) -> None:
         self.notes.append(text)
 
+    # -- was anything examined? --------------------------------------------------
+    def observed(self) -> Optional[bool]:
+        """Whether the case saw traffic of the implementation under test;
+        None where the question does not arise (a relay case makes its
+        own requests)."""
+        return None
+
+    def nothing_examined(self) -> Optional[str]:
+        """Why the case had nothing to examine, or None.  A case that
+        examined nothing never PASSes: it is UNSUPPORTED."""
+        return None if self.checked else "no check had anything to look at"
+
     def unsupported(self, text: str) -> None:
         self.notes.append(text)
         raise Unsupported(text)
@@ -390,10 +208,8 @@ class CaseContext:
 
     # -- the record --------------------------------------------------------------------
     def _recorded(self):
-        """Every exchange recorded by this case's clients (subclasses that
-        record elsewhere override this)."""
-        for c in self._clients:
-            yield from c.history
+        """Every exchange recorded by the case (subclasses say where)."""
+        return iter(())
 
     def exchanges(self) -> List[Any]:
         """The recorded and attached exchanges, each once, in time order."""
@@ -421,11 +237,7 @@ class CaseContext:
         return [e.to_evidence() for e in exs], index, omitted
 
     def close(self) -> None:
-        for c in self._clients:
-            try:
-                c.close()
-            except Exception:
-                pass
+        """Release what the case used (subclasses)."""
 
 
 def _is(value, typ) -> bool:

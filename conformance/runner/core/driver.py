@@ -25,7 +25,8 @@ CONTRACT_VARS = ("TIGRESS_ROLE", "TIGRESS_SCENARIO", "TIGRESS_STEP",
                  "TIGRESS_STATE_DIR", "TIGRESS_IN", "TIGRESS_OUT",
                  "TIGRESS_URL_FILE", "TIGRESS_TIMEOUT", "TIGRESS_TITLE",
                  "TIGRESS_DESCRIPTION", "TIGRESS_IMAGE", "TIGRESS_VERTICAL",
-                 "TIGRESS_ACCESS", "TIGRESS_EXPIRES")
+                 "TIGRESS_ACCESS", "TIGRESS_EXPIRES", "TIGRESS_NOTIFY",
+                 "TIGRESS_ATTEST")
 UNSUPPORTED = 127
 EXCERPT = 4096
 EXIT_MEANING = {0: "success", 7: "payload refused", 8: "gone (404)",
@@ -158,7 +159,8 @@ class Party:
              **display) -> DriverRun:
         """Run one step.  `data` goes to TIGRESS_IN, `url` to
         TIGRESS_URL_FILE; `display` sets TIGRESS_TITLE, _DESCRIPTION,
-        _IMAGE, _VERTICAL, _ACCESS, _EXPIRES (lower-case keys)."""
+        _IMAGE, _VERTICAL, _ACCESS, _EXPIRES, _NOTIFY, _ATTEST (lower-case
+        keys)."""
         self.n += 1
         io = self.home / ("%02d-%s" % (self.n, step))
         env = base_env(self.env)

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import __version__
+from .. import __version__
 from .model import CaseResult
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
@@ -78,7 +78,15 @@ class Run:
                 c["unsupported"] += 1
             elif r.verdict == "ERROR":
                 c["errors"] += 1
+        seen = [r.observed for r in self.results if r.observed is not None]
+        if seen:                        # client runs: cases with evidence
+            c["observed"], c["observable"] = sum(seen), len(seen)
         return c
+
+    @property
+    def nothing_to_judge(self) -> Optional[str]:
+        """Why the run judged nothing (the client suite sets it), or None."""
+        return self.extra.get("nothing_to_judge")
 
     def summary_line(self) -> str:
         c = self.counts()
@@ -91,9 +99,17 @@ class Run:
             s += ", %d xfailed" % c["xfailed"]
         if c["xpassed"]:
             s += ", %d xpassed" % c["xpassed"]
+        if "observed" in c:
+            s += ", %d of %d cases observed %s" % (
+                c["observed"], c["observable"],
+                "driver traffic" if self.kind == "client" else "traffic")
+        if self.nothing_to_judge:
+            s += ", nothing to judge"
         return s
 
     def exit_status(self) -> int:
+        if self.nothing_to_judge:
+            return 2
         return 1 if self.new_failures else 0
 
 
@@ -136,6 +152,8 @@ def terminal(run: Run, stream, verbose: bool = False,
         w("expected failures still failing: %s\n" % ", ".join(xf))
     if run.new_failures and run.expected:
         w("new failures: %s\n" % ", ".join(r.id for r in run.new_failures))
+    if run.nothing_to_judge:
+        w("nothing to judge: %s (exit status 2)\n" % run.nothing_to_judge)
     w(run.summary_line() + "\n")
 
 

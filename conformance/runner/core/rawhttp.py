@@ -15,7 +15,42 @@ import time
 import urllib.parse
 from typing import Optional
 
-from .context import RawExchange
+
+
+class RawExchange:
+    """An exchange made over a raw socket (see rawhttp.py), shaped like
+    tigress_py's Exchange for the reports."""
+
+    def __init__(self, description: str, url: str, sent: bytes):
+        self.description = description
+        self.url = url
+        self.sent = sent
+        self.received = b""
+        self.status: Optional[int] = None
+        self.transport_error: Optional[str] = None
+        self.note = ""
+        self.started = time.time()
+        self.elapsed = 0.0
+
+    def to_evidence(self, max_body: int = 4096) -> dict:
+        def text(b: bytes) -> dict:
+            s = b.decode("utf-8", errors="replace")
+            return {"encoding": "utf-8", "length": len(b),
+                    "data": s[:max_body], "truncated": len(s) > max_body}
+        return {
+            "raw": True,
+            "description": self.description,
+            "request": {"method": "RAW", "url": self.url, "headers": [],
+                        "body": text(self.sent)},
+            "response": None if not self.received and self.status is None
+            else {"status": self.status, "reason": "", "headers": [],
+                  "body": text(self.received)},
+            "transport_error": self.transport_error,
+            "note": self.note,
+            "started": self.started,
+            "elapsed": self.elapsed,
+        }
+
 
 
 def _target(base_url: str):

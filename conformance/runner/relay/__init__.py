@@ -1,0 +1,3 @@
+"""The relay suite (`tigress-conformance relay`): registry, context,
+engine, the cases by category (cases/), and their helpers (preview,
+uuidstats)."""

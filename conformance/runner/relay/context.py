@@ -1,0 +1,199 @@
+"""What a relay case works with: the run's settings (RunState, Options)
+and a RelayContext: fresh mailboxes, clients whose exchanges are evidence.
+
+    def my_case(t):
+        m = t.mailbox()                        # a fresh mailbox, checked
+        ex = t.client().read(m.id, t.claim())
+        t.check(ex.status == 200, ["RLY-READ-200"], "200", t.describe(ex), ex)
+
+Every request made through `t.client()` (or recorded with `t.attach`) is
+evidence of the case.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import List, Optional
+
+from tigress_py import payload as tpayload, rfc3339, uuids
+from tigress_py.client import Exchange, RelayClient
+from tigress_py.errors import TigressError
+
+from ..core.context import CaseContext, describe
+
+
+@dataclass
+class Options:
+    """Knobs of a run (defaults are the full suite)."""
+    id_sample: int = 1024        # THREAT-ID-GUESS: mailboxes to create
+    race_trials: int = 24        # THREAT-CLAIM-RACE: trials
+    race_readers: int = 4        # THREAT-CLAIM-RACE: concurrent readers
+    expiry_ttl: int = 2          # THREAT-EXPIRED-UNREADABLE: seconds
+    ttl: int = 900               # lifetime asked for ordinary mailboxes
+    timeout: float = 10.0        # per request
+    workers: int = 4             # parallel clients for bulk creation
+
+
+class RunState:
+    """Settings shared by the cases of one run."""
+
+    def __init__(self, base_url: str, ca, profile: str, catalog,
+                 options: Optional[Options] = None,
+                 strict_errata: bool = False):
+        self.base_url = base_url.rstrip("/")
+        # tigress-ref's decisions as MUSTs: for checking tigress-ref's own
+        # relays, never third-party ones
+        self.strict_errata = strict_errata
+        self.ca = ca
+        self.profile = profile
+        self.catalog = catalog
+        self.options = options or Options()
+        self.well_known: Optional[dict] = None   # X-WELL-KNOWN, if offered
+        parts = urllib.parse.urlsplit(self.base_url)
+        self.netloc = parts.netloc               # for a Host header
+        self.prefix = parts.path.rstrip("/")     # a relay under a path
+
+    def path(self, p: str) -> str:
+        """The request target of API path `p` (e.g. /v1/m) on this relay."""
+        return self.prefix + p
+
+    def client(self, profile: Optional[str] = None,
+               keep_history: bool = True) -> RelayClient:
+        return RelayClient(self.base_url, ca=self.ca,
+                           profile=profile or self.profile,
+                           timeout=self.options.timeout,
+                           keep_history=keep_history)
+
+
+class Mailbox:
+    """A mailbox the case created: where it is, who made it, what is in
+    it."""
+
+    def __init__(self, url: str, claim: str, key: bytes, plaintext: bytes,
+                 payload: dict, display: dict, expiration: Optional[str],
+                 create: Exchange, rights: Optional[str]):
+        self.url = url
+        self.id = url.rstrip("/").rsplit("/", 1)[-1]
+        self.claim = claim
+        self.key = key
+        self.plaintext = plaintext
+        self.payload = payload
+        self.display = display
+        self.expiration = expiration
+        self.create = create
+        self.rights = rights
+
+
+class RelayContext(CaseContext):
+    def __init__(self, run: RunState, case):
+        super().__init__(run, case)
+        self._clients: List[RelayClient] = []
+
+    # -- clients and fixtures --------------------------------------------------
+    def client(self, profile: Optional[str] = None) -> RelayClient:
+        c = self.run.client(profile)
+        self._clients.append(c)
+        return c
+
+    def bulk_client(self) -> RelayClient:
+        """A client whose exchanges are not kept (attach the ones that
+        matter with `attach`)."""
+        c = self.run.client(keep_history=False)
+        self._clients.append(c)
+        return c
+
+    @staticmethod
+    def claim() -> str:
+        return uuids.new_v4()
+
+    @staticmethod
+    def request_id() -> str:
+        return uuids.new_v4()
+
+    def expiration(self, seconds: Optional[int] = None) -> str:
+        ttl = self.options.ttl if seconds is None else seconds
+        return rfc3339.format(int(time.time()) + ttl)
+
+    @staticmethod
+    def display(**over) -> dict:
+        d = {"title": "Conformance Key",
+             "description": "A test share made by tigress-conformance",
+             "imageURL": "https://example.com/key.png"}
+        d.update(over)
+        return d
+
+    @staticmethod
+    def seal(plaintext: bytes, key: Optional[bytes] = None) -> tuple:
+        key = key or secrets.token_bytes(16)
+        return key, tpayload.seal(key, plaintext)
+
+    def mailbox(self, client: Optional[RelayClient] = None,
+                rights: Optional[str] = "RWD", ttl: Optional[int] = None,
+                config: bool = True, display: Optional[dict] = None,
+                plaintext: Optional[bytes] = None, key: Optional[bytes] = None,
+                claim: Optional[str] = None, notify: Optional[dict] = None,
+                request_id: Optional[str] = None, expiration: Optional[str] = None,
+                check: bool = True) -> Mailbox:
+        """Create a mailbox (by default with accessRights RWD and a
+        lifetime of options.ttl seconds) and check the answer: a create
+        that does not succeed stops the case with a FAIL of RLY-CREATE-200."""
+        c = client or self.client()
+        claim = claim or self.claim()
+        plaintext = secrets.token_bytes(64) if plaintext is None else plaintext
+        key, pl = self.seal(plaintext, key)
+        display = display or self.display()
+        cfg = None
+        if config:
+            expiration = expiration or self.expiration(ttl)
+            cfg = {"expiration": expiration}
+            if rights:
+                cfg["accessRights"] = rights
+        ex = c.create(claim, display, pl, notify=notify, config=cfg,
+                      request_id=request_id)
+        url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
+        if check:
+            self.require(ex.status == 200 and isinstance(url, str),
+                         ["RLY-CREATE-200", "RLY-CREATE-URLLINK"],
+                         "200 with a urlLink (setting up a mailbox)",
+                         describe(ex), ex)
+        return Mailbox(url or "", claim, key, plaintext, pl, display,
+                       expiration if config else None, ex, rights)
+
+    def bind(self, m: Mailbox, client: Optional[RelayClient] = None,
+             claim: Optional[str] = None) -> str:
+        """Bind a recipient to `m` by reading it; returns the claim.  A
+        read that does not succeed stops the case (RLY-BIND-FIRST-READ)."""
+        c = client or self.client()
+        claim = claim or self.claim()
+        ex = c.read(m.id, claim)
+        self.require(ex.status == 200, ["RLY-BIND-FIRST-READ", "RLY-READ-200"],
+                     "200 (binding a recipient by its first read)",
+                     describe(ex), ex)
+        return claim
+
+    def opened(self, ex, key: bytes) -> Optional[bytes]:
+        """The plaintext of the payload of a read answer, or None."""
+        if not isinstance(ex.json, dict):
+            return None
+        try:
+            return tpayload.open(ex.json.get("payload"), key)
+        except TigressError:
+            return None
+
+    # -- the record --------------------------------------------------------------------
+    def _recorded(self):
+        """Every exchange recorded by this case's clients."""
+        for c in self._clients:
+            yield from c.history
+
+    def close(self) -> None:
+        for c in self._clients:
+            try:
+                c.close()
+            except Exception:
+                pass
+
+

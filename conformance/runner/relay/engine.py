@@ -1,0 +1,52 @@
+"""Selecting and running the relay cases.
+
+    results = run_cases(state, select(["REPLAY", "THREAT-CLAIM-RACE"],
+                                      "http-00"))
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+from ..core import engine as core_engine
+from ..core.engine import SelectionError  # noqa: F401  (for callers)
+from ..core.model import Case, CaseResult
+from . import cases  # noqa: F401  (registers every case)
+from .context import RelayContext, RunState
+from .registry import REGISTRY
+
+
+def all_cases() -> List[Case]:
+    return list(REGISTRY.values())
+
+
+def select(patterns: Optional[Sequence[str]], draft: str) -> List[Case]:
+    """The relay cases to run for `draft`, in registry order (see
+    core.engine.select)."""
+    return core_engine.select(all_cases(), patterns, draft)
+
+
+def preflight(state: RunState) -> Optional[str]:
+    """None when the relay answers HTTP at all, else why not.  Reads
+    /.well-known/tigress (X-WELL-KNOWN) when offered."""
+    c = state.client()
+    try:
+        ex = c.well_known()
+        if ex.status is None:
+            return ex.transport_error or "no answer"
+        if ex.status == 200 and isinstance(ex.json, dict):
+            state.well_known = ex.json
+        return None
+    finally:
+        c.close()
+
+
+def run_cases(state: RunState, selected: Sequence[Case], progress=None
+              ) -> List[CaseResult]:
+    results = []
+    for case in selected:
+        r = core_engine.run_case(state, case, RelayContext)
+        results.append(r)
+        if progress:
+            progress(r)
+    return results
