@@ -30,28 +30,28 @@ if str(CONFORMANCE) not in sys.path:
 
 def registered_cases():
     """(relay case IDs, client case IDs), as the runner registers them."""
-    import runner.cases  # noqa: F401  (registers the relay cases)
+    import runner.relay.cases  # noqa: F401  (registers the relay cases)
     import runner.client.cases  # noqa: F401  (registers the client cases)
-    from runner.model import REGISTRY
+    from runner.relay.registry import REGISTRY
     from runner.client.registry import CLIENT_REGISTRY
     return set(REGISTRY), set(CLIENT_REGISTRY)
 
 
 def known_ids():
     """(catalog requirement IDs, decision IDs of spec/errata.md)."""
-    from runner import catalog
+    from runner.core import catalog
     return ({r["id"] for r in catalog.load()},
             set(catalog.decisions(catalog.ERRATA)))
 
 
 def draft_units(path):
     """The units (section, text) of a draft, as the catalog reads them."""
-    from runner import drafttext
+    from runner.core import drafttext
     return drafttext.extract(path)
 
 
 def reference_dir():
-    from runner import catalog
+    from runner.core import catalog
     return catalog.reference_dir()
 
 
