@@ -213,3 +213,8 @@ test-client-units: $(B)/test_client
 
 asan-client: $(B)/asan/test_client
 	$(ASAN_ENV) $(B)/asan/test_client
+
+# ---- make demo: the car-key deployment example (tools/demo/README.md) -----
+.PHONY: demo
+demo: all
+	$(PY) tools/demo/carkey.py
