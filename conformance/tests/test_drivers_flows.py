@@ -22,8 +22,11 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from tigress_py import payload as tpayload
+from tigress_py import provision
 from tigress_py import uuids
 from tigress_py.client import RelayClient
 
@@ -316,6 +319,7 @@ def test_refused_payload_exits_7(parties, relay, driver, case):
     ("initiator", "teleport", "share"),            # unknown scenario
     ("initiator", "stateless", "finish"),          # the recipient's step
     ("recipient", "stateless", "share"),           # the initiator's step
+    ("initiator", "stateful", "issue"),            # a step of provision only
 ])
 def test_unsupported_exits_127(tmp_path, driver, role, scenario, step):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIGRESS_")}
@@ -353,3 +357,38 @@ def test_ref_client_driver_finds_its_binary(tmp_path):
                        stderr=subprocess.PIPE, timeout=30)
     assert r.returncode == 1, r.stderr
     assert CLIENT_BIN.exists()
+
+
+# -- provision (spec/drivers.md): what issue and install refuse ----------------
+
+@pytest.mark.parametrize("driver", NAMES)
+def test_provision_refusals_exit_7(parties, tmp_path, driver):
+    """issue refuses a request whose signature does not verify (OpenSSL
+    3.0's `req -verify` exits 0 on that), install a certificate signed by
+    another key than the invitation's issuer: exit 7, nothing written.
+    The interop matrix runs the scenario itself (provision)."""
+    key, issuer = provision.issuer()
+    (tmp_path / "ikey.pem").write_bytes(provision.private_pem(key))
+    (tmp_path / "icert.pem").write_text(provision.pem(issuer))
+    a = parties(driver, "initiator", "provision", "a")
+    b = parties(driver, "recipient", "provision", "b")
+    a.env.update(TIGRESS_ISSUER_KEY=str(tmp_path / "ikey.pem"),
+                 TIGRESS_ISSUER_CERT=str(tmp_path / "icert.pem"),
+                 TIGRESS_ACCESS="RWD")
+    invitation = provision.message("invitation", issuer=provision.pem(issuer))
+    out = a.run("share", invitation)
+    a.secret = out.decode().strip().split("#", 1)[1]
+    b.give_url(out)
+    assert b.run("accept") == invitation
+    csr = provision.load_request(b.run("request").decode())
+    der = bytearray(csr.public_bytes(serialization.Encoding.DER))
+    der[-1] ^= 0x01                                 # the signature's last bit
+    bad = x509.load_der_x509_csr(bytes(der))
+    b.run("send", provision.message("request", csr=provision.pem(bad)))
+    assert a.run("issue", want=7) is None
+    assert b"signature does not verify" in a.runs[-1].stderr
+    foreign = provision.issue(csr, provision.new_key(), issuer)
+    a.run("send", provision.message("certificate",
+                                    certificate=provision.pem(foreign)))
+    assert b.run("install", want=7) is None
+    assert b"does not verify" in b.runs[-1].stderr, b.runs[-1].stderr
