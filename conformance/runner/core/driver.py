@@ -31,6 +31,8 @@ UNSUPPORTED = 127
 EXCERPT = 4096
 EXIT_MEANING = {0: "success", 7: "payload refused", 8: "gone (404)",
                 9: "claimed by another device (401)", 127: "unsupported"}
+# The issuer of the provision scenario (spec/drivers.md), for `issue`.
+CONTRACT_VARS += ("TIGRESS_ISSUER_KEY", "TIGRESS_ISSUER_CERT")
 
 
 def _kill(p: subprocess.Popen) -> None:

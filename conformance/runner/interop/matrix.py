@@ -35,6 +35,11 @@ stored ciphertext (else the recipient gets the share URL with one bit of
 its Secret flipped: the payload does not open either).  Started relays
 bind 127.0.0.1, port 0, and are always stopped.
 
+A relay's optional "skip" lists scenarios not run through it.  `provision`
+(spec/drivers.md, "The provision scenario") makes a fresh issuer key and
+certificate for the initiator, and checks that the credential the
+recipient ends with verifies against it and certifies the recipient's key.
+
 Scenario outcomes: pass, fail, n/a (the relay cannot do what it needs),
 unsupported (a driver exited 127).  Exit status: 0 no scenario failed, 1 a
 scenario failed, 2 the run could not happen.
@@ -55,7 +60,7 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from tigress_py import b64, shareurl
+from tigress_py import b64, provision, shareurl
 from tigress_py.client import RelayClient
 from tigress_py.errors import TigressError
 
@@ -64,7 +69,7 @@ from ..core.driver import DriverRun, Party
 from ..core.records import header, mailbox_of, op_of
 
 SCENARIOS = ("stateless", "stateful", "cancel", "relinquish",
-             "second-recipient", "tamper", "retry")
+             "second-recipient", "tamper", "retry", "provision")
 PI = (b'{"format":"digitalwallet.carkey.ccc","content":'
       b'{"vin":"W0L000051T2123456","from":"interop initiator"}}')
 PI2 = (b'{"format":"digitalwallet.carkey.ccc","content":'
@@ -117,6 +122,11 @@ def load(path) -> dict:
                 r["start"][0] = rel(a0)
         if r.get("ca"):
             r["ca"] = rel(r["ca"])
+        skip = r.get("skip", [])
+        if not isinstance(skip, list) or not set(skip) <= set(SCENARIOS):
+            raise ConfigError("relay %s: \"skip\" lists scenarios not run "
+                              "through it (known: %s)" % (
+                                  r["name"], ", ".join(SCENARIOS)))
     for c in clients:
         if not isinstance(c, dict) or not isinstance(c.get("name"), str) \
                 or not isinstance(c.get("driver"), str):
@@ -333,13 +343,13 @@ class Scenario:
             raise Stop()
         return run
 
-    def share(self, **kw) -> str:
+    def share(self, data: bytes = PI, **kw) -> str:
         kw.setdefault("title", TITLE)
         kw.setdefault("description", "Blue car")
         kw.setdefault("vertical", "c")
         if self.name == "stateful":
             kw.setdefault("access", "RWD")
-        run = self.step(self.ini, "share", data=PI, **kw)
+        run = self.step(self.ini, "share", data=data, **kw)
         url = (run.out or b"").decode("utf-8", "replace").strip()
         try:
             u = shareurl.parse(url)
@@ -458,10 +468,45 @@ def sc_retry(c: Scenario):
     c.step(c.rec, "finish")
 
 
+# -- provision (spec/drivers.md, "The provision scenario") -------------------
+
+def sc_provision(c: Scenario):
+    key, issuer = provision.issuer()
+    d = c.ini.home / "issuer"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "key.pem").write_bytes(provision.private_pem(key))
+    (d / "cert.pem").write_text(provision.pem(issuer), encoding="ascii")
+    invitation = provision.message(
+        "invitation", vehicle="W0L000051T2123456",
+        rights="unlock and start, 2 days", issuer=provision.pem(issuer))
+    url = c.share(data=invitation, access="RWD")
+    c.step(c.rec, "accept", url=url, want=invitation)
+    csr = c.step(c.rec, "request").out or b""
+    issued = c.step(c.ini, "issue", issuer_key=d / "key.pem",
+                    issuer_cert=d / "cert.pem").out or b""
+    installed = c.step(c.rec, "install").out or b""
+    c.check(installed.strip() == issued.strip(), "install: the certificate "
+            "the initiator issued", "%d bytes, %d issued" % (
+                len(installed), len(issued)))
+    try:
+        public = provision.load_request(csr.decode("ascii", "replace")
+                                        ).public_key()
+        cert = provision.load_certificate(installed.decode("ascii",
+                                                           "replace"))
+    except provision.Refused as e:
+        c.check(False, "request: a P-256 certificate request signed with "
+                "its key; install: a certificate (PEM)", str(e))
+        raise Stop()
+    for ok, what, got in provision.certificate_checks(cert, issuer, public):
+        c.check(ok, "the credential: " + what, got)
+    c.step(c.rec, "finish")
+    c.gone(url)
+
+
 RUN = {"stateless": sc_stateless, "stateful": sc_stateful,
        "cancel": sc_cancel, "relinquish": sc_relinquish,
        "second-recipient": sc_second_recipient, "tamper": sc_tamper,
-       "retry": sc_retry}
+       "retry": sc_retry, "provision": sc_provision}
 
 
 def run_scenario(name: str, relay: RelayHandle, ini: dict, rec: dict,
@@ -602,6 +647,8 @@ def run(cfg: dict, timeout: float = 20.0, progress=None) -> Matrix:
                     with lock:
                         m.cells.append(cell)
                     for sc in cfg["scenarios"]:
+                        if sc in spec.get("skip", ()):
+                            continue
                         home = work / _safe(h.name) / ("%s__%s" % (
                             _safe(ini["name"]), _safe(rec["name"]))) / sc
                         r = run_scenario(sc, h, ini, rec, home, profile,
