@@ -28,18 +28,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
+import protocol as protocol_description
 from tigress_py import bodies, rfc3339, uuids
 from tigress_py.errors import TigressError
 
 from .defects import DEFECTS
 from .store import Mailbox, Remembered, Store
 
-MAX_BODY = 98304
-DEFAULT_TTL = 86400
-MAX_TTL = 7 * 86400
-REQUEST_ID = "mailbox-request-id"
-CLAIM_HEADERS = {"http-00": ("mailbox-device-claim",),
-                 "sct-04": ("device-claim", "deviceclaim")}
+# Limits and header names: the protocol description (spec/protocol.json).
+_P = protocol_description.load()
+MAX_BODY = _P.limits["max_body_bytes"]
+DEFAULT_TTL = _P.limits["default_lifetime"]
+MAX_TTL = _P.limits["max_lifetime"]
+MAX_HEADER_BYTES = _P.limits["max_header_bytes"]   # all headers (X-LIMITS)
+REQUEST_ID = _P.header("http-00", "request_id").lower()
+CLAIM_HEADERS = {p: tuple(n.lower() for n in _P.header_names(p, "claim"))
+                 for p in _P.profiles}
 PREVIEW_HEADERS = [("Content-Security-Policy", "default-src 'none'; img-src https:"),
                    ("X-Content-Type-Options", "nosniff"),
                    ("Referrer-Policy", "no-referrer"),

@@ -40,23 +40,16 @@ from typing import Any, Iterable, Mapping, Optional, Union
 import requests
 from requests.structures import CaseInsensitiveDict
 
+import protocol
+
 __all__ = [
     "PROFILES", "Exchange", "RelayClient", "ClientError", "api_path",
     "mailbox_id_of",
 ]
 
-PROFILES = {
-    "http-00": {
-        "request_id": "Mailbox-Request-ID",
-        "claim": "Mailbox-Device-Claim",
-        "attestation": "Mailbox-Device-Attestation",
-    },
-    "sct-04": {
-        "request_id": "Mailbox-Request-ID",
-        "claim": "Device-Claim",
-        "attestation": "Device-Attestation",
-    },
-}
+# profile -> {request_id, claim, attestation} -> header name, from the
+# protocol description (spec/protocol.json, `profiles`).
+PROFILES = {p: protocol.load().headers(p) for p in protocol.load().profiles}
 
 # Headers requests/urllib3 would add on their own; `raw()` removes them so
 # that only what the caller names (plus Host and Content-Length) is sent.

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import List
 
+import protocol
+
 from ..core.context import Abort, CaseContext
 from .sessions import Session
-
-CLAIM_HEADERS = {"http-00": "Mailbox-Device-Claim", "sct-04": "Device-Claim"}
 
 
 class ClientRunState:
@@ -36,7 +36,7 @@ class ClientRunState:
 
     @property
     def claim_header(self) -> str:
-        return CLAIM_HEADERS[self.profile]
+        return protocol.load().header(self.profile, "claim")
 
 
 class ClientContext(CaseContext):
