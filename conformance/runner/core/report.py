@@ -28,6 +28,8 @@ from .. import __version__
 from .model import CaseResult
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
+COUNTED_AS = {"PASS": "passed", "FAIL": "failed", "WARN": "warned",
+              "INFO": "info", "UNSUPPORTED": "unsupported", "ERROR": "errors"}
 
 
 class Run:
@@ -100,18 +102,8 @@ class Run:
                 c["xfailed"] += 1
             elif r.not_run:
                 c["not_run"] += 1
-            elif r.verdict == "PASS":
-                c["passed"] += 1
-            elif r.verdict == "FAIL":
-                c["failed"] += 1
-            elif r.verdict == "WARN":
-                c["warned"] += 1
-            elif r.verdict == "INFO":
-                c["info"] += 1
-            elif r.verdict == "UNSUPPORTED":
-                c["unsupported"] += 1
-            elif r.verdict == "ERROR":
-                c["errors"] += 1
+            else:
+                c[COUNTED_AS[r.verdict]] += 1
         return c
 
     def summary_line(self) -> str:
