@@ -15,12 +15,13 @@ from typing import Tuple
 @dataclass(frozen=True)
 class Defect:
     name: str
-    category: str           # API, REPLAY, THREAT, OPACITY, PROFILE
+    category: str           # API, REPLAY, THREAT, OPACITY, PROFILE, INPUT
     summary: str
     breaks: str             # the requirement ID the runner must cite
     cases: Tuple[str, ...]  # the cases that catch it
     verdict: str = "FAIL"   # FAIL, or WARN for SHOULD-level / our decisions
     draft: str = "http-00"  # the profile to run it under
+    also: Tuple[str, ...] = ()  # further requirements it must be caught on
 
 
 DEFECTS = OrderedDict((d.name, d) for d in [
@@ -35,6 +36,12 @@ DEFECTS = OrderedDict((d.name, d) for d in [
            "the read answer gives the relay's default expiration, not the "
            "one created", "RLY-READ-EXPIRATION-ECHO",
            ("API-CREATE-EXPIRATION",)),
+    Defect("config-required", "API",
+           "a create without mailboxConfiguration is refused (400): the "
+           "draft calls it Optional and Required, so only the informal "
+           "default-configuration statement is broken",
+           "RLY-DEFAULT-CONFIG", ("API-CREATE-DEFAULT-CONFIG",),
+           verdict="WARN"),
     Defect("turn-taking", "API",
            "a party may not update twice in a row (409 until the other "
            "writes)", "RLY-BACK-TO-BACK", ("API-FLOW-ROUNDTRIP",)),
@@ -50,6 +57,10 @@ DEFECTS = OrderedDict((d.name, d) for d in [
            "request ids are remembered without the claim, so another "
            "device's request with the same id gets the first one's answer",
            "RLY-DUP-UPDATE-PER-CLAIM", ("REPLAY-OTHER-CLAIM",)),
+    Defect("reqid-across-ops", "REPLAY",
+           "a request id reused for another operation or mailbox is taken "
+           "for a duplicate: 201 with the earlier answer, nothing done",
+           "RLY-DUP-SAME-REQUEST", ("REPLAY-ACROSS-OPS", "REPLAY-CONFLICT")),
     Defect("dup-last-only", "REPLAY",
            "only the last request id of each claim is remembered (what the "
            "draft asks, less than tigress-ref decided)", "E-DUP-SCOPE",
@@ -64,6 +75,18 @@ DEFECTS = OrderedDict((d.name, d) for d in [
     Defect("race", "THREAT",
            "the recipient is bound by a check-then-set with a 50 ms window",
            "RLY-BIND-ONE-RECIPIENT", ("THREAT-CLAIM-RACE",)),
+    Defect("bind-before-rights", "THREAT",
+           "a first read binds the reader before its body and the "
+           "mailbox's rights are checked (a mailbox without R is taken, "
+           "its reads refused 403): a refused stranger stays bound",
+           "RLY-BIND-FIRST-READ", ("THREAT-BIND-BEFORE-CHECK",)),
+    Defect("create-500-under-load", "THREAT",
+           "while more than 20 creates a second come in, one in 29 is "
+           "answered 500",
+           "RLY-NO-5XX", ("THREAT-ID-GUESS",)),
+    Defect("urllink-from-host", "THREAT",
+           "urlLink is built from the request's Host header",
+           "E-URLLINK-HOST", ("THREAT-URLLINK-HOST",), verdict="WARN"),
     Defect("sequential-ids", "THREAT",
            "mailbox identifiers come from a counter (v4-shaped, "
            "predictable)", "RLY-ID-CSPRNG", ("THREAT-ID-GUESS",)),
@@ -107,7 +130,23 @@ DEFECTS = OrderedDict((d.name, d) for d in [
     Defect("opacity-mangle", "OPACITY",
            "payload data over 1000 characters is stored with one bit "
            "flipped", "RLY-OPAQUE-STORE", ("OPACITY-RANDOM-BYTES",)),
+    # -- INPUT ----------------------------------------------------------------------
+    Defect("poison-no-zone", "INPUT",
+           "an expiration without a time zone is taken, and from then on "
+           "every request is answered 500",
+           "RLY-NO-USER-INTERACTION", ("INPUT-TIME",)),
+    Defect("type-confusion-500", "INPUT",
+           "a member of the wrong JSON type in a create, update or read "
+           "body is answered 500; display strings of another type are "
+           "taken, and their preview is answered 500",
+           "RLY-CREATE-400", ("INPUT-CREATE-BODY", "INPUT-UPDATE-BODY",
+                              "INPUT-READ-BODY"),
+           also=("RLY-UPDATE-400", "RLY-NO-5XX")),
     # -- PROFILE --------------------------------------------------------------------
+    Defect("other-profile-headers", "PROFILE",
+           "the claim is read from the other profile's header only (an "
+           "sct-04 relay checked as http-00): every create fails",
+           "RLY-CLAIM-GATE", ("PROFILE-HEADERS",)),
     Defect("sct04-ignores-device-claim", "PROFILE",
            "under sct-04 the claim is read from Mailbox-Device-Claim only",
            "SCT-DEVICE-CLAIM-HEADER", ("PROFILE-HEADERS",), draft="sct-04"),

@@ -28,18 +28,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
+import protocol as protocol_description
 from tigress_py import bodies, rfc3339, uuids
 from tigress_py.errors import TigressError
 
 from .defects import DEFECTS
 from .store import Mailbox, Remembered, Store
 
-MAX_BODY = 98304
-DEFAULT_TTL = 86400
-MAX_TTL = 7 * 86400
-REQUEST_ID = "mailbox-request-id"
-CLAIM_HEADERS = {"http-00": ("mailbox-device-claim",),
-                 "sct-04": ("device-claim", "deviceclaim")}
+# Limits and header names: the protocol description (spec/protocol.json).
+_P = protocol_description.load()
+MAX_BODY = _P.limits["max_body_bytes"]
+DEFAULT_TTL = _P.limits["default_lifetime"]
+MAX_TTL = _P.limits["max_lifetime"]
+MAX_HEADER_BYTES = _P.limits["max_header_bytes"]   # all headers (X-LIMITS)
+REQUEST_ID = _P.header("http-00", "request_id").lower()
+CLAIM_HEADERS = {p: tuple(n.lower() for n in _P.header_names(p, "claim"))
+                 for p in _P.profiles}
 PREVIEW_HEADERS = [("Content-Security-Policy", "default-src 'none'; img-src https:"),
                    ("X-Content-Type-Options", "nosniff"),
                    ("Referrer-Policy", "no-referrer"),
@@ -114,6 +118,9 @@ class Relay:
         self.notifications: List[dict] = []     # what a push service got
         self._counter = secrets.randbits(32)
         self._counter_lock = threading.Lock()
+        self.poisoned = False             # the poison-no-zone defect
+        self._recent_creates: List[float] = []   # create-500-under-load
+        self._load_count = 0
 
     def has(self, defect: str) -> bool:
         return defect in self.defects
@@ -134,6 +141,8 @@ class Relay:
 
     def apply(self, req: Request) -> Response:
         """Handle the request (no interceptors, no observers)."""
+        if self.poisoned:
+            return error(500, "internal", "the store is corrupted")
         try:
             return self._route(req)
         except Fail as e:
@@ -176,6 +185,9 @@ class Relay:
         names = CLAIM_HEADERS[self.profile]
         if self.profile == "sct-04" and self.has("sct04-ignores-device-claim"):
             names = CLAIM_HEADERS["http-00"]
+        if self.has("other-profile-headers"):  # speaks the other profile
+            names = next(v for k, v in CLAIM_HEADERS.items()
+                         if k != self.profile)
         for n in names:
             v = req.header(n)
             if v is not None:
@@ -208,8 +220,47 @@ class Relay:
             if self.has("malformed-500") and e.code in ("json_syntax",
                                                         "json_depth"):
                 raise Fail(500, "internal", "parser crashed")
+            taken = self._lenient(kind, req.body, e)
+            if taken is not None:
+                return taken
+            if self.has("type-confusion-500") and e.code == "field_type":
+                raise Fail(500, "internal", "TypeError: %s" % e.field)
             raise Fail(413 if e.code == "too_large" else 400, e.code,
                        str(e))
+
+    def _lenient(self, kind: str, raw: bytes, e: TigressError):
+        """The body as parsed JSON when a defect makes the relay take what
+        the rules refuse, else None: an expiration without a time zone
+        (poison-no-zone), display strings of another JSON type
+        (type-confusion-500), access rights without R
+        (bind-before-rights)."""
+        field = e.field or ""
+        if (self.has("poison-no-zone") and e.code == "time_syntax" and
+                field == "mailboxConfiguration.expiration") or \
+                (self.has("type-confusion-500") and e.code == "field_type"
+                 and field.startswith("displayInformation.")) or \
+                (self.has("bind-before-rights") and e.code == "field_value"
+                 and field == "mailboxConfiguration.accessRights"):
+            body = json.loads(raw)
+            cfg = body.get("mailboxConfiguration") or {}
+            if field == "mailboxConfiguration.expiration":
+                if len(cfg.get("expiration", "")) != 19:
+                    return None
+                cfg["expiration"] += "Z"      # read as UTC ...
+                self.poisoned = True          # ... and the store breaks
+            return body
+        return None
+
+    def _under_load(self) -> bool:
+        """create-500-under-load: true for one create in 29 while more than
+        20 creates came in the last second (called under the store lock)."""
+        now = time.monotonic()
+        recent = self._recent_creates
+        recent.append(now)
+        while recent and recent[0] < now - 1:
+            recent.pop(0)
+        self._load_count += 1
+        return len(recent) > 20 and self._load_count % 29 == 0
 
     def _mailbox(self, mid: str) -> Mailbox:
         mb = self.store.get(mid.lower())
@@ -241,6 +292,8 @@ class Relay:
                 self.store.last_request.get(claim) != rid:
             return None
         if r.op != op or (op != "create" and r.mailbox != mailbox):
+            if self.has("reqid-across-ops"):      # the last id, any request
+                return Response(201, r.body)
             raise Fail(409, "request_id_conflict",
                        "request id used for another request")
         if self.has("dup-wrong-body"):
@@ -274,6 +327,10 @@ class Relay:
             body = self._body(req, "create_request")
             now = int(time.time())
             cfg = body.get("mailboxConfiguration")
+            if cfg is None and self.has("config-required"):
+                raise Fail(400, "field_missing", "mailboxConfiguration")
+            if self.has("create-500-under-load") and self._under_load():
+                raise Fail(500, "internal", "database is locked")
             rights = "RD"
             if cfg is not None:
                 exp = rfc3339.parse(cfg["expiration"])
@@ -291,7 +348,10 @@ class Relay:
             if "notificationToken" in body:
                 mb.notify[claim] = body["notificationToken"]
             self.store.mailboxes[mid] = mb
-            resp = _json({"urlLink": "%s/v1/m/%s" % (self.public_url, mid),
+            origin = self.public_url
+            if self.has("urllink-from-host") and req.header("host"):
+                origin = "https://%s" % req.header("host")
+            resp = _json({"urlLink": "%s/v1/m/%s" % (origin, mid),
                           "isPushNotificationSupported": True})
             self._remember(claim, rid, "create", None, resp, exp)
             return resp
@@ -308,7 +368,17 @@ class Relay:
         claim = self._claim(req)
         self._request_id(req, False)
         mb = self._mailbox(mid)
+        if self.has("bind-before-rights"):     # bound before any check
+            with self.store.lock:
+                if claim != mb.initiator and mb.recipient is None:
+                    mb.recipient = claim
+            if req.body:
+                self._body(req, "read_request")
+            if "R" not in mb.rights:
+                raise Fail(403, "forbidden", "no read right")
         body = self._body(req, "read_request") if req.body else {}
+        if "R" not in mb.rights:
+            raise Fail(401, "unauthorized", "no read right")
         bound_now = False
         if self.has("race") and claim != mb.initiator and mb.recipient is None:
             time.sleep(0.05)                  # check, then set: not atomic

@@ -13,11 +13,10 @@ import threading
 import urllib.parse
 from typing import Optional
 
-from .protocol import Relay, Request, Response, error
+from .protocol import MAX_HEADER_BYTES, Relay, Request, Response, error
 from .recorder import Recorder
 
 MAX_DECLARED_BODY = 1 << 20      # longer bodies are refused unread
-MAX_HEADER_BYTES = 8192          # all headers together (X-LIMITS)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -27,7 +27,7 @@ from typing import List, Optional
 from .core import catalog as catalog_mod
 from .core import launch, report
 from .core.model import DRAFTS
-from .relay import engine
+from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
 
@@ -50,8 +50,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="PEM certificate(s) to trust for the relay")
     r.add_argument("--insecure", action="store_true",
                    help="do not verify the relay's certificate")
-    r.add_argument("--draft", choices=DRAFTS, default="http-00",
-                   help="the draft revision (profile) to check against")
+    r.add_argument("--draft", choices=("auto",) + DRAFTS, default="auto",
+                   help="the draft revision (profile) to check against; "
+                   "auto (the default): the one whose claim header the "
+                   "relay honours")
     r.add_argument("--report", metavar="DIR",
                    help="write conformance.json, .xml (JUnit) and .html here")
     r.add_argument("--case", metavar="ID", nargs="+", action="extend",
@@ -73,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--race-trials", type=int, default=Options.race_trials,
                    metavar="N", help="trials of THREAT-CLAIM-RACE "
                    "(default %(default)s)")
+    r.add_argument("--seed", type=int, default=Options.seed, metavar="N",
+                   help="seed of the generated malformed inputs (default "
+                   "%(default)s; the same seed gives the same inputs)")
     r.add_argument("--strict-errata", action="store_true",
                    help="treat tigress-ref's decisions (spec/errata.md) as "
                    "MUSTs: for tigress-ref's own relays only")
@@ -232,11 +237,15 @@ def run_relay(args, out, err) -> int:
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
-        selected = engine.select(args.case, args.draft)
+        if args.draft != "auto":
+            selected = engine.select(args.case, args.draft)
+            if not selected:
+                raise UsageError("no case to run for --draft %s" %
+                                 args.draft)
+        else:
+            engine.select(args.case, DRAFTS[0])     # the patterns are valid
     except engine.SelectionError as e:
         raise UsageError(str(e))
-    if not selected:
-        raise UsageError("no case to run for --draft %s" % args.draft)
     unknown = sorted(x for x in expected if x not in REGISTRY)
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
@@ -245,12 +254,13 @@ def run_relay(args, out, err) -> int:
     launched = None
     old_handlers = launch.on_signals_exit()
     try:
+        start_profile = DRAFTS[0] if args.draft == "auto" else args.draft
         if args.start_ref:
-            launched = launch.start_ref(args.ref_binary, args.draft)
+            launched = launch.start_ref(args.ref_binary, start_profile)
         elif args.start_broken:
             defects = [d for d in args.start_broken.split(",")
                        if d.strip() and d.strip() != "none"]
-            launched = launch.start_broken(defects, args.draft)
+            launched = launch.start_broken(defects, start_profile)
         if launched is not None:
             url, ca = launched.base_url, launched.ca
             err.write("started %s at %s\n" % (launched.name, url))
@@ -258,8 +268,10 @@ def run_relay(args, out, err) -> int:
             url, ca = args.url, args.ca
         if args.insecure:
             ca = False
-        opts = Options(id_sample=args.id_sample, race_trials=args.race_trials)
-        state = RunState(url, ca, args.draft, cat, opts, args.strict_errata)
+        opts = Options(id_sample=args.id_sample, race_trials=args.race_trials,
+                       seed=args.seed)
+        state = RunState(url, ca, start_profile, cat, opts,
+                         args.strict_errata)
         problem = engine.preflight(state)
         if problem:
             err.write("tigress-conformance: cannot reach %s: %s\n" % (
@@ -271,15 +283,46 @@ def run_relay(args, out, err) -> int:
                       "unreachable)\n")
             return 2
         t0, started = time.monotonic(), time.time()
+        found = profiles.detect(state)
+        top = []
+        if args.draft == "auto":
+            state.profile = found.profile
+            selected = engine.select(args.case, found.profile)
+            top.append("profile: %s (--draft auto: %s)" % (found.profile,
+                                                            found.why))
+        else:
+            top.append("profile: %s (--draft %s; the probes: %s)" % (
+                args.draft, args.draft, found.why))
+            hint = found.hint(args.draft)
+            if hint:
+                top.insert(0, hint)
+        if not selected:
+            raise UsageError("no case to run for --draft %s" % state.profile)
 
         def progress(r):
             if args.verbose:
                 err.write("%-11s %s (%.1f s)\n" % (r.verdict, r.id,
                                                    r.duration))
         results = engine.run_cases(state, selected, progress)
-        run = report.Run(url, args.draft, results, cat, started,
+        if state.canary:
+            top.append("canary: " + state.canary)
+        if state.generated:
+            top.append("generated inputs: %d in %d cases (seed %d)" % (
+                sum(state.generated.values()), len(state.generated),
+                args.seed))
+        extra = {"profile": dict(found.to_json(), draft_option=args.draft,
+                                 used=state.profile,
+                                 hint=found.hint(args.draft)
+                                 if args.draft != "auto" else None),
+                 "generated": {"seed": args.seed,
+                               "count": sum(state.generated.values()),
+                               "cases": state.generated},
+                 "canary": {"unusable": state.canary,
+                            "stopped_after": state.dead_after,
+                            "last_serving_after": state.last_good}}
+        run = report.Run(url, state.profile, results, cat, started,
                          time.monotonic() - t0, expected, state.well_known,
-                         args.strict_errata)
+                         args.strict_errata, extra=extra, top=top)
         if args.report:
             paths = report.write_all(run, args.report)
             err.write("reports: %s\n" % ", ".join(str(p) for p in

@@ -40,23 +40,16 @@ from typing import Any, Iterable, Mapping, Optional, Union
 import requests
 from requests.structures import CaseInsensitiveDict
 
+import protocol
+
 __all__ = [
     "PROFILES", "Exchange", "RelayClient", "ClientError", "api_path",
     "mailbox_id_of",
 ]
 
-PROFILES = {
-    "http-00": {
-        "request_id": "Mailbox-Request-ID",
-        "claim": "Mailbox-Device-Claim",
-        "attestation": "Mailbox-Device-Attestation",
-    },
-    "sct-04": {
-        "request_id": "Mailbox-Request-ID",
-        "claim": "Device-Claim",
-        "attestation": "Device-Attestation",
-    },
-}
+# profile -> {request_id, claim, attestation} -> header name, from the
+# protocol description (spec/protocol.json, `profiles`).
+PROFILES = {p: protocol.load().headers(p) for p in protocol.load().profiles}
 
 # Headers requests/urllib3 would add on their own; `raw()` removes them so
 # that only what the caller names (plus Host and Content-Length) is sent.
@@ -190,7 +183,9 @@ class Exchange:
             "request": {
                 "method": self.method,
                 "url": self.url,
-                "headers": [[k, v] for k, v in self.request_headers],
+                "headers": [[k, v if isinstance(v, str) else
+                             bytes(v).decode("utf-8", "replace")]
+                            for k, v in self.request_headers],
                 "body": body_repr(self.request_body),
             },
             "response": None if self.status is None else {
@@ -218,11 +213,14 @@ class RelayClient:
     --insecure-http).  ca: None for the system trust store, a path to a PEM
     file holding the certificate(s) to trust, or False to skip
     verification.  profile: "http-00" or "sct-04" (header names).
+    keep_history: keep every Exchange in `history`; observers: functions
+    called with every Exchange as it completes (from the calling thread).
     """
 
     def __init__(self, base_url: str, ca: Union[None, str, bool] = None,
                  profile: str = "http-00", timeout: float = 10,
-                 api_version: str = "v1", keep_history: bool = True):
+                 api_version: str = "v1", keep_history: bool = True,
+                 observers=()):
         if profile not in PROFILES:
             raise ClientError("unknown profile %r" % profile)
         self.base_url = _strip_fragment(base_url).rstrip("/")
@@ -233,6 +231,8 @@ class RelayClient:
         self.api_version = api_version
         self.keep_history = keep_history
         self.history: list = []
+        # functions called with every Exchange, kept or not
+        self.observers = list(observers)
         self._lock = threading.Lock()
         self.session = requests.Session()
         self.session.trust_env = False      # no proxies from the environment
@@ -341,6 +341,8 @@ class RelayClient:
         if self.keep_history:
             with self._lock:
                 self.history.append(ex)
+        for o in self.observers:
+            o(ex)
         return ex
 
     def request(self, method: str, target: str, *, claim=None,

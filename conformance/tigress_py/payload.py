@@ -16,15 +16,23 @@ import secrets
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from . import b64
+import protocol
+
+from . import b64, members
 from .errors import TigressError
 
-KEY_LEN = {"AEAD_AES_128_GCM": 16, "AEAD_AES_256_GCM": 32}
-AEAD_FOR_KEY_LEN = {16: "AEAD_AES_128_GCM", 32: "AEAD_AES_256_GCM"}
-IV_LEN = 12
-TAG_LEN = 16
-MIN_DATA = IV_LEN + TAG_LEN          # PAYLOAD-MIN: 28 bytes
-MAX_DATA_CHARS = 65536               # PAYLOAD-DATA: base64 text of `data`
+# The AEADs, the payload object's members and its limits come from the
+# protocol description (spec/protocol.json: aeads, objects.payload,
+# values.aead_data).
+_P = protocol.load()
+KEY_LEN = {name: a["key_bytes"] for name, a in _P.aeads().items()}
+AEAD_FOR_KEY_LEN = {n: name for name, n in KEY_LEN.items()}
+# every AEAD of the description has a 12-byte IV and a 16-byte tag
+(IV_LEN, TAG_LEN), = {(a["iv_bytes"], a["tag_bytes"])
+                      for a in _P.aeads().values()}
+MIN_DATA = _P.value("aead_data")["min_decoded_bytes"]   # PAYLOAD-MIN: 28
+MAX_DATA_CHARS = next(m.max_bytes for m in _P.members("payload")
+                      if m.name == "data")              # PAYLOAD-DATA: 65536
 MAX_PLAINTEXT = MAX_DATA_CHARS // 4 * 3 - MIN_DATA  # 49124 (PAYLOAD-SEAL)
 
 
@@ -77,27 +85,29 @@ def check(obj) -> tuple:
     """
     if not isinstance(obj, dict):
         raise TigressError("field_type", "", "the payload is not an object")
-    if "type" not in obj:
-        raise TigressError("field_missing", "type", "no type")
-    aead = obj["type"]
-    if not isinstance(aead, str):
-        raise TigressError("field_type", "type", "type is not a string")
-    if aead not in KEY_LEN:
-        raise TigressError("payload_type", "type", "unknown AEAD type")
-    if "data" not in obj:
-        raise TigressError("field_missing", "data", "no data")
-    data = obj["data"]
-    if not isinstance(data, str):
-        raise TigressError("field_type", "data", "data is not a string")
-    if len(data.encode("utf-8", "surrogatepass")) > MAX_DATA_CHARS:
-        raise TigressError("field_too_long", "data", f"data over {MAX_DATA_CHARS} bytes")
+    members.check(obj, "", _P.members("payload"), VALUE_CHECKS)
+    return obj["type"], b64.decode_std_canonical(obj["data"])
+
+
+def _aead_type(value: str, field: str) -> None:
+    """values.aead_type: one of the AEAD names, else payload_type."""
+    if value not in KEY_LEN:
+        raise TigressError("payload_type", field, "unknown AEAD type")
+
+
+def _aead_data(value: str, field: str) -> None:
+    """values.aead_data: canonical padded standard base64 (else
+    payload_encoding) of at least IV and tag (else payload_truncated)."""
     try:
-        raw = b64.decode_std_canonical(data)
+        raw = b64.decode_std_canonical(value)
     except ValueError as e:
-        raise TigressError("payload_encoding", "data", str(e)) from None
+        raise TigressError("payload_encoding", field, str(e)) from None
     if len(raw) < MIN_DATA:
-        raise TigressError("payload_truncated", "data", "data shorter than IV and tag")
-    return aead, raw
+        raise TigressError("payload_truncated", field, "data shorter than IV and tag")
+
+
+# value name (protocol values.*) -> its check, for members.check
+VALUE_CHECKS = {"aead_type": _aead_type, "aead_data": _aead_data}
 
 
 def open(obj, key: bytes) -> bytes:  # noqa: A001 - the module's public name

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import List
 
+import protocol
+
 from ..core.context import Abort, CaseContext
 from .sessions import Session
-
-CLAIM_HEADERS = {"http-00": "Mailbox-Device-Claim", "sct-04": "Device-Claim"}
 
 
 class ClientRunState:
@@ -36,7 +36,7 @@ class ClientRunState:
 
     @property
     def claim_header(self) -> str:
-        return CLAIM_HEADERS[self.profile]
+        return protocol.load().header(self.profile, "claim")
 
 
 class ClientContext(CaseContext):
@@ -81,12 +81,12 @@ class ClientContext(CaseContext):
         return [self.run.sessions[n] for n in self.case.sessions
                 if n in self.run.sessions]
 
-    def observed(self) -> bool:
+    def saw_traffic(self) -> bool:
         """The driver reached the relay in one of the case's sessions."""
         return any(s.driver_traffic() for s in self._declared())
 
     def nothing_examined(self):
-        if not self.observed():
+        if not self.saw_traffic():
             return "the driver made no request and no TLS connection in " \
                 "session %s" % ", ".join(s.name for s in self._declared())
         return super().nothing_examined()

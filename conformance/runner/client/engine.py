@@ -52,7 +52,7 @@ def nothing_to_judge(results, sessions: Dict[str, Session]) -> Optional[str]:
                 r.role, r.step) in MINIMUM:
             return "the driver does not support the stateless flow (exit " \
                 "127 for %s), the minimum every client must do" % r.label
-    if results and not any(r.observed for r in results):
+    if results and not any(r.traffic for r in results):
         return "no case observed driver traffic: in no session did the " \
             "driver send a request or open a TLS connection to the relay"
     return None

@@ -34,6 +34,11 @@ class Unsupported(Exception):
     """An optional feature the case needs is absent."""
 
 
+class NotRun(Exception):
+    """A precondition failed: what the case checks could not be reached
+    (its text: "precondition: create failed (see API-CREATE-200)")."""
+
+
 def describe(ex) -> str:
     """One short phrase for an answer: '201 application/json' or 'no
     answer (ConnectionError: ...)'."""
@@ -64,6 +69,7 @@ class CaseContext:
         self.notes: List[str] = []
         self._attached: List[Any] = []
         self.checked: List[str] = []      # every requirement a check named
+        self.observed = 0                 # checks that examined something
 
     def attach(self, ex) -> None:
         if ex is not None and ex not in self._attached:
@@ -75,6 +81,7 @@ class CaseContext:
         """Record a finding unless `cond` holds; returns `cond`."""
         reqs = list(requirements)
         self._mark(reqs)
+        self.observed += 1
         if cond:
             return True
         v = verdict or self.catalog.strongest(reqs)
@@ -102,6 +109,7 @@ class CaseContext:
         `requirements`."""
         self._mark(requirements)
         if ex.status == code or ex.status in also:
+            self.observed += 1
             return True
         codes = "/".join(str(x) for x in (code,) + tuple(also))
         near = (ex.status is not None and 400 <= code < 500
@@ -116,7 +124,7 @@ class CaseContext:
         self._mark(requirements)
         sent = ex.request_header("Mailbox-Request-ID")
         if sent is None or ex.status is None:
-            return True
+            return True               # nothing to compare
         got = ex.header("Mailbox-Request-ID")
         shown = sent if len(sent) <= 60 else "%s... (%d characters)" % (
             sent[:20], len(sent))
@@ -149,7 +157,7 @@ class CaseContext:
         self.notes.append(text)
 
     # -- was anything examined? --------------------------------------------------
-    def observed(self) -> Optional[bool]:
+    def saw_traffic(self) -> Optional[bool]:
         """Whether the case saw traffic of the implementation under test;
         None where the question does not arise (a relay case makes its
         own requests)."""
@@ -158,11 +166,42 @@ class CaseContext:
     def nothing_examined(self) -> Optional[str]:
         """Why the case had nothing to examine, or None.  A case that
         examined nothing never PASSes: it is UNSUPPORTED."""
-        return None if self.checked else "no check had anything to look at"
+        return None if self.observed else \
+            "no check of this case had an answer or a record to look at"
+
+    def saw(self, n: int = 1) -> None:
+        """Count `n` observations made outside `check` (a batch judged at
+        once): a case that observed nothing never PASSes."""
+        self.observed += n
 
     def unsupported(self, text: str) -> None:
         self.notes.append(text)
         raise Unsupported(text)
+
+    def precondition(self, cond: bool, what: str, see: str,
+                     requirements: Sequence[str] = (), got: str = "",
+                     exchanges=None) -> None:
+        """What the case checks needs `cond` (set up by an operation that
+        case `see` checks): when it does not hold, the case is not run
+        (ERROR, "precondition: WHAT failed (see SEE)") - unless this case
+        is `see` itself, where it is a finding of `requirements`."""
+        if cond:
+            return
+        if self.case.id == see:
+            self.require(False, requirements, "a successful %s" % what, got,
+                         exchanges)
+        exs = exchanges if isinstance(exchanges, (list, tuple)) else \
+            ([exchanges] if exchanges is not None else [])
+        for ex in exs:
+            self.attach(ex)
+        text = "precondition: %s failed (see %s)%s" % (
+            what, see, ": " + got if got else "")
+        self.notes.append(text)
+        raise NotRun(text)
+
+    def finish(self) -> None:
+        """Called once the case function has returned (or stopped), before
+        its verdict is decided: suites add their run-wide checks here."""
 
     def answered(self, ex, requirements: Sequence[str], what: str) -> None:
         """Stop the case (with a finding) when the relay gave no HTTP
@@ -183,6 +222,7 @@ class CaseContext:
                               "a JSON object (%s)" % what,
                               "%s, body %r" % (describe(ex), ex.text[:80]), ex)
         ok = True
+        self.observed += 1
         for name, typ in spec.items():
             if name not in obj:
                 ok = self.check(False, requirements,
@@ -200,6 +240,7 @@ class CaseContext:
         self._mark(requirements)
         try:
             bodies.parse(kind, ex.body)
+            self.observed += 1
             return True
         except TigressError as e:
             return self.check(False, requirements,

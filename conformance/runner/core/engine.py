@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from typing import List, Optional, Sequence
 
-from .context import Abort, CaseContext, Unsupported, format_exception
-from .model import Case, CaseResult, worst
+from .context import Abort, CaseContext, NotRun, Unsupported, \
+    format_exception
+from .model import Case, CaseResult, root_cause, worst
 
 
 class SelectionError(Exception):
@@ -44,23 +45,36 @@ def select(cases: Sequence[Case], patterns: Optional[Sequence[str]],
 
 def run_case(state, case: Case, context=CaseContext) -> CaseResult:
     """Run one case; `context` makes its CaseContext (the relay suite
-    passes its RelayContext, the client suite its ClientContext)."""
+    passes its RelayContext, the client suite its ClientContext).
+
+    The verdict is the worst finding, with these rules: a runner error
+    makes it ERROR, and so does a failed precondition (`not_run`) - unless
+    a FAIL was already found; an optional feature found absent makes a
+    PASS or INFO UNSUPPORTED; and a case whose checks examined nothing is
+    never PASS (UNSUPPORTED)."""
     t = context(state, case)
     t0 = time.monotonic()
-    unsupported = None
-    error = None
+    unsupported = not_run = error = None
     try:
         case.func(t)
     except Abort:
         pass
+    except NotRun as e:
+        not_run = str(e)
     except Unsupported as e:
         unsupported = str(e)
     except Exception:                      # a runner bug or a very odd answer
         error = format_exception()
+    try:
+        t.finish()
+    except Exception:                      # noqa: BLE001 - a runner bug
+        error = error or format_exception()
     finally:
         t.close()
     verdict = worst(f.verdict for f in t.findings)
     if error is not None and verdict != "FAIL":
+        verdict = "ERROR"
+    elif not_run is not None and verdict != "FAIL":
         verdict = "ERROR"
     elif unsupported is not None and verdict in ("PASS", "INFO"):
         verdict = "UNSUPPORTED"
@@ -78,6 +92,8 @@ def run_case(state, case: Case, context=CaseContext) -> CaseResult:
     decisive = next((f for f in t.findings if f.verdict == verdict), None)
     if decisive is not None:
         expected, got = decisive.expected, decisive.got
+    elif verdict == "ERROR" and error is None:
+        expected, got = case.expect, not_run
     elif verdict == "ERROR":
         expected = case.expect
         got = "a runner error: " + error.strip().splitlines()[-1]
@@ -90,5 +106,10 @@ def run_case(state, case: Case, context=CaseContext) -> CaseResult:
                      list(case.requirements), expected, got, t.findings,
                      t.notes, evidence, time.monotonic() - t0)
     res.checked = list(t.checked)
-    res.observed = t.observed()
+    res.observed = t.observed
+    if verdict == "ERROR" and error is None:
+        res.not_run = not_run
+    res.root_cause = root_cause(t.findings, verdict, state.catalog) \
+        if verdict == "FAIL" else None
+    res.traffic = t.saw_traffic()
     return res

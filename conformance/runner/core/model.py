@@ -11,7 +11,14 @@ The case's verdict is the most severe finding:
     UNSUPPORTED  an optional feature the case needs is absent
     PASS         every check held
     ERROR        the runner itself failed (a bug, or an answer so odd the
-                 case could not go on); counted apart, exit status 1
+                 case could not go on); or the case did not run because a
+                 precondition failed ("precondition: create failed (see
+                 API-CREATE-200)", `not_run`); counted apart, exit status 1
+
+A case that observed nothing to check never PASSes (UNSUPPORTED).  A case
+that ran while the relay under test was not serving is `unreliable`: its
+verdict is shown but not counted.  `root_cause` is the requirement that
+failed first in a FAIL case; reports group FAILs by it.
 
 The verdict of a failed check is the one the catalog records for the
 strongest requirement the check names (spec/requirements.json, field
@@ -37,6 +44,7 @@ class Case:
     func: Callable
     expect: str
     drafts: Sequence[str] = DRAFTS
+    hostile: bool = False      # sends hostile or malformed input
 
     @property
     def category(self) -> str:
@@ -75,7 +83,11 @@ class CaseResult:
     duration: float = 0.0
     expected_failure: bool = False   # listed in --expected-failures
     checked: List[str] = field(default_factory=list)  # named by checks run
-    observed: Optional[bool] = None  # saw the implementation's traffic
+    not_run: Optional[str] = None    # "precondition: ... (see CASE)"
+    unreliable: Optional[str] = None  # why its verdict is not counted
+    root_cause: Optional[str] = None  # the first requirement that failed
+    observed: int = 0                # checks that had something to examine
+    traffic: Optional[bool] = None   # saw the implementation's traffic
 
     @property
     def line(self) -> str:
@@ -101,10 +113,12 @@ class CaseResult:
             "findings": [f.to_json() for f in self.findings],
             "notes": self.notes, "duration": round(self.duration, 3),
             "expected_failure": self.expected_failure,
+            "not_run": self.not_run, "unreliable": self.unreliable,
+            "root_cause": self.root_cause, "observed": self.observed,
             "evidence": self.evidence,
         }
-        if self.observed is not None:
-            out["observed"] = self.observed
+        if self.traffic is not None:
+            out["traffic"] = self.traffic
         return out
 
 
@@ -114,3 +128,17 @@ def worst(verdicts) -> str:
         if SEVERITY[v] > SEVERITY[best]:
             best = v
     return best
+
+
+def root_cause(findings, verdict: str, catalog) -> Optional[str]:
+    """The requirement that failed first: of the first finding with the
+    case's verdict, its first requirement whose catalog verdict is that
+    verdict (else its first).  None when no finding has the verdict."""
+    for f in findings:
+        if f.verdict != verdict:
+            continue
+        for r in f.requirements:
+            if r in catalog and catalog.verdict(r) == verdict:
+                return r
+        return f.requirements[0] if f.requirements else None
+    return None

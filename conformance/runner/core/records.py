@@ -10,8 +10,12 @@ import json
 import re
 from typing import Optional
 
-MUTATING = ("create", "update", "delete", "relinquish")
-ANY_CLAIM_HEADER = ("mailbox-device-claim", "device-claim", "deviceclaim")
+import protocol
+
+MUTATING = tuple(n for n, op in protocol.load().operations.items()
+                 if op["mutating"])
+ANY_CLAIM_HEADER = tuple(n.lower() for n in
+                         protocol.load().all_header_names("claim"))
 _MAILBOX_PATH = re.compile(r"^/v1/m/([^/?#]+)$")
 _METHOD_OP = {"POST": "read", "PUT": "update", "DELETE": "delete",
               "PATCH": "relinquish", "GET": "preview", "HEAD": "preview"}

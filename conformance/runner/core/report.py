@@ -6,8 +6,13 @@ The terminal summary ends with the line
 
     conformance: N passed, N failed, N warned, N info, N unsupported
 
-(then errors, expected failures and expected failures now passing when
-there are any); CI reads the `N passed, N failed` part.
+(then errors, cases not run, unreliable verdicts, expected failures and
+expected failures now passing when there are any); CI reads the `N
+passed, N failed` part.  Above it, the root causes: the FAIL cases grouped
+by the requirement that failed first in each ("2 distinct requirements
+failed: RLY-REQID-ECHO (10 cases), RLY-NO-5XX (1 case)"); the JSON, HTML
+and JUnit reports carry the same grouping.  Cases that ran while the relay
+was not serving are shown as unreliable and counted apart.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from .. import __version__
 from .model import CaseResult
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
+COUNTED_AS = {"PASS": "passed", "FAIL": "failed", "WARN": "warned",
+              "INFO": "info", "UNSUPPORTED": "unsupported", "ERROR": "errors"}
 
 
 class Run:
@@ -32,8 +39,10 @@ class Run:
                  catalog, started: float, duration: float,
                  expected: Optional[set] = None, well_known=None,
                  strict_errata: bool = False, kind: str = "relay",
-                 extra: Optional[dict] = None):
+                 extra: Optional[dict] = None,
+                 top: Optional[List[str]] = None):
         self.strict_errata = strict_errata
+        self.top = list(top or [])      # lines shown first: profile, hints
         self.kind = kind                # "relay", or "client": `relay` is
         self.relay = relay              # then the driver checked
         self.extra = dict(extra or {})  # more run facts for the JSON
@@ -46,39 +55,56 @@ class Run:
         self.well_known = well_known
         for r in results:
             r.expected_failure = r.id in self.expected and r.verdict in (
-                "FAIL", "ERROR")
+                "FAIL", "ERROR") and not r.unreliable
 
     # -- counts ---------------------------------------------------------------
     @property
     def new_failures(self) -> List[CaseResult]:
         return [r for r in self.results if r.verdict in ("FAIL", "ERROR")
-                and not r.expected_failure]
+                and not r.expected_failure and not r.unreliable]
 
     @property
     def now_passing(self) -> List[CaseResult]:
         return [r for r in self.results if r.id in self.expected
-                and r.verdict not in ("FAIL", "ERROR")]
+                and r.verdict not in ("FAIL", "ERROR") and not r.unreliable]
+
+    @property
+    def unreliable(self) -> List[CaseResult]:
+        return [r for r in self.results if r.unreliable]
+
+    def root_causes(self) -> List[tuple]:
+        """[(requirement, [case ids])] of the counted FAILs, grouped by the
+        requirement that failed first in each, most cases first."""
+        groups: Dict[str, List[str]] = {}
+        for r in self.results:
+            if r.verdict == "FAIL" and not r.expected_failure and \
+                    not r.unreliable:
+                groups.setdefault(r.root_cause or "?", []).append(r.id)
+        return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+
+    def root_cause_line(self) -> str:
+        rc = self.root_causes()
+        if not rc:
+            return ""
+        return "%d distinct requirement%s failed: %s" % (
+            len(rc), "" if len(rc) == 1 else "s", ", ".join(
+                "%s (%d case%s)" % (req, len(ids), "" if len(ids) == 1
+                                     else "s") for req, ids in rc))
 
     def counts(self) -> Dict[str, int]:
         c = {"passed": 0, "failed": 0, "warned": 0, "info": 0,
-             "unsupported": 0, "errors": 0, "xfailed": 0,
-             "xpassed": len(self.now_passing)}
+             "unsupported": 0, "errors": 0, "not_run": 0, "unreliable": 0,
+             "xfailed": 0, "xpassed": len(self.now_passing)}
         for r in self.results:
-            if r.expected_failure:
+            if r.unreliable:
+                c["unreliable"] += 1
+            elif r.expected_failure:
                 c["xfailed"] += 1
-            elif r.verdict == "PASS":
-                c["passed"] += 1
-            elif r.verdict == "FAIL":
-                c["failed"] += 1
-            elif r.verdict == "WARN":
-                c["warned"] += 1
-            elif r.verdict == "INFO":
-                c["info"] += 1
-            elif r.verdict == "UNSUPPORTED":
-                c["unsupported"] += 1
-            elif r.verdict == "ERROR":
-                c["errors"] += 1
-        seen = [r.observed for r in self.results if r.observed is not None]
+            elif r.not_run:
+                c["not_run"] += 1
+            else:
+                c[COUNTED_AS[r.verdict]] += 1
+        seen = [r.traffic for r in self.results if r.traffic is not None]
         if seen:                        # client runs: cases with evidence
             c["observed"], c["observable"] = sum(seen), len(seen)
         return c
@@ -95,6 +121,10 @@ class Run:
                                 c["info"], c["unsupported"])
         if c["errors"]:
             s += ", %d errors" % c["errors"]
+        if c["not_run"]:
+            s += ", %d not run" % c["not_run"]
+        if c["unreliable"]:
+            s += ", %d unreliable" % c["unreliable"]
         if c["xfailed"]:
             s += ", %d xfailed" % c["xfailed"]
         if c["xpassed"]:
@@ -115,13 +145,32 @@ class Run:
 
 # -- terminal -------------------------------------------------------------------------
 
+def tag_of(r: CaseResult) -> str:
+    """The verdict as shown: XFAIL for an expected failure, NOT-RUN for a
+    failed precondition, (VERDICT) for an unreliable one."""
+    if r.unreliable:
+        return "(%s)" % r.verdict
+    if r.expected_failure:
+        return "XFAIL"
+    return "NOT-RUN" if r.not_run else r.verdict
+
+
+def _cls(r: CaseResult) -> str:
+    """The CSS class of a case's verdict tag."""
+    if r.unreliable:
+        return "UNRELIABLE"
+    return "NOTRUN" if r.not_run and not r.expected_failure else \
+        tag_of(r)
+
+
 def case_line(r: CaseResult) -> str:
-    tag = r.verdict if not r.expected_failure else "XFAIL"
-    out = "%-11s %-30s %s" % (tag, r.id, r.title)
+    out = "%-11s %-30s %s" % (tag_of(r), r.id, r.title)
     if r.verdict != "PASS":
         reqs = r.failed_requirements
         out += "\n            %s%s" % (r.line, "  [%s]" % ", ".join(reqs)
                                        if reqs else "")
+    if r.unreliable:
+        out += "\n            unreliable, not counted: %s" % r.unreliable
     return out
 
 
@@ -136,8 +185,10 @@ def terminal(run: Run, stream, verbose: bool = False,
         run.draft,
         " (tigress-ref decisions as MUSTs)" if run.strict_errata else "",
         len(run.results), run.duration))
+    for ln in run.top:
+        w(ln + "\n")
     for r in run.results:
-        if r.verdict == "PASS" and quiet:
+        if r.verdict == "PASS" and quiet and not r.unreliable:
             continue
         w(case_line(r) + "\n")
         if verbose or r.verdict in ("INFO", "UNSUPPORTED"):
@@ -154,6 +205,16 @@ def terminal(run: Run, stream, verbose: bool = False,
         w("new failures: %s\n" % ", ".join(r.id for r in run.new_failures))
     if run.nothing_to_judge:
         w("nothing to judge: %s (exit status 2)\n" % run.nothing_to_judge)
+    if run.unreliable:
+        w("ran while the relay was not serving (unreliable, not counted): "
+          "%s\n" % ", ".join(r.id for r in run.unreliable))
+    rc = run.root_causes()
+    if rc:
+        w(run.root_cause_line() + "\n")
+        for req, ids in rc:
+            w("  %-26s %s%s\n" % (req, ", ".join(ids[:8]),
+                                    " ... (%d more)" % (len(ids) - 8)
+                                    if len(ids) > 8 else ""))
     w(run.summary_line() + "\n")
 
 
@@ -183,6 +244,12 @@ def to_json(run: Run) -> dict:
         "duration": round(run.duration, 3),
         "summary": run.counts(),
         "summary_line": run.summary_line(),
+        "top": run.top,
+        "root_causes": [
+            dict(_requirement_info(run, req), requirement=req, cases=ids)
+            for req, ids in run.root_causes()],
+        "root_cause_line": run.root_cause_line(),
+        "unreliable": [r.id for r in run.unreliable],
         "exit_status": run.exit_status(),
         "expected_failures": {
             "listed": sorted(run.expected),
@@ -200,6 +267,12 @@ def to_json(run: Run) -> dict:
     }
     out.update(run.extra)
     return out
+
+
+def _requirement_info(run: Run, rid: str) -> dict:
+    e = run.catalog.entries.get(rid, {})
+    return {k: e[k] for k in ("source", "section", "level", "summary")
+            if k in e}
 
 
 def _untestable(run: Run) -> List[dict]:
@@ -221,16 +294,30 @@ def to_junit(run: Run) -> bytes:
     by_cat: Dict[str, List[CaseResult]] = {}
     for r in run.results:
         by_cat.setdefault(r.category, []).append(r)
+    run_wide = run.root_cause_line()
     for cat, rs in by_cat.items():
+        mine = [r for r in rs if not r.unreliable]
         suite = ET.SubElement(root, "testsuite", {
             "name": cat, "tests": str(len(rs)),
-            "failures": str(sum(1 for r in rs if r.verdict == "FAIL"
+            "failures": str(sum(1 for r in mine if r.verdict == "FAIL"
                                 and not r.expected_failure)),
-            "errors": str(sum(1 for r in rs if r.verdict == "ERROR"
+            "errors": str(sum(1 for r in mine if r.verdict == "ERROR"
                               and not r.expected_failure)),
             "skipped": str(sum(1 for r in rs if r.verdict == "UNSUPPORTED"
-                               or r.expected_failure)),
+                               or r.expected_failure or r.unreliable)),
             "time": "%.3f" % sum(r.duration for r in rs)})
+        sprops = ET.SubElement(suite, "properties")
+        ET.SubElement(sprops, "property", {
+            "name": "root_causes", "value": "; ".join(
+                "%s: %s" % (req, " ".join(i for i in ids if i in
+                                          {r.id for r in rs}))
+                for req, ids in run.root_causes()
+                if any(r.id in ids for r in rs))})
+        ET.SubElement(sprops, "property", {"name": "run_root_causes",
+                                           "value": run_wide})
+        for ln in run.top:              # the profile, a hint, the canary
+            name, _, value = ln.partition(": ")
+            ET.SubElement(sprops, "property", {"name": name, "value": value})
         for r in rs:
             tc = ET.SubElement(suite, "testcase", {
                 "classname": "tigress.%s" % cat, "name": r.id,
@@ -240,10 +327,18 @@ def to_junit(run: Run) -> bytes:
                                               "value": r.verdict})
             ET.SubElement(props, "property", {
                 "name": "requirements", "value": " ".join(r.requirements)})
+            for name in ("root_cause", "not_run", "unreliable"):
+                if getattr(r, name):
+                    ET.SubElement(props, "property", {
+                        "name": name, "value": getattr(r, name)})
             detail = "%s\nrequirements: %s\n%s" % (
                 r.line, ", ".join(r.failed_requirements),
                 "\n".join(r.notes))
-            if r.expected_failure:
+            if r.unreliable:
+                ET.SubElement(tc, "skipped", {
+                    "message": "unreliable (%s): %s" % (r.unreliable,
+                                                        r.line)})
+            elif r.expected_failure:
                 ET.SubElement(tc, "skipped", {
                     "message": "expected failure: %s" % r.line})
             elif r.verdict == "FAIL":
@@ -251,8 +346,9 @@ def to_junit(run: Run) -> bytes:
                                                   "type": "FAIL"})
                 f.text = detail
             elif r.verdict == "ERROR":
-                f = ET.SubElement(tc, "error", {"message": r.line,
-                                                "type": "ERROR"})
+                f = ET.SubElement(tc, "error", {
+                    "message": r.line,
+                    "type": "NOT-RUN" if r.not_run else "ERROR"})
                 f.text = detail
             elif r.verdict == "UNSUPPORTED":
                 ET.SubElement(tc, "skipped", {"message": r.line})
@@ -273,7 +369,8 @@ border-bottom:1px solid #ddd;vertical-align:top}
 .PASS{background:#dff3e0;color:#185c1f}.FAIL{background:#fbdada;color:#8a1414}
 .WARN{background:#fdf0cf;color:#6d4c00}.INFO{background:#e2ecfb;color:#1f4b8a}
 .UNSUPPORTED{background:#eee;color:#555}.ERROR{background:#f3d7f5;color:#6b1470}
-.XFAIL{background:#eee;color:#8a1414}
+.XFAIL{background:#eee;color:#8a1414}.NOTRUN{background:#f3d7f5;color:#555}
+.UNRELIABLE{background:#eee;color:#999;text-decoration:line-through}
 details{margin:.3em 0 .3em 1em}summary{cursor:pointer}
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap;
 word-break:break-all;font-size:12px;margin:.2em 0}
@@ -341,26 +438,49 @@ def to_html(run: Run) -> str:
                _e(time.strftime("%Y-%m-%d %H:%M:%S UTC",
                                 time.gmtime(run.started)))),
            "<p class=\"line\">%s</p>" % _e(run.summary_line())]
+    for ln in run.top:
+        out.append("<p class=\"line\">%s</p>" % _e(ln))
+    rc = run.root_causes()
+    if rc:
+        out.append("<h2>Root causes</h2><p>%s</p><table><tr><th>requirement"
+                   "</th><th>section</th><th>what</th><th>cases</th></tr>" %
+                   _e(run.root_cause_line()))
+        for req, ids in rc:
+            info = _requirement_info(run, req)
+            out.append("<tr><td>%s</td><td>%s %s</td><td>%s</td><td>%s</td>"
+                       "</tr>" % (_e(req), _e(info.get("source", "")),
+                                  _e(info.get("section", "")),
+                                  _e(info.get("summary", "")), ", ".join(
+                                      "<a href=\"#%s\">%s</a>" % (_e(i), _e(i))
+                                      for i in ids)))
+        out.append("</table>")
+    if run.unreliable:
+        out.append("<p>Ran while the relay was not serving (unreliable, not "
+                   "counted): %s</p>" % _e(", ".join(
+                       r.id for r in run.unreliable)))
     if run.now_passing:
         out.append("<p>Expected failures that now pass: %s</p>" % _e(
             ", ".join(r.id for r in run.now_passing)))
     out.append("<table><tr><th>verdict</th><th>case</th><th>title</th>"
                "<th>expected / got</th></tr>")
     for r in sorted(run.results, key=lambda r: (ORDER.index(r.verdict), r.id)):
-        tag = "XFAIL" if r.expected_failure else r.verdict
+        tag = tag_of(r)
         out.append("<tr><td><span class=\"v %s\">%s</span></td><td>"
                    "<a href=\"#%s\">%s</a></td><td>%s</td><td class=\"line\">"
-                   "%s</td></tr>" % (tag, tag, _e(r.id), _e(r.id), _e(r.title),
+                   "%s</td></tr>" % (_cls(r), tag, _e(r.id), _e(r.id),
+                                     _e(r.title),
                                      _e(r.line) if r.verdict != "PASS" else ""))
     out.append("</table>")
     out.append("<h2>Cases</h2>")
     for r in run.results:
-        tag = "XFAIL" if r.expected_failure else r.verdict
+        tag = tag_of(r)
         out.append("<details id=\"%s\"%s><summary><span class=\"v %s\">%s"
                    "</span> <b>%s</b> %s</summary>" % (
                        _e(r.id), " open" if r.verdict in ("FAIL", "ERROR")
-                       else "", tag, tag, _e(r.id), _e(r.title)))
+                       else "", _cls(r), tag, _e(r.id), _e(r.title)))
         out.append("<p class=\"line\">%s</p>" % _e(r.line))
+        if r.unreliable:
+            out.append("<p>Unreliable, not counted: %s</p>" % _e(r.unreliable))
         out.append("<p>Requirements: %s</p>" % ", ".join(
             "<span title=\"%s\">%s</span>" % (
                 _e(run.catalog.get(x)["summary"]), _e(x))

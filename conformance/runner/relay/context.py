@@ -13,6 +13,7 @@ evidence of the case.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from tigress_py.client import Exchange, RelayClient
 from tigress_py.errors import TigressError
 
 from ..core.context import CaseContext, describe
+from ..core.wellformed import server_error_requirement
+from . import canary
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Options:
     ttl: int = 900               # lifetime asked for ordinary mailboxes
     timeout: float = 10.0        # per request
     workers: int = 4             # parallel clients for bulk creation
+    seed: int = 1                # the generated inputs (generated.py)
 
 
 class RunState:
@@ -55,17 +59,25 @@ class RunState:
         parts = urllib.parse.urlsplit(self.base_url)
         self.netloc = parts.netloc               # for a Host header
         self.prefix = parts.path.rstrip("/")     # a relay under a path
+        # the canary (canary.py): the case after which the relay stopped
+        # serving (None while it serves), the last case after which it
+        # served, and the case the run ends with (the canary runs after it)
+        self.dead_after: Optional[str] = None
+        self.last_good: Optional[str] = None
+        self.canary: Optional[str] = None        # why it is not used
+        self.last_case: Optional[str] = None
+        self.generated: dict = {}                # case id -> inputs sent
 
     def path(self, p: str) -> str:
         """The request target of API path `p` (e.g. /v1/m) on this relay."""
         return self.prefix + p
 
     def client(self, profile: Optional[str] = None,
-               keep_history: bool = True) -> RelayClient:
+               keep_history: bool = True, observers=()) -> RelayClient:
         return RelayClient(self.base_url, ca=self.ca,
                            profile=profile or self.profile,
                            timeout=self.options.timeout,
-                           keep_history=keep_history)
+                           keep_history=keep_history, observers=observers)
 
 
 class Mailbox:
@@ -91,17 +103,29 @@ class RelayContext(CaseContext):
     def __init__(self, run: RunState, case):
         super().__init__(run, case)
         self._clients: List[RelayClient] = []
+        self._troubled: List[Exchange] = []   # 5xx or no answer, bulk too
+        self._sent = 0                        # requests of every client
+        self._lock = threading.Lock()
+
+    def _saw(self, ex: Exchange) -> None:
+        """Observer of every client: counts requests and keeps the answers
+        that were 5xx or none (also of bulk clients, whose history is not
+        kept)."""
+        with self._lock:
+            self._sent += 1
+            if ex.status is None or ex.status >= 500:
+                self._troubled.append(ex)
 
     # -- clients and fixtures --------------------------------------------------
     def client(self, profile: Optional[str] = None) -> RelayClient:
-        c = self.run.client(profile)
+        c = self.run.client(profile, observers=[self._saw])
         self._clients.append(c)
         return c
 
     def bulk_client(self) -> RelayClient:
         """A client whose exchanges are not kept (attach the ones that
-        matter with `attach`)."""
-        c = self.run.client(keep_history=False)
+        matter with `attach`); its 5xx answers still count (finish)."""
+        c = self.run.client(keep_history=False, observers=[self._saw])
         self._clients.append(c)
         return c
 
@@ -139,7 +163,9 @@ class RelayContext(CaseContext):
                 check: bool = True) -> Mailbox:
         """Create a mailbox (by default with accessRights RWD and a
         lifetime of options.ttl seconds) and check the answer: a create
-        that does not succeed stops the case with a FAIL of RLY-CREATE-200."""
+        that does not succeed is a failed precondition (the case is not
+        run; see API-CREATE-200), and in API-CREATE-200 itself a FAIL of
+        RLY-CREATE-200."""
         c = client or self.client()
         claim = claim or self.claim()
         plaintext = secrets.token_bytes(64) if plaintext is None else plaintext
@@ -155,24 +181,32 @@ class RelayContext(CaseContext):
                       request_id=request_id)
         url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
         if check:
-            self.require(ex.status == 200 and isinstance(url, str),
-                         ["RLY-CREATE-200", "RLY-CREATE-URLLINK"],
-                         "200 with a urlLink (setting up a mailbox)",
-                         describe(ex), ex)
+            self.precondition(ex.status == 200 and isinstance(url, str),
+                              "create", "API-CREATE-200",
+                              ["RLY-CREATE-200", "RLY-CREATE-URLLINK"],
+                              describe(ex), ex)
         return Mailbox(url or "", claim, key, plaintext, pl, display,
                        expiration if config else None, ex, rights)
 
     def bind(self, m: Mailbox, client: Optional[RelayClient] = None,
              claim: Optional[str] = None) -> str:
         """Bind a recipient to `m` by reading it; returns the claim.  A
-        read that does not succeed stops the case (RLY-BIND-FIRST-READ)."""
+        read that does not succeed is a failed precondition (see
+        API-READ-200)."""
         c = client or self.client()
         claim = claim or self.claim()
         ex = c.read(m.id, claim)
-        self.require(ex.status == 200, ["RLY-BIND-FIRST-READ", "RLY-READ-200"],
-                     "200 (binding a recipient by its first read)",
-                     describe(ex), ex)
+        self.precondition(ex.status == 200, "binding read", "API-READ-200",
+                          ["RLY-BIND-FIRST-READ", "RLY-READ-200"],
+                          describe(ex), ex)
         return claim
+
+    def setup(self, ex, what: str, see: str, status: int = 200) -> None:
+        """A step that sets up what the case checks (an update, a delete,
+        a read) answered `status`; else the case is not run, citing the
+        case `see` that checks that step."""
+        self.precondition(ex.status == status, what, see, got=describe(ex),
+                          exchanges=ex)
 
     def opened(self, ex, key: bytes) -> Optional[bytes]:
         """The plaintext of the payload of a read answer, or None."""
@@ -182,6 +216,18 @@ class RelayContext(CaseContext):
             return tpayload.open(ex.json.get("payload"), key)
         except TigressError:
             return None
+
+    # -- after the case ------------------------------------------------------------------
+    def finish(self) -> None:
+        """A 5xx anywhere in the case is a finding (RLY-NO-5XX, or the
+        operation's 400 requirement for an invalid create or update); then
+        the canary, after a hostile case, a case that saw a 5xx or no
+        answer, the run's last case, and while the relay is not serving."""
+        server_errors(self)
+        run = self.run
+        if run.dead_after is not None or self.case.hostile or \
+                self._troubled or run.last_case == self.case.id:
+            canary.after_case(self)
 
     # -- the record --------------------------------------------------------------------
     def _recorded(self):
@@ -197,3 +243,44 @@ class RelayContext(CaseContext):
                 pass
 
 
+
+
+def server_errors(t: RelayContext) -> None:
+    """Every 5xx answer of the case that no FAIL finding cites yet becomes
+    one: grouped by the requirement it breaks, with the count and the
+    first exchanges.  A 503 with Retry-After (an explicit capacity limit)
+    is only noted."""
+    t._mark(["RLY-NO-5XX"])              # every answer of every case
+    cited = {id(e) for f in t.findings if f.verdict == "FAIL"
+             for e in f.exchanges}
+    groups: dict = {}
+    busy = 0
+    seen = set()
+    for ex in list(t.exchanges()) + list(t._troubled):
+        if id(ex) in seen or id(ex) in cited:
+            continue
+        seen.add(id(ex))
+        if ex.status is None or ex.status < 500:
+            continue
+        if ex.status == 503 and _retry_after(ex):
+            busy += 1
+            continue
+        groups.setdefault(server_error_requirement(t.profile, ex),
+                          []).append(ex)
+    if busy:
+        t.note("%d answers were 503 with Retry-After (a capacity limit, "
+               "allowed)" % busy)
+    for req, exs in groups.items():
+        first = exs[0]
+        t.check(False, [req], "no 5xx answer to any request of the case "
+                "(503 with Retry-After aside)",
+                "%d of %d requests answered 5xx; first: %s %s -> %s" % (
+                    len(exs), max(t._sent, len(exs)),
+                    getattr(first, "method", "RAW"),
+                    urllib.parse.urlsplit(first.url).path, describe(first)),
+                exs[:3])
+
+
+def _retry_after(ex) -> bool:
+    h = getattr(ex, "header", None)
+    return bool(h and h("Retry-After"))

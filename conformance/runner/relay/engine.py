@@ -11,6 +11,7 @@ from typing import List, Optional, Sequence
 from ..core import engine as core_engine
 from ..core.engine import SelectionError  # noqa: F401  (for callers)
 from ..core.model import Case, CaseResult
+from . import canary
 from . import cases  # noqa: F401  (registers every case)
 from .context import RelayContext, RunState
 from .registry import REGISTRY
@@ -43,9 +44,19 @@ def preflight(state: RunState) -> Optional[str]:
 
 def run_cases(state: RunState, selected: Sequence[Case], progress=None
               ) -> List[CaseResult]:
+    """Run the cases in order.  The canary (canary.py) runs after the
+    hostile ones, after any that saw a 5xx or no answer, and after the
+    last; a case that starts while the relay does not serve is marked
+    unreliable."""
     results = []
+    state.last_case = selected[-1].id if selected else None
+    canary.baseline(RelayContext(state, None))
     for case in selected:
+        dead = state.dead_after
         r = core_engine.run_case(state, case, RelayContext)
+        if dead is not None:
+            r.unreliable = "ran while the relay was not serving (it " \
+                "stopped after %s)" % dead
         results.append(r)
         if progress:
             progress(r)

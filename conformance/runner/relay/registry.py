@@ -12,23 +12,29 @@ from collections import OrderedDict
 from typing import Sequence
 
 from ..core.model import DRAFTS, Case
+from .canary import CANARY_REQS
 
-CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE")
+CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE", "INPUT")
 
 REGISTRY: "OrderedDict[str, Case]" = OrderedDict()
 
 
 def case(case_id: str, title: str, requirements: Sequence[str], expect: str,
-         drafts: Sequence[str] = DRAFTS):
+         drafts: Sequence[str] = DRAFTS, hostile: bool = False):
     """Register a case.  `requirements`: every requirement ID the case
     checks (the catalog coverage test reads them); `expect`: what a
-    conforming relay does, in a few words."""
+    conforming relay does, in a few words; `hostile`: the case sends
+    hostile or malformed input, so the canary checks afterwards that the
+    relay still serves (canary.py)."""
     def deco(func):
         if case_id in REGISTRY:
             raise ValueError("duplicate case id %s" % case_id)
         if case_id.split("-", 1)[0] not in CATEGORIES:
             raise ValueError("case %s: unknown category" % case_id)
-        REGISTRY[case_id] = Case(case_id, title, list(requirements), func,
-                                 expect, tuple(drafts))
+        reqs = list(requirements)
+        if hostile:                 # the canary checks these after it
+            reqs += [r for r in CANARY_REQS if r not in reqs]
+        REGISTRY[case_id] = Case(case_id, title, reqs, func, expect,
+                                 tuple(drafts), hostile)
         return func
     return deco

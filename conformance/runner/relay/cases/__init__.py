@@ -1,6 +1,7 @@
 """The cases, by category.  Importing this package registers them all in
-model.REGISTRY, in this order."""
+registry.REGISTRY, in this order: the hostile ones (generated inputs,
+then the threats, whose most dangerous come last) run after the others."""
 
-from . import api, replay, threat, opacity, profile
+from . import api, replay, opacity, profile, input, threat
 
-__all__ = ["api", "replay", "threat", "opacity", "profile"]
+__all__ = ["api", "replay", "opacity", "profile", "input", "threat"]

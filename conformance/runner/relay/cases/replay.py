@@ -72,8 +72,7 @@ def update_201(t):
     rid = t.request_id()
     a = b"update A"
     first = ci.update(m.id, m.claim, t.seal(a, m.key)[1], request_id=rid)
-    t.require(first.status == 200, ["RLY-UPDATE-200"], "200 to an update",
-              describe(first), first)
+    t.setup(first, "first update", "API-UPDATE-200")
     ex = ci.update(m.id, m.claim, t.seal(b"update B (a repetition)",
                                          m.key)[1], request_id=rid)
     t.expect_status(ex, 201, ["RLY-DUP-UPDATE-201", "RLY-DUP-UPDATE-NO-APPLY",
@@ -106,8 +105,7 @@ def relinquish_201(t):
     rc = t.bind(m, cr)
     rid = t.request_id()
     first = cr.relinquish(m.id, rc, request_id=rid)
-    t.require(first.status == 200, ["RLY-RELINQUISH-200"],
-              "200 to a relinquish", describe(first), first)
+    t.setup(first, "first relinquish", "API-RELINQUISH-200")
     ex = cr.relinquish(m.id, rc, request_id=rid)
     t.expect_status(ex, 201, ["RLY-DUP-RELINQUISH-201",
                               "RLY-DUP-RELINQUISH-STORE", "RLY-DUP-201"],
@@ -136,8 +134,7 @@ def delete_repeat(t):
     m = t.mailbox(client=ci)
     rid = t.request_id()
     first = ci.delete(m.id, m.claim, request_id=rid)
-    t.require(first.status == 200, ["RLY-DELETE-200"], "200 to a delete",
-              describe(first), first)
+    t.setup(first, "first delete", "API-DELETE-200")
     ex = ci.delete(m.id, m.claim, request_id=rid)
     t.answered(ex, ["RLY-DUP-201"], "an answer")
     t.expect_status(ex, 201, ["RLY-DUP-201", "RLY-DELETE-REPEAT-404"],
@@ -162,9 +159,9 @@ def after_later(t):
     rid_x, rid_y = t.request_id(), t.request_id()
     a, b = b"update A", b"update B"
     ex = ci.update(m.id, m.claim, t.seal(a, m.key)[1], request_id=rid_x)
-    t.require(ex.status == 200, ["RLY-UPDATE-200"], "200", describe(ex), ex)
+    t.setup(ex, "update", "API-UPDATE-200")
     ex = ci.update(m.id, m.claim, t.seal(b, m.key)[1], request_id=rid_y)
-    t.require(ex.status == 200, ["RLY-UPDATE-200"], "200", describe(ex), ex)
+    t.setup(ex, "update", "API-UPDATE-200")
     # The draft asks relays to remember the last request id of a claim;
     # tigress-ref remembers all of them (E-DUP-SCOPE).
     ex = ci.update(m.id, m.claim, t.seal(a, m.key)[1], request_id=rid_x)
@@ -203,7 +200,7 @@ def other_claim(t):
     rid = t.request_id()
     ex = ci.update(m.id, m.claim, t.seal(b"initiator's", m.key)[1],
                    request_id=rid)
-    t.require(ex.status == 200, ["RLY-UPDATE-200"], "200", describe(ex), ex)
+    t.setup(ex, "update", "API-UPDATE-200")
     mine = b"recipient's, same request id"
     ex = cr.update(m.id, rc, t.seal(mine, m.key)[1], request_id=rid)
     t.check(ex.status == 200, ["RLY-DUP-UPDATE-PER-CLAIM"],
@@ -236,7 +233,7 @@ def other_claim(t):
     r1 = t.bind(m3, c1)
     rid_r = t.request_id()
     ex = c1.relinquish(m3.id, r1, request_id=rid_r)
-    t.require(ex.status == 200, ["RLY-RELINQUISH-200"], "200", describe(ex), ex)
+    t.setup(ex, "relinquish", "API-RELINQUISH-200")
     r2 = t.bind(m3, c2)
     ex = c2.relinquish(m3.id, r2, request_id=rid_r)
     t.check(ex.status == 200, ["RLY-DUP-RELINQUISH-PER-CLAIM"],
@@ -249,19 +246,75 @@ def other_claim(t):
             describe(rd), rd)
 
 
-@case("REPLAY-CONFLICT", "A request id reused by one claim for another "
-      "operation is refused", ["E-DUP-SCOPE"],
-      "409 (our decision; the draft would answer 201)")
+def _reused(t, ex, applied: bool, what: str, op_reqs) -> None:
+    """Judge an operation that reused a request id of another operation
+    or mailbox: applied (2xx) or refused (4xx: 409 is our decision) both
+    conform; a 201 that did nothing is a FAIL (RLY-DUP-SAME-REQUEST); a
+    200 that did nothing breaks the operation (`op_reqs`)."""
+    t.answered(ex, ["RLY-DUP-SAME-REQUEST"], "an answer to %s" % what)
+    ok = applied or ex.status >= 400
+    if ex.status == 201:
+        t.check(ok, ["RLY-DUP-SAME-REQUEST"],
+                "%s applied, or refused with a 4xx (409, E-DUP-SCOPE)" % what,
+                "201, and it was not applied", ex)
+    else:
+        t.check(ok, op_reqs, "%s applied, or refused with a 4xx" % what,
+                "%s, and it was not applied" % describe(ex), ex)
+    t.soft(ex.status == 409, ["E-DUP-SCOPE"],
+           "409 request_id_conflict for %s (our decision)" % what,
+           describe(ex) + (", applied" if applied else ""), ex)
+
+
+@case("REPLAY-CONFLICT", "A request id reused by one claim on another "
+      "mailbox is applied or refused, never answered 201 without effect",
+      ["E-DUP-SCOPE", "RLY-DUP-SAME-REQUEST", "RLY-UPDATE-OVERWRITES"],
+      "409 (our decision); 200 and applied conforms; 201 undone FAILs")
 def conflict(t):
     ci = t.client()
     m = t.mailbox(client=ci)
     rid = t.request_id()
     ex = ci.update(m.id, m.claim, t.seal(b"one", m.key)[1], request_id=rid)
-    t.require(ex.status == 200, ["RLY-UPDATE-200"], "200", describe(ex), ex)
+    t.setup(ex, "update", "API-UPDATE-200")
     m2 = t.mailbox(client=ci, claim=m.claim)
-    ex = ci.update(m2.id, m.claim, t.seal(b"two", m2.key)[1], request_id=rid)
-    t.soft(ex.status == 409, ["E-DUP-SCOPE"],
-           "409 for a request id reused on another mailbox", describe(ex), ex)
+    two = b"two"
+    ex = ci.update(m2.id, m.claim, t.seal(two, m2.key)[1], request_id=rid)
+    rd = ci.read(m2.id, m.claim)
+    _reused(t, ex, t.opened(rd, m2.key) == two,
+            "an update of another mailbox with the request id of the "
+            "previous one", ["RLY-UPDATE-OVERWRITES"])
+
+
+@case("REPLAY-ACROSS-OPS", "A request id reused by one claim for another "
+      "operation (a relinquish, a delete after an update) is applied or "
+      "refused, never answered 201 without effect",
+      ["RLY-DUP-SAME-REQUEST", "RLY-RELINQUISH-REBIND", "RLY-DELETE-200",
+       "E-DUP-SCOPE"],
+      "409 (our decision) or the operation applied; never 201 undone")
+def across_ops(t):
+    ci, cr = t.client(), t.client()
+    m = t.mailbox(client=ci)
+    rc = t.bind(m, cr)
+    rid = t.request_id()
+    ex = cr.update(m.id, rc, t.seal(b"the recipient's", m.key)[1],
+                   request_id=rid)
+    t.setup(ex, "update", "API-UPDATE-200")
+    rel = cr.relinquish(m.id, rc, request_id=rid)
+    other = t.client().read(m.id, t.claim())
+    _reused(t, rel, other.status == 200,
+            "a relinquish (PATCH) with the request id of the recipient's "
+            "update (PUT)", ["RLY-RELINQUISH-REBIND"])
+    t.attach(other)
+    m2 = t.mailbox(client=ci)
+    rid2 = t.request_id()
+    ex = ci.update(m2.id, m2.claim, t.seal(b"the initiator's", m2.key)[1],
+                   request_id=rid2)
+    t.setup(ex, "update", "API-UPDATE-200")
+    dl = ci.delete(m2.id, m2.claim, request_id=rid2)
+    gone = ci.read_display(m2.id)
+    _reused(t, dl, gone.status == 404,
+            "a delete (DELETE) with the request id of the initiator's update "
+            "(PUT)", ["RLY-DELETE-200"])
+    t.attach(gone)
 
 
 def _raw_json(t, method, path, claim, rid, obj):
@@ -275,7 +328,7 @@ def _raw_json(t, method, path, claim, rid, obj):
 @case("REPLAY-DROPPED-CREATE", "A create whose answer was lost (connection "
       "dropped) and is sent again gets 201 with the same mailbox",
       ["RLY-DUP-CREATE-201", "RLY-DUP-CREATE-NO-NEW", "E-DUP-201-BODY"],
-      "201 naming a mailbox that holds the payload")
+      "201 naming a mailbox that holds the payload", hostile=True)
 def dropped_create(t):
     claim, rid = t.claim(), t.request_id()
     key, pl = t.seal(b"sent over a dropped connection")
@@ -320,7 +373,7 @@ def dropped_create(t):
 @case("REPLAY-DROPPED-UPDATE", "An update whose answer was lost, sent again "
       "after the other party wrote, is not applied twice",
       ["RLY-DUP-UPDATE-201", "RLY-DUP-UPDATE-NO-APPLY"],
-      "201; the other party's later payload stays")
+      "201; the other party's later payload stays", hostile=True)
 def dropped_update(t):
     ci, cr = t.client(), t.client()
     m = t.mailbox(client=ci)
@@ -339,7 +392,7 @@ def dropped_update(t):
         t.note("the update sent over the dropped connection was not applied")
     c = b"the recipient's answer"
     ex = cr.update(m.id, rc, t.seal(c, m.key)[1])
-    t.require(ex.status == 200, ["RLY-UPDATE-200"], "200", describe(ex), ex)
+    t.setup(ex, "update", "API-UPDATE-200")
     retry = ci.update(m.id, m.claim, None,
                       body=json.dumps({"payload": pl}).encode(),
                       request_id=rid)

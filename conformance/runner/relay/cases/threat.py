@@ -18,29 +18,13 @@ from ...core import rawhttp
 from .. import preview, uuidstats
 
 
-def _alive(t, why: str) -> None:
-    """The relay still serves: a create and a first read succeed."""
-    c = t.client()
-    key, pl = t.seal(b"still serving?")
-    ex = c.create(t.claim(), t.display(), pl,
-                  config={"expiration": t.expiration(), "accessRights": "RWD"})
-    ok = ex.status == 200 and isinstance(ex.json, dict)
-    if ok:
-        url = ex.json.get("urlLink", "")
-        rd = c.read(url.rstrip("/").rsplit("/", 1)[-1], t.claim())
-        ok = rd.status == 200
-        ex = rd
-    t.check(ok, ["RLY-NO-USER-INTERACTION", "RLY-CREATE-200"],
-            "the relay still serving after %s (create and read 200)" % why,
-            describe(ex), ex)
-
-
 def _refused(t, ex, reqs, what, limit=None) -> None:
     """A hostile request is refused with a 4xx: a 5xx gets the verdict of
     `reqs`, no answer at all is a WARN.  A 2xx gets the verdict of `reqs`
     too, unless the request is valid HTTP and JSON that only a limit of
     ours refuses (`limit`, an errata ID): then it is INFO."""
     t._mark(list(reqs) + ([limit] if limit else []))
+    t.saw()
     if ex.status is None:
         t.check(False, reqs, "a 4xx answer to %s" % what, describe(ex), ex,
                 verdict="WARN")
@@ -118,11 +102,73 @@ def unbound_write(t):
             describe(rd) if rd.status != 200 else "another payload", rd)
 
 
+@case("THREAT-BIND-BEFORE-CHECK", "A first read that is refused binds "
+      "nobody: neither one with an invalid body nor one the mailbox's "
+      "rights refuse; the intended recipient still reads afterwards",
+      ["RLY-BIND-FIRST-READ", "RLY-BIND-ONE-RECIPIENT", "E-READ-BODY",
+       "E-ACCESS-RIGHTS-FORM"],
+      "the stranger refused and unbound; the next device's first read 200")
+def bind_before_check(t):
+    # A refused read by a stranger, for an invalid body (E-READ-BODY).
+    m = t.mailbox()
+    x = t.client().read(m.id, t.claim(), body=b'{"notificationToken": 7}',
+                        content_type="application/json")
+    t.answered(x, ["E-READ-BODY"], "an answer to a read with an invalid body")
+    observed = False
+    if x.status == 200:
+        t.note("a read with the notificationToken 7 was taken (E-READ-BODY "
+               "is our decision); whether a refused read binds is not seen "
+               "that way")
+        t.soft(False, ["E-READ-BODY"], "400 to a read whose body is invalid",
+               describe(x), x)
+    else:
+        rd = t.client().read(m.id, t.claim())
+        t.check(rd.status == 200 and t.opened(rd, m.key) == m.plaintext,
+                ["RLY-BIND-FIRST-READ", "RLY-BIND-ONE-RECIPIENT"],
+                "200 with the payload to the intended recipient's first read, "
+                "after a stranger's read was refused (%s)" % describe(x),
+                describe(rd) + (": the refused stranger was bound" if
+                                rd.status == 401 else ""), [x, rd])
+        observed = True
+    # A mailbox without the read right, where the relay takes one.
+    r = t.mailbox(rights="WD", check=False)
+    t.soft(r.create.status is not None and 400 <= r.create.status < 500,
+           ["E-ACCESS-RIGHTS-FORM"], "400 to a create with accessRights WD "
+           "(no R: our decision)", describe(r.create), r.create)
+    if r.create.status != 200 or not r.id:
+        if not observed:
+            t.unsupported("neither a read with an invalid body nor a mailbox "
+                          "without the read right is refused for its own "
+                          "reason here")
+        return
+    s1, s2 = t.client(), t.client()
+    a, b = t.claim(), t.claim()
+    first = s1.read(r.id, a)
+    t.check(first.status is not None and 400 <= first.status < 500,
+            ["RLY-ACCESS-RIGHTS"], "a refusal of a read of a mailbox "
+            "without R", describe(first), first)
+    if first.status is None or first.status == 200:
+        return
+    rel = s1.relinquish(r.id, a)
+    t.check(rel.status is not None and rel.status >= 400,
+            ["RLY-BIND-FIRST-READ", "RLY-BIND-ONE-RECIPIENT"],
+            "the stranger whose read was refused (%s) not bound: 401 to its "
+            "relinquish" % describe(first),
+            "%s: it was bound" % describe(rel), [first, rel])
+    second = s2.read(r.id, b)
+    t.check(second.status == first.status and
+            second.error_code == first.error_code,
+            ["RLY-BIND-FIRST-READ", "RLY-BIND-ONE-RECIPIENT"],
+            "the next device's read refused as the first was (%s)" %
+            describe(first), describe(second) + " (a binding was left "
+            "behind)", [first, second])
+
+
 @case("THREAT-CLAIM-RACE", "Devices reading a fresh mailbox at the same "
       "moment: exactly one becomes the recipient, in every trial",
       ["RLY-BIND-ONE-RECIPIENT", "RLY-BIND-FIRST-READ", "RLY-READ-401",
-       "Req-ConnectionIntegrity", "Req-Retrievals"],
-      "one 200 and the rest 401 in each trial")
+       "Req-ConnectionIntegrity", "Req-Retrievals", "RLY-NO-5XX"],
+      "one 200 and the rest 401 in each trial; never a 5xx", hostile=True)
 def claim_race(t):
     reqs = ["RLY-BIND-ONE-RECIPIENT", "RLY-BIND-FIRST-READ", "RLY-READ-401",
             "Req-ConnectionIntegrity", "Req-Retrievals"]
@@ -195,13 +241,12 @@ def claim_race(t):
     if odd_losers:
         t.expect_status(odd_losers[0], 401, ["RLY-READ-401"],
                         "a read that lost the race")
-    if bad:
-        trial, st, exs = bad[0]
-        t.check(False, ["RLY-BIND-ONE-RECIPIENT", "Req-ConnectionIntegrity"],
-                "exactly one 200 among %d concurrent first reads, in every "
-                "trial" % k,
-                "%d of %d trials broke it; first: trial %d answered %s" % (
-                    len(bad), trials, trial + 1, st), exs[:4])
+    trial, st, exs = bad[0] if bad else (0, [], [])
+    t.check(not bad, ["RLY-BIND-ONE-RECIPIENT", "Req-ConnectionIntegrity"],
+            "exactly one 200 among %d concurrent first reads, in every "
+            "trial" % k,
+            "%d of %d trials broke it; first: trial %d answered %s" % (
+                len(bad), trials, trial + 1, st), exs[:4])
 
 
 # -- identifiers ----------------------------------------------------------------------
@@ -210,8 +255,8 @@ def claim_race(t):
       "structure: over 1000 creations, no duplicates, balanced bits, no "
       "sequence, and the next one cannot be predicted",
       ["RLY-ID-UUID", "RLY-ID-CSPRNG", "RLY-ID-ENTROPY", "RLY-MULTI-MAILBOX",
-       "RLY-CONF-INTEGRITY"],
-      "random v4 UUIDs")
+       "RLY-CONF-INTEGRITY", "RLY-NO-5XX"],
+      "random v4 UUIDs", hostile=True)
 def id_guess(t):
     n = t.options.id_sample
     workers = max(1, t.options.workers)
@@ -299,8 +344,9 @@ def deleted_unreadable(t):
         rc = t.bind(m, cr)
         c, claim = (ci, m.claim) if deleter == "initiator" else (cr, rc)
         ex = c.delete(m.id, claim)
-        t.require(ex.status == 200, ["RLY-DELETE-200"],
-                  "200 to a delete by the %s" % deleter, describe(ex), ex)
+        t.setup(ex, "delete by the %s" % deleter,
+                "API-DELETE-200" if deleter == "initiator" else
+                "API-DELETE-RECIPIENT")
         for what, ex, code_req in (
                 ("the recipient's read", cr.read(m.id, rc), "RLY-READ-404"),
                 ("the initiator's read", ci.read(m.id, m.claim),
@@ -340,8 +386,7 @@ def expired_unreadable(t):
     mid = ex.json["urlLink"].rstrip("/").rsplit("/", 1)[-1]
     rc = t.claim()
     first = cr.read(mid, rc)
-    t.require(first.status == 200, ["RLY-READ-200"],
-              "200 to the first read before expiry", describe(first), first)
+    t.setup(first, "first read before expiry", "API-READ-200")
     time.sleep(max(0.0, now + ttl + 1 - time.time()))
     t._mark(["RLY-EXPIRE-DELETE", "RLY-EXPIRE-DELETE-CONFIG",
              "RLY-EXPIRE-SWEEP", "RLY-EXPIRE-SWEEP-PERIODIC",
@@ -351,7 +396,9 @@ def expired_unreadable(t):
             ("the preview", lambda: ci.read_display(mid))]
     first_pass = [(w, f()) for w, f in late]
     served = [(w, e) for w, e in first_pass if e.status == 200]
-    if not served:
+    if t.check(not served, ["RLY-EXPIRE-DELETE"],
+               "no content from the expiration second on", "content served",
+               [e for _, e in first_pass]):
         return
     # Served after expiry: a relay that sweeps every few seconds is late;
     # one that still serves well after is broken.
@@ -486,14 +533,18 @@ HOSTILE_IMG = 'https://example.com/i.png"><script>alert(2)</script>'
       ["RLY-PREVIEW-OG", "RLY-PREVIEW-OPENGRAPH", "RLY-PREVIEW-NO-3P-SCRIPT",
        "E-IMAGEURL"],
       "og:title and og:description equal to the strings given; no markup "
-      "from them")
+      "from them", hostile=True)
 def preview_escape(t):
     d = t.display(title=HOSTILE_TITLE, description=HOSTILE_DESC,
                   imageURL=HOSTILE_IMG)
-    m = t.mailbox(display=d)
+    m = t.mailbox(display=d, check=False)
+    if m.create.status != 200 or not m.id:
+        t.info(["RLY-PREVIEW-OG"], "a mailbox made with hostile display "
+               "strings (a relay may refuse them)", describe(m.create),
+               m.create)
+        return
     ex = t.client().read_display(m.id)
-    t.require(ex.status == 200, ["RLY-PREVIEW-200"], "200 to the preview",
-              describe(ex), ex)
+    t.setup(ex, "preview", "API-PREVIEW-200")
     p = preview.parse(ex.text, urllib.parse.urlsplit(t.run.base_url).hostname)
     # Markup made of the strings breaks the page: more or fewer og:title
     # properties than one, or active content.  A relay that shows the
@@ -529,8 +580,7 @@ def preview_escape(t):
 def preview_active(t):
     m = t.mailbox()
     ex = t.client().read_display(m.id)
-    t.require(ex.status == 200, ["RLY-PREVIEW-200"], "200 to the preview",
-              describe(ex), ex)
+    t.setup(ex, "preview", "API-PREVIEW-200")
     p = preview.parse(ex.text, urllib.parse.urlsplit(t.run.base_url).hostname)
     t.check(not p.third_party, ["RLY-NO-TRACK", "RLY-PREVIEW-NO-3P-SCRIPT",
                                 "Req-NonCorrelation"],
@@ -553,7 +603,7 @@ BAD_IMAGE_URLS = ["javascript:alert(1)", "JaVaScRiPt:alert(1)",
       "https URL",
       ["E-IMAGEURL", "RLY-PREVIEW-NO-3P-SCRIPT"],
       "no og:image or src for javascript:, data:, vbscript:, http:, file: "
-      "or malformed URLs")
+      "or malformed URLs", hostile=True)
 def preview_imageurl(t):
     c = t.client()
     for url in BAD_IMAGE_URLS:
@@ -620,13 +670,47 @@ def preview_fetchers(t):
             "%d preview fetches" % (2 * len(CRAWLERS)), describe(rd), rd)
 
 
+@case("THREAT-URLLINK-HOST", "urlLink names the relay, not a host taken "
+      "from the request's Host, X-Forwarded-Host or Forwarded header",
+      ["E-URLLINK-HOST"],
+      "the same host as an ordinary create's urlLink, or a refusal (421, "
+      "400)")
+def urllink_host(t):
+    m = t.mailbox()
+    honest = urllib.parse.urlsplit(m.url).hostname
+    c = t.client()
+    key, pl = t.seal(b"forged host")
+    for what, headers in (
+            ("Host: evil.example", {"Host": "evil.example"}),
+            ("X-Forwarded-Host: evil.example",
+             {"X-Forwarded-Host": "evil.example"}),
+            ("Forwarded: host=evil.example",
+             {"Forwarded": "host=evil.example;proto=https"})):
+        ex = c.create(t.claim(), t.display(), pl, headers=headers,
+                      config={"expiration": t.expiration(),
+                              "accessRights": "RD"})
+        t.answered(ex, ["E-URLLINK-HOST"], "an answer to a create with %s" %
+                   what)
+        url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
+        if ex.status >= 400 or not isinstance(url, str):
+            t.check(ex.status < 500, ["RLY-NO-5XX"], "a refusal (4xx) or a "
+                    "create with %s" % what, describe(ex), ex)
+            continue
+        host = urllib.parse.urlsplit(url).hostname
+        t.check(host == honest, ["E-URLLINK-HOST"],
+                "urlLink on %s (as for any create), whatever %s says" % (
+                    honest, what),
+                "urlLink %s%s" % (url, ": the host the request named"
+                                  if host == "evil.example" else ""), ex)
+
+
 # -- transport and privacy ----------------------------------------------------------------------
 
 @case("THREAT-PLAIN-HTTP", "Plain HTTP sent to the relay's port is never "
       "answered with a success",
       ["RLY-TLS-ONLY", "RLY-HTTPS-ALL", "RLY-HTTPS-URI", "SCT-TLS-ONLY",
        "RLY-CONF-INTEGRITY", "Req-Security"],
-      "no HTTP 2xx over a plain TCP connection")
+      "no HTTP 2xx over a plain TCP connection", hostile=True)
 def plain_http(t):
     parts = urllib.parse.urlsplit(t.run.base_url)
     t.require(parts.scheme == "https", ["RLY-TLS-ONLY", "RLY-HTTPS-URI"],
@@ -710,7 +794,7 @@ def no_cookies(t):
       "the relay keeps serving",
       ["RLY-CREATE-400", "RLY-UPDATE-400", "RLY-NO-USER-INTERACTION",
        "E-LIMITS", "X-LIMITS"],
-      "413 (or another 4xx) to 200 KiB and 2 MiB bodies; never a 5xx")
+      "413 (or another 4xx) to 200 KiB and 2 MiB bodies; never a 5xx", hostile=True)
 def oversize_body(t):
     c = t.client()
     m = t.mailbox(client=c)
@@ -742,7 +826,6 @@ def oversize_body(t):
                 t.soft(rx.status == 413, ["E-LIMITS", "X-LIMITS"],
                        "413 to a %d-byte %s" % (len(b), op),
                        "HTTP %d" % rx.status, rx)
-    _alive(t, "oversize bodies")
 
 
 MALFORMED = [
@@ -764,7 +847,7 @@ MALFORMED = [
       "the relay keeps serving",
       ["RLY-CREATE-400", "RLY-UPDATE-400", "RLY-NO-USER-INTERACTION",
        "E-DUP-KEYS"],
-      "400 to each")
+      "400 to each", hostile=True)
 def malformed_body(t):
     c = t.client()
     m = t.mailbox(client=c)
@@ -781,7 +864,6 @@ def malformed_body(t):
             "no 5xx to a body naming a member twice", describe(ex), ex)
     t.soft(ex.status == 400, ["E-DUP-KEYS"],
            "400 to a body naming a member twice", describe(ex), ex)
-    _alive(t, "malformed bodies")
 
 
 @case("THREAT-DEEP-NESTING", "Deeply nested JSON is answered 4xx and the "
@@ -789,7 +871,7 @@ def malformed_body(t):
       ["RLY-CREATE-400", "RLY-UPDATE-400", "RLY-NO-USER-INTERACTION",
        "E-LIMITS"],
       "a 4xx (400 json_depth for tigress-ref) to 50, 5000 and 30000 "
-      "levels; never a 5xx")
+      "levels; never a 5xx", hostile=True)
 def deep_nesting(t):
     c = t.client()
     m = t.mailbox(client=c)
@@ -807,14 +889,13 @@ def deep_nesting(t):
             '{"payload": %s, "extra": %s}' % (json.dumps(pl), nest)).encode())
         _refused(t, ex, ["RLY-UPDATE-400"], "an update nested %d deep" % depth,
                  "E-LIMITS")
-    _alive(t, "deeply nested bodies")
 
 
 @case("THREAT-OVERSIZE-HEADERS", "Oversize headers are refused with a 4xx "
       "(or the connection closed) and the relay keeps serving",
       ["RLY-CREATE-400", "RLY-NO-USER-INTERACTION", "E-LIMITS",
        "E-REQID-FORM"],
-      "431, 413 or 400")
+      "431, 413 or 400", hostile=True)
 def oversize_headers(t):
     c = t.client()
     m = t.mailbox(client=c)
@@ -834,14 +915,13 @@ def oversize_headers(t):
             t.soft(not 200 <= ex.status < 300, [rid],
                    "a 4xx answer to a request with %s" % what,
                    describe(ex), ex)
-    _alive(t, "oversize headers")
 
 
 @case("THREAT-MALFORMED-HEADERS", "Malformed headers are answered 4xx and the "
       "relay keeps serving",
       ["RLY-CREATE-400", "RLY-CLAIM-GATE", "RLY-NO-USER-INTERACTION",
        "E-CLAIM-FORM"],
-      "400 to each")
+      "400 to each", hostile=True)
 def malformed_headers(t):
     c = t.client()
     m = t.mailbox(client=c)
@@ -878,4 +958,3 @@ def malformed_headers(t):
             t.check(rx.status < 500, ["RLY-CREATE-400"],
                     "a 4xx answer to a request with %s" % what,
                     "HTTP %d" % rx.status, rx)
-    _alive(t, "malformed headers")

@@ -1,0 +1,79 @@
+"""Is a request well-formed?  Judged with the protocol description
+(spec/protocol.json) and tigress_py's checks, for the rule that a 5xx is
+never a conforming answer (RLY-NO-5XX): a well-formed request answered 5xx
+breaks RLY-NO-5XX; an invalid create or update breaks the operation's
+400 requirement (RLY-CREATE-400, RLY-UPDATE-400) instead.
+
+    problem("http-00", "PUT", "/v1/m/ID", headers, body)  # None, or why not
+    server_error_requirement("http-00", exchange)        # "RLY-NO-5XX", ...
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Iterable, Optional, Tuple
+
+import protocol
+from tigress_py import bodies, uuids
+from tigress_py.errors import TigressError
+
+
+def _header(headers: Iterable[Tuple[str, str]], names) -> Optional[str]:
+    low = {n.lower() for n in names}
+    for k, v in headers:
+        if k.lower() in low:
+            return v
+    return None
+
+
+def problem(profile: str, method: str, url: str, headers, body) -> Optional[str]:
+    """None when the request is one of the protocol's operations with the
+    headers and body it needs, else what is wrong with it."""
+    p = protocol.load()
+    path = urllib.parse.urlsplit(url).path if "://" in url else url
+    op = p.operation_of(method, path.split("?", 1)[0])
+    if op is None:
+        return "no operation is %s %s" % (method, path)
+    spec = p.operation(op)
+    headers = list(headers or ())
+    for kind, need in spec["headers"].items():
+        value = _header(headers, p.header_names(profile, kind))
+        if value is None:
+            if need == "required":
+                return "no %s header" % p.header(profile, kind)
+            continue
+        v = p.value(p.data["headers"][kind]["value"])
+        if kind == "claim" and not uuids.is_form(value.strip()):
+            return "the claim is not a UUID"
+        if len(value.encode("utf-8", "replace")) > v.get("max_bytes", 1 << 30):
+            return "%s over %d bytes" % (p.header(profile, kind),
+                                         v["max_bytes"])
+    kind = spec.get("request")
+    if kind is None:
+        return None
+    body = body or b""
+    ctype = _header(headers, ["Content-Type"]) or ""
+    if body and ctype.split(";")[0].strip().lower() != spec["consumes"]:
+        return "a body labelled %r" % ctype
+    try:
+        bodies.parse(kind, body)
+    except TigressError as e:
+        return "an invalid %s body (%s at %r)" % (kind, e.code, e.field)
+    return None
+
+
+def server_error_requirement(profile: str, ex) -> str:
+    """The requirement a 5xx answer to exchange `ex` breaks: the
+    operation's `invalid` requirement for an invalid create or update
+    body, else RLY-NO-5XX."""
+    method = getattr(ex, "method", None)
+    if method is None or getattr(ex, "request_headers", None) is None:
+        return "RLY-NO-5XX"                 # a raw exchange
+    why = problem(profile, method, ex.url, ex.request_headers,
+                  ex.request_body)
+    p = protocol.load()
+    path = urllib.parse.urlsplit(ex.url).path
+    op = p.operation_of(method, path)
+    if why is not None and op in ("create", "update"):
+        return p.body(p.operation(op)["request"])["invalid"][0]
+    return "RLY-NO-5XX"

@@ -1,0 +1,389 @@
+"""Generated-input cases: the malformed inputs of generated.py, made from
+the protocol description - every member of the create, update and read
+bodies, every near-miss of a time and of a UUID, and display information
+with every escaping hazard followed by its preview.  Each case sends its
+inputs in one batch (update and read inputs on one mailbox, which they
+cannot break), judges every answer, and reports the departures grouped by
+the requirement they break.  All are hostile: the canary runs after each.
+
+An input the rules refuse must get a 4xx; a 2xx breaks the requirement of
+the constraint's basis (the draft's: RLY-CREATE-400, a FAIL; a decision's:
+INFO or WARN).  A valid input must get a 2xx.  A 5xx is always a FAIL:
+of the operation's 400 requirement for an invalid create or update, of
+RLY-NO-5XX otherwise.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections import OrderedDict
+
+from ...core.context import describe
+from ...core.wellformed import server_error_requirement
+from .. import generated, preview
+from ..registry import case
+
+
+class Tally:
+    """The departures of a batch, grouped by (requirements, what was
+    expected, what happened)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.groups: "OrderedDict[tuple, list]" = OrderedDict()
+
+    def add(self, reqs, expected: str, outcome: str, what: str, ex,
+            verdict=None) -> None:
+        key = (tuple(reqs), expected, outcome, verdict)
+        self.groups.setdefault(key, []).append((what, ex))
+
+    def report(self, t) -> None:
+        for (reqs, expected, outcome, verdict), items in self.groups.items():
+            shown = ", ".join(w for w, _ in items[:6])
+            more = " (and %d more)" % (len(items) - 6) if len(items) > 6 \
+                else ""
+            t.check(False, list(reqs), expected, "%d of %d inputs %s: %s%s"
+                    % (len(items), self.total, outcome, shown, more),
+                    [ex for _, ex in items[:3]], verdict=verdict)
+
+
+def judge(t, tally: Tally, inp, ex) -> None:
+    """Judge the answer `ex` to generated input `inp`."""
+    st = ex.status
+    if st is None:
+        tally.add(inp.basis, "an answer to every input", "got no answer",
+                  inp.what, ex, verdict="WARN")
+    elif st >= 500:
+        tally.add([server_error_requirement(t.profile, ex)],
+                  "no 5xx answer to any input (a 4xx to the invalid ones)",
+                  "answered 5xx", "%s (%s)" % (inp.what, st), ex)
+    elif inp.expect == "refuse" and st < 400:
+        tally.add(inp.basis, "a 4xx to every input the rules refuse (%s)" %
+                  ", ".join(inp.basis), "accepted (%d)" % st,
+                  "%s [%s]" % (inp.what, inp.rule), ex)
+    elif inp.expect == "accept" and st >= 400:
+        tally.add(inp.basis, "a 2xx to every valid input",
+                  "refused (%s)" % describe(ex), inp.what, ex)
+
+
+def _suspect(t, pairs) -> None:
+    """When every answer from some input on was a 5xx or none, the input
+    just before, if it was taken, probably broke the relay: it is noted,
+    and cited by the canary."""
+    bad = [ex.status is None or ex.status >= 500 for _, ex in pairs]
+    k = len(bad)
+    while k > 0 and bad[k - 1]:
+        k -= 1
+    if len(pairs) - k >= 2 and k > 0 and pairs[k - 1][1].status is not None \
+            and pairs[k - 1][1].status < 400:
+        inp, ex = pairs[k - 1]
+        t.suspect = ex
+        t.note("every answer from input %d of %d on was a 5xx or none; the "
+               "input before, %s, was taken (%s): it may have broken the "
+               "relay" % (k + 1, len(pairs), inp.what, describe(ex)))
+
+
+def _count(t, n: int) -> None:
+    t.run.generated[t.case.id] = t.run.generated.get(t.case.id, 0) + n
+    t.note("%d generated inputs (seed %d)" % (n, t.options.seed))
+
+
+def _base_create(t, m_key=None) -> dict:
+    key, pl = t.seal(b"generated input", m_key)
+    return {"payload": pl, "displayInformation": t.display(),
+            "notificationToken": {"type": "com.example.push",
+                                  "tokenData": "conformance-generated"},
+            "mailboxConfiguration": {"expiration": t.expiration(),
+                                     "accessRights": "RWD"}}
+
+
+def _bases(inputs):
+    return sorted({b for i in inputs for b in i.basis})
+
+
+def _batch(t, inputs, send, after=None) -> list:
+    """Send each input with `send(input)` -> exchange, judge its answer,
+    call `after(input, exchange, tally)`; report.  Returns (input, answer)
+    pairs."""
+    tally = Tally(len(inputs))
+    pairs = []
+    t.saw(len(inputs))
+    for inp in inputs:
+        ex = send(inp)
+        pairs.append((inp, ex))
+        judge(t, tally, inp, ex)
+        if after is not None:
+            after(inp, ex, tally)
+    tally.report(t)
+    _suspect(t, pairs)
+    return pairs
+
+
+def _creates(t) -> tuple:
+    """(send, after) for inputs sent as creates (fresh claim and request
+    id each), after which the preview of each mailbox made is fetched."""
+    c = t.client()
+
+    def send(inp):
+        return c.create(t.claim(), None, None, body=inp.encoded())
+
+    def after(inp, ex, tally):
+        url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
+        if ex.status is None or not 200 <= ex.status < 300 or \
+                not isinstance(url, str):
+            return
+        pv = c.read_display(url)
+        if pv.status != 200:
+            tally.add(["RLY-PREVIEW-200"] if pv.status is None or
+                      pv.status < 500 else ["RLY-NO-5XX"],
+                      "200 to the preview of every mailbox the relay made",
+                      describe(pv), "the preview after %s" % inp.what, pv)
+    return send, after
+
+
+def _body_case(t, kind: str, base: dict, accept, send, after=None) -> None:
+    """The generated inputs of request body `kind` (valid body `base`;
+    `accept`: what refusing a valid one breaks), each sent by `send`."""
+    rng = generated.rng_for(t.options.seed, t.case.id)
+    inputs = generated.body_inputs(kind, base, rng, accept)
+    _count(t, len(inputs))
+    t._mark(_bases(inputs) + ["RLY-NO-5XX"])
+    _batch(t, inputs, send, after)
+
+
+@case("INPUT-CREATE-BODY", "Every member of a create body, generated "
+      "missing, null, of each wrong JSON type, empty, over-long and "
+      "non-ASCII: the invalid ones refused with a 4xx, never a 5xx, and "
+      "the preview of any mailbox made still served",
+      ["RLY-CREATE-400", "RLY-CREATE-200", "RLY-NO-5XX", "RLY-PREVIEW-200",
+       "RLY-UTF8", "RLY-DEFAULT-CONFIG", "E-LIMITS", "E-PAYLOAD-CHECK",
+       "E-NOTIFY-BOTH", "E-CONFIG-EXPIRATION", "E-ACCESS-RIGHTS-FORM",
+       "E-TIME-STRICT"],
+      "400 to each invalid body, 200 to each valid one", hostile=True)
+def create_body(t):
+    t._mark(["RLY-PREVIEW-200"])
+    _body_case(t, "create_request", _base_create(t), ["RLY-CREATE-200"],
+               *_creates(t))
+
+
+@case("INPUT-UPDATE-BODY", "Every member of an update body, generated as "
+      "for creates, sent by the initiator to one mailbox: the invalid "
+      "ones refused with a 4xx, never a 5xx",
+      ["RLY-UPDATE-400", "RLY-UPDATE-200", "RLY-NO-5XX", "RLY-UTF8",
+       "E-LIMITS", "E-PAYLOAD-CHECK", "E-NOTIFY-BOTH"],
+      "400 to each invalid body, 200 to each valid one", hostile=True)
+def update_body(t):
+    m = t.mailbox()
+    c = t.client()
+    base = {"payload": t.seal(b"generated update", m.key)[1],
+            "notificationToken": {"type": "com.example.push",
+                                  "tokenData": "conformance-generated"}}
+    _body_case(t, "update_request", base, ["RLY-UPDATE-200"],
+               lambda inp: c.update(m.id, m.claim, None,
+                                    body=inp.encoded()))
+
+
+@case("INPUT-READ-BODY", "Every member of a read body (a notification "
+      "token, E-READ-BODY), generated as for creates, sent by the "
+      "initiator to one mailbox: refused or taken, never a 5xx",
+      ["E-READ-BODY", "RLY-READ-200", "RLY-NO-5XX", "RLY-UTF8",
+       "E-LIMITS", "E-NOTIFY-BOTH"],
+      "400 to each invalid body (our decision), 200 to each valid one",
+      hostile=True)
+def read_body(t):
+    m = t.mailbox()
+    c = t.client()
+    base = {"notificationToken": {"type": "com.example.push",
+                                  "tokenData": "conformance-generated"}}
+    _body_case(t, "read_request", base, ["RLY-READ-200"],
+               lambda inp: c.read(m.id, m.claim, body=inp.encoded(),
+                                  content_type="application/json"))
+
+
+@case("INPUT-TIME", "An expiration in every near-miss RFC 3339 form (no "
+      "time zone, offsets, fractions, lower case, leap second, 24:00:00, "
+      "year 0000, impossible dates...): refused, never a 5xx, and the "
+      "relay keeps serving",
+      ["E-TIME-STRICT", "RLY-CREATE-400", "RLY-NO-5XX", "RLY-PREVIEW-200"],
+      "400 to each (our decision: INFO when taken)", hostile=True)
+def time_forms(t):
+    base = _base_create(t)
+    good = base["mailboxConfiguration"]["expiration"]
+    inputs = []
+    for family, value in generated.time_near_misses(good):
+        body = dict(base, mailboxConfiguration={"expiration": value,
+                                                "accessRights": "RWD"})
+        inputs.append(generated.judge(
+            "create_request", generated.Input(
+                "the expiration %r (%s)" % (value, family), "near-miss:time",
+                body), ["RLY-CREATE-200"]))
+    _count(t, len(inputs))
+    t._mark(_bases(inputs) + ["RLY-NO-5XX", "RLY-PREVIEW-200",
+                              "RLY-CREATE-400"])
+    _batch(t, inputs, *_creates(t))
+
+
+def _header_value(v: str):
+    """A claim near-miss as a header value: bytes (UTF-8) when it is not
+    Latin-1; None when it cannot be one: HTTP libraries refuse CR, LF and
+    NUL, and the whitespace around a field value is not part of it (RFC
+    9110 §5.5), so a claim with it is the claim."""
+    if any(ch in v for ch in "\r\n\x00") or v != v.strip():
+        return None
+    try:
+        v.encode("latin-1")
+        return v
+    except UnicodeEncodeError:
+        return v.encode("utf-8")
+
+
+@case("INPUT-UUID", "A device claim and a mailbox identifier in every "
+      "near-miss UUID form (length, separators, braces, urn:uuid:, spaces, "
+      "other digits): refused or read as the same UUID, never serving "
+      "another identifier's mailbox, never a 5xx",
+      ["E-CLAIM-FORM", "E-UUID-CASE", "RLY-PREVIEW-404", "RLY-READ-404",
+       "RLY-CREATE-400", "RLY-NO-5XX"],
+      "400/401 to a malformed claim, 404 to a path naming no mailbox",
+      hostile=True)
+def uuid_forms(t):
+    t._mark(["E-CLAIM-FORM", "E-UUID-CASE", "RLY-PREVIEW-404",
+             "RLY-READ-404", "RLY-CREATE-400", "RLY-NO-5XX"])
+    c = t.client()
+    key, pl = t.seal(b"claim near-miss")
+    families = generated.uuid_near_misses(t.claim())
+    tally = Tally(0)
+    pairs = []
+    unsendable = []
+    for family, claim, kind in families:
+        value = _header_value(claim)
+        if value is None:
+            unsendable.append(family)
+            continue
+        inp = generated.Input("the claim %r (%s)" % (claim, family),
+                              "near-miss:claim", value=claim,
+                              expect="accept" if kind == "same" else "refuse",
+                              basis=["E-UUID-CASE" if kind == "same"
+                                     else "E-CLAIM-FORM"])
+        ex = c.create(value, t.display(), pl,
+                      config={"expiration": t.expiration(),
+                              "accessRights": "RD"})
+        pairs.append((inp, ex))
+        judge(t, tally, inp, ex)
+    if unsendable:
+        t.note("claims that are no header value (CR, LF, NUL; whitespace "
+               "around a value is not part of it), tried in the path only: "
+               "%s" % ", ".join(unsendable))
+    m = t.mailbox(client=c)
+    for family, mid, kind in generated.uuid_near_misses(m.id):
+        path = t.run.path("/v1/m/" + urllib.parse.quote(mid, safe=""))
+        expect = "accept" if kind == "same" else "refuse"
+        basis = {"same": ["E-UUID-CASE"], "representation": ["E-UUID-CASE"],
+                 "other": ["RLY-PREVIEW-404"]}[kind]
+        inp = generated.Input("the preview of %r (%s)" % (mid, family),
+                              "near-miss:path", value=mid, expect=expect,
+                              basis=basis)
+        ex = c.read_display(path)
+        pairs.append((inp, ex))
+        judge(t, tally, inp, ex)
+        if kind == "other":
+            inp = generated.Input("a read of %r (%s)" % (mid, family),
+                                  "near-miss:path", value=mid,
+                                  basis=["RLY-READ-404"])
+            ex = c.read(path, t.claim())
+            pairs.append((inp, ex))
+            judge(t, tally, inp, ex)
+    tally.total = len(pairs)
+    t.saw(len(pairs))
+    _count(t, len(pairs))
+    tally.report(t)
+    _suspect(t, pairs)
+
+
+@case("INPUT-DISPLAY", "Display information with every type and escaping "
+      "hazard (markup, attribute breakouts, entities, scripts, bidi and "
+      "zero-width characters, CR LF, dangerous image URLs): taken as "
+      "given, and the preview shows it as inert text",
+      ["RLY-PREVIEW-OG", "RLY-PREVIEW-OPENGRAPH", "RLY-PREVIEW-NO-3P-SCRIPT",
+       "RLY-PREVIEW-200", "RLY-READ-DISPLAY", "RLY-NO-TRACK", "E-IMAGEURL",
+       "RLY-NO-5XX"],
+      "one og:title and og:description equal to the strings, no active "
+      "content, no injected header, og:image only for a clean https URL",
+      hostile=True)
+def display_forms(t):
+    rng = generated.rng_for(t.options.seed, t.case.id)
+    base = _base_create(t)
+    inputs = generated.display_hazards(rng, base["displayInformation"])
+    _count(t, len(inputs))
+    t._mark(["RLY-PREVIEW-OG", "RLY-PREVIEW-OPENGRAPH",
+             "RLY-PREVIEW-NO-3P-SCRIPT", "RLY-PREVIEW-200",
+             "RLY-READ-DISPLAY", "RLY-NO-TRACK", "E-IMAGEURL", "RLY-NO-5XX"])
+    host = urllib.parse.urlsplit(t.run.base_url).hostname
+    c = t.client()
+    tally = Tally(len(inputs))
+    refused = []
+    t.saw(len(inputs))
+    for inp in inputs:
+        d = inp.body["displayInformation"]
+        inp.body = dict(base, displayInformation=d)
+        claim = t.claim()
+        ex = c.create(claim, None, None, body=inp.encoded())
+        judge(t, tally, inp, ex)
+        url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
+        if ex.status != 200 or not isinstance(url, str):
+            refused.append(inp.what)
+            continue
+        pv = c.read_display(url)
+        if pv.status != 200:
+            tally.add(["RLY-NO-5XX"] if pv.status and pv.status >= 500 else
+                      ["RLY-PREVIEW-200"], "200 to the preview of every "
+                      "mailbox made", describe(pv), inp.what, pv)
+            continue
+        _check_page(t, tally, inp, d, pv, host)
+        rd = c.read(url, claim)                 # the initiator: no binding
+        got = rd.json.get("displayInformation") \
+            if isinstance(rd.json, dict) else None
+        if got != d:
+            tally.add(["RLY-READ-DISPLAY"], "the display information read "
+                      "back unchanged", "changed", inp.what, rd)
+    if refused:
+        t.note("creates refused (a relay may refuse such strings): %s" %
+               "; ".join(refused))
+    tally.report(t)
+
+
+def _lines(text: str) -> str:
+    """`text` after HTML's newline normalization (CR LF and CR are LF in
+    the input stream a browser parses): a relay need not escape CR."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _check_page(t, tally, inp, d, pv, host) -> None:
+    """The preview page of display information `d` shows it inertly."""
+    p = preview.parse(pv.text, host)
+    titles = [v for k, v in p.og_all if k == "og:title"]
+    descs = [v for k, v in p.og_all if k == "og:description"]
+    if len(titles) != 1 or len(descs) != 1:
+        tally.add(["RLY-PREVIEW-OG"], "exactly one og:title and one "
+                  "og:description", "%d and %d" % (len(titles), len(descs)),
+                  inp.what, pv)
+    elif _lines(titles[0]) != _lines(d["title"]) or \
+            _lines(descs[0]) != _lines(d["description"]):
+        tally.add(["RLY-PREVIEW-OPENGRAPH"], "og:title and og:description "
+                  "equal to the strings given (escaped, not altered)",
+                  "other text", inp.what, pv)
+    injected = [a for a in p.active if "alert" in a or "onerror" in a or
+                "onload" in a or "onmouseover" in a or "refresh" in a or
+                a.startswith("<script")]
+    if injected:
+        tally.add(["RLY-PREVIEW-OG", "RLY-PREVIEW-NO-3P-SCRIPT"],
+                  "no active content made of the display strings",
+                  "; ".join(injected)[:120], inp.what, pv)
+    if pv.header("Set-Cookie") or pv.header("X-Injected"):
+        tally.add(["RLY-NO-TRACK"], "no header made of the display strings",
+                  "an injected header", inp.what, pv)
+    img = p.og.get("og:image")
+    clean = d["imageURL"].lower().startswith("https://") and not any(
+        ch in d["imageURL"] for ch in "\"'<> \r\n")
+    if img is not None and not clean:
+        tally.add(["E-IMAGEURL"], "no og:image for an imageURL that is not a "
+                  "clean https URL", repr(img)[:80], inp.what, pv)
