@@ -21,7 +21,7 @@ import socket
 from collections import defaultdict
 from pathlib import Path
 
-from tigress_py import b64, payload as tpayload, rfc3339, uuids
+from tigress_py import b64, bodies, payload as tpayload, rfc3339, uuids
 from tigress_py.errors import TigressError
 
 from ..core.records import (MUTATING, body_json, body_text, claim_of,
@@ -177,9 +177,11 @@ def url_form(t):
         t.soft(frag == b64.encode_std(u.secret), ["E-SECRET-B64"],
                "the Secret written in padded standard base64",
                repr(frag), run)
-    t.soft(u.vertical_present and u.vertical == "c", ["E-QUERY-STRICT"],
-           "?v=c, the vertical the driver was given (TIGRESS_VERTICAL=c)",
-           "?v=%s" % u.vertical if u.vertical_present else "no query", run)
+    if run.as_asked:                # a device in the lab chose its own
+        t.soft(u.vertical_present and u.vertical == "c", ["E-QUERY-STRICT"],
+               "?v=c, the vertical the driver was given (TIGRESS_VERTICAL=c)",
+               "?v=%s" % u.vertical if u.vertical_present else "no query",
+               run)
 
 
 @client_case("URL-LENGTH", "The share URL fits one SMS (160 characters)",
@@ -731,9 +733,14 @@ def payload_key(t):
                         "a payload that opens under %s with the Secret "
                         "(a %d-byte key)" % (typ, need), why, ev)
                 continue
-            t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
-                    "the Provisioning Information the driver was given",
-                    "%r" % pt[:80], ev)
+            if s.inputs:
+                t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
+                        "the Provisioning Information the driver was given",
+                        "%r" % pt[:80], ev)
+            else:                   # a device in the lab chose what to share
+                t.check(_is_pinfo(pt), ["CLI-FLOW-ENCRYPT"],
+                        "Provisioning Information (format, content)",
+                        "%r" % pt[:80], ev)
     if not opened:
         t.unsupported("no payload of the driver's whose Secret the suite "
                       "knows (no create or update, or no Secret in the "
@@ -780,6 +787,14 @@ def payload_iv(t):
             seen.setdefault(key, r)
         t.note("%s: %d sealings under %d Secrets" % (
             s.name, len(datas), len({x[3] for x in sealings})))
+
+
+def _is_pinfo(pt: bytes) -> bool:
+    try:
+        bodies.parse("provisioning_info", pt)
+        return True
+    except TigressError:
+        return False
 
 
 # -- RECEIVE ------------------------------------------------------------------------------
@@ -1289,7 +1304,8 @@ def request_create(t):
             want = {"title": DISPLAY["title"],
                     "description": DISPLAY["description"],
                     "imageURL": DISPLAY["image"]}
-            t.soft(all(d.get(k) == v for k, v in want.items()),
+            t.soft(all(d.get(k) == v for k, v in want.items()) or
+                   not s.as_asked("share"),
                    ["CLI-CREATE-DISPLAY"], "the display information given "
                    "(TIGRESS_TITLE, _DESCRIPTION, _IMAGE): %s" %
                    json.dumps(want), json.dumps(d)[:200], ev)
@@ -1336,6 +1352,10 @@ def request_config(t):
     n = 0
     for s in t.sessions():
         for run in [x for x in s.runs if x.step == "share"]:
+            if not run.as_asked:
+                t.note("%s: the device chose its own rights and lifetime" %
+                       run.label)
+                continue
             asked = run.env.get("TIGRESS_ACCESS") or "RD"
             life = int(run.env.get("TIGRESS_EXPIRES") or 600)
             creates = [e for e in t.around(s, run)[1:]
