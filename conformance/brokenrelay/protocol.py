@@ -40,6 +40,8 @@ MAX_TTL = 7 * 86400
 REQUEST_ID = "mailbox-request-id"
 CLAIM_HEADERS = {"http-00": ("mailbox-device-claim",),
                  "sct-04": ("device-claim", "deviceclaim")}
+# either revision's (the lab's --draft auto: the device's choice shows)
+CLAIM_HEADERS["auto"] = CLAIM_HEADERS["http-00"] + CLAIM_HEADERS["sct-04"]
 PREVIEW_HEADERS = [("Content-Security-Policy", "default-src 'none'; img-src https:"),
                    ("X-Content-Type-Options", "nosniff"),
                    ("Referrer-Policy", "no-referrer"),
