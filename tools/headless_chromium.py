@@ -181,8 +181,13 @@ class Chromium:
             "expression": expression, "returnByValue": True},
             session)["result"].get("value")
 
-    def screenshot(self, session, device):
-        """A PNG of the whole page at the device's width."""
+    def screenshot(self, session, device, full=True):
+        """A PNG of the whole page at the device's width (full), or of
+        what its screen shows."""
+        if not full:
+            shot = self.call("Page.captureScreenshot", {"format": "png"},
+                             session)
+            return base64.b64decode(shot["data"])
         size = self.call("Page.getLayoutMetrics",
                          session=session)["cssContentSize"]
         shot = self.call("Page.captureScreenshot", {
