@@ -54,7 +54,7 @@ LAB_DEFECTS = {
     "print-secret": ["init-stateless"],
     "accept-tampered": ["tamper"],
     "new-request-id-on-retry": ["retry-create"],
-    "no-op": ["init-stateless", "recip-stateless"],
+    "no-op": ["init-stateless"],
 }
 
 
@@ -89,8 +89,8 @@ def _plays(kind, tmp, reports):
                 out[d] = lab.play("py " + d, PY, scs, tmp / d,
                                   {"TIGRESS_DRIVER_DEFECTS": d})
             out["sct-04"] = lab.play("ref-client sct-04", REF,
-                                     ["init-stateless", "recip-stateless"],
-                                     tmp / "sct", profile="sct-04")
+                                     ["init-stateless"], tmp / "sct",
+                                     profile="sct-04")
             return out
         label, driver, scs = kind
         return lab.play(label, driver, scs, tmp, {

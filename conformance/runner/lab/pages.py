@@ -48,9 +48,13 @@ margin:0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;
 padding:1rem;margin:1rem 0}
 .now{border:2px solid var(--accent)}
-.warn{background:var(--warn);color:var(--warn-fg);border-color:#e9d49a}
-.warn li{margin:.3rem 0}
-.do{font-size:1.1rem;font-weight:600;margin:.6rem 0}
+.warn{background:var(--warn);color:var(--warn-fg);border-color:#e9d49a;
+overflow-wrap:anywhere}
+.warn li{margin:.3rem 0;font-size:.9rem}
+.warn summary{font-weight:700}
+.do{font-size:1.1rem;font-weight:600;margin:.4rem 0 .6rem}
+.now h2{margin:.5rem 0 0;font-size:.8rem;text-transform:uppercase;
+letter-spacing:.04em;color:var(--accent)}
 .qr{display:block;margin:.8rem auto;width:min(18rem,100%);background:#fff;
 padding:.5rem;border-radius:8px}
 .qr svg{display:block;width:100%;height:auto}
@@ -69,7 +73,7 @@ input[type=text]{font:inherit;width:100%;padding:.65rem .7rem;border-radius:10px
 border:1px solid var(--line);background:var(--card);color:var(--fg)}
 label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 label.check{font-weight:400;display:flex;gap:.5rem;align-items:flex-start}
-ol.done{margin:.4rem 0;padding-left:1.4rem;color:var(--muted);font-size:.9rem}
+ol.done{margin:.3rem 0;padding-left:1.4rem;color:var(--muted);font-size:.85rem}
 ul.seen{list-style:none;margin:.4rem 0;padding:0;font-size:.85rem}
 ul.seen li{padding:.35rem 0;border-top:1px solid var(--line)}
 ul.seen li.lab{color:var(--muted)}
@@ -91,12 +95,20 @@ color:var(--grey-fg)}
 details summary{cursor:pointer;font-weight:600;margin:.3rem 0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 td{padding:.35rem .3rem;border-top:1px solid var(--line);vertical-align:top}
+ul.verdicts{list-style:none;margin:.4rem 0;padding:0;font-size:.9rem}
+ul.verdicts li{padding:.45rem 0;border-top:1px solid var(--line)}
+li details summary{font-weight:400;color:var(--muted);font-size:.9rem}
 .live{display:none;color:var(--muted);font-size:.8rem}
 body.js .live{display:inline}
 .msg{background:var(--fail);color:var(--fail-fg);padding:.6rem;
 border-radius:8px}
 footer{padding:1rem 1rem 2rem;color:var(--muted);font-size:.85rem}
 """
+
+ICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        '<rect width="32" height="32" rx="7" fill="#1d5fd1"/><path d="M9 10h14'
+        'M16 10v13" stroke="#fff" stroke-width="4" stroke-linecap="round"/>'
+        '</svg>')
 
 # The page's only script: wait for the lab to change, then reload (not
 # while the tester is typing into a field).
@@ -145,19 +157,23 @@ def page(title: str, body: str, poll: Optional[str] = None,
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, "
             "initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\">"
-            "<link rel=\"icon\" href=\"data:,\">"
+            "<link rel=\"icon\" href=\"/lab/icon.svg\">"
             "<link rel=\"stylesheet\" href=\"/lab/lab.css\">"
             "<title>%s</title></head><body%s>\n%s\n"
             "<script src=\"/lab/lab.js\"></script></body></html>\n" % (
                 e(title), attrs, body))
 
 
-def _warnings(lab: Lab) -> str:
+def _warnings(lab: Lab, open_: bool = True) -> str:
     r = lab.relay
     if not r.warnings:
         return ""
-    return ("<section class=\"card warn\"><h2>Devices may not reach or trust "
-            "this lab</h2><ul>%s</ul>%s</section>" % (
+    n = len(r.warnings)
+    return ("<details class=\"card warn\"%s><summary>%s</summary><ul>%s</ul>"
+            "%s</details>" % (
+                " open" if open_ else "",
+                "%d reason%s devices may not reach or trust this lab" % (
+                    n, "" if n == 1 else "s"),
                 "".join("<li>%s</li>" % e(w) for w in r.warnings),
                 "<p><a href=\"/lab/ca.pem\">Download the lab's certificate"
                 "</a> to install it on the device.</p>" if r.generated
@@ -260,11 +276,25 @@ def _settings(p: dict) -> str:
             "<table>%s</table>%s</details>" % ("".join(shown), pi))
 
 
+def _seen(s: LabSession) -> str:
+    rows = seen(s)
+    items = []
+    for r in rows:
+        notes = " &middot; ".join(
+            "<span class=\"alarm\">%s</span>" % e(n)
+            if n.startswith("THE SECRET") else e(n) for n in r["notes"])
+        items.append("<li class=\"%s\"><code>%s</code><br>%s</li>" % (
+            "lab" if r["peer"] else "dev", e(r["line"]), notes))
+    return ("<details%s><summary>What the relay saw (%d)</summary>"
+            "<ul class=\"seen\">%s</ul></details>" % (
+                " open" if rows else "", len(rows), "".join(items) or
+                "<li class=\"lab\">nothing yet</li>"))
+
+
 def _now(run: LabRun, s: LabSession) -> str:
     sc = SCENARIOS[s.name]
-    out = ["<section class=\"card now\" id=\"now\"><p class=\"kicker\">Now: "
-           "%s</p><h2>%s</h2><p class=\"muted\">%s</p>" % (
-               e(GROUPS[sc.group]), e(sc.title), e(sc.what))]
+    out = ["<section class=\"card now\" id=\"now\"><p class=\"kicker\">"
+           "%s &middot; %s</p>" % (e(GROUPS[sc.group]), e(sc.title))]
     if s.steps:
         out.append("<ol class=\"done\">%s</ol>" % "".join(
             "<li>%s: %s</li>" % (e(x["step"]), e(
@@ -274,10 +304,8 @@ def _now(run: LabRun, s: LabSession) -> str:
     if p is None:
         out.append("<p class=\"do\">The lab is working&hellip;</p>")
     else:
-        out.append("<p class=\"kicker\">Step %d &middot; %s %s</p>"
-                   "<p class=\"do\">%s</p>" % (p["n"], e(p["party"]),
-                                               e(p["step"]),
-                                               e(p["instruction"])))
+        out.append("<h2>Step %d: %s</h2><p class=\"do\">%s</p>" % (
+            p["n"], e(p["step"]), e(p["instruction"])))
         if p["url"]:
             out.append("<div class=\"qr\">%s</div><p class=\"url\">%s</p>"
                        "<p><a class=\"button\" href=\"%s\">Open on this "
@@ -288,15 +316,10 @@ def _now(run: LabRun, s: LabSession) -> str:
                        e(p["relay"]))
             out.append(_settings(p))
         out.append(_answer_form(run, s, p))
-    rows = seen(s)
-    out.append("<details open><summary>What the relay saw (%d)</summary>"
-               "<ul class=\"seen\">%s</ul></details>" % (len(rows), "".join(
-                   "<li class=\"%s\"><code>%s</code><br>%s</li>" % (
-                       "lab" if r["peer"] else "dev", e(r["line"]), " &middot; ".join(
-                           "<span class=\"alarm\">%s</span>" % e(n)
-                           if n.startswith("THE SECRET") else e(n)
-                           for n in r["notes"])) for r in rows) or
-                   "<li class=\"lab\">nothing yet</li>"))
+    out.append(_seen(s))
+    out.append("<details><summary>About this scenario</summary><p>%s</p>"
+               "<p class=\"muted\">Checks: %s.</p></details>" % (
+                   e(sc.what), e(sc.checks)))
     out.append("<form method=\"post\" action=\"/lab/runs/%s/skip\"><input "
                "type=\"hidden\" name=\"scenario\" value=\"%s\"><button "
                "class=\"small\">Skip this scenario</button></form></section>"
@@ -319,12 +342,14 @@ def _checklist(run: LabRun) -> str:
                      if can else "")
             why = getattr(run.sessions.get(sc.name), "unsupported", None)
             items.append(
-                "<li><div class=\"row\"><div><span class=\"v %s-s\">%s</span>"
-                " <b>%s</b></div>%s</div><p class=\"muted\">%s Checks: %s.%s"
-                "</p>%s</li>" % (
-                    st.replace(" ", ""), e(st), e(sc.title), start,
-                    e(sc.what), e(sc.checks),
-                    " (%s)" % e(why) if why and st != "running" else "",
+                "<li><div class=\"row\"><div><b>%s</b> <span class=\"v %s-s"
+                "\">%s</span></div>%s</div>%s<details><summary>What it "
+                "checks</summary><p>%s</p><p class=\"muted\">%s.</p>"
+                "</details>%s</li>" % (
+                    e(sc.title), st.replace(" ", ""), e(st), start,
+                    "<p class=\"muted\">%s</p>" % e(why)
+                    if why and st != "running" else "",
+                    e(sc.what), e(sc.checks[0].upper() + sc.checks[1:]),
                     _chips(run, sc.name) if st not in ("not run", "running")
                     else ""))
         out.append("<section class=\"card\"><h2>%s</h2><ul class=\"list\">%s"
@@ -334,41 +359,45 @@ def _checklist(run: LabRun) -> str:
 
 def _verdict_table(run: LabRun) -> str:
     from . import report
+    from ..client.registry import CLIENT_REGISTRY
     played = {n for n, s in run.sessions.items() if s.status != "running"}
-    rows = []
-    for c in sorted(run.results, key=lambda c: (VERDICT_ORDER.index(
-            c.verdict), c.id)):
-        from ..client.registry import CLIENT_REGISTRY
-        if not played & set(CLIENT_REGISTRY[c.id].sessions):
-            continue
-        rows.append("<tr><td><span class=\"v %s\">%s</span></td><td><b>%s"
-                    "</b><br><span class=\"muted\">%s</span></td></tr>" % (
-                        c.verdict, c.verdict, e(c.id), e(
-                            c.line if c.verdict != "PASS" else c.title)))
+    shown = [c for c in sorted(run.results, key=lambda c: (
+        VERDICT_ORDER.index(c.verdict), c.id))
+        if played & set(CLIENT_REGISTRY[c.id].sessions)]
+
+    def row(c, text):
+        return ("<li><span class=\"v %s\">%s</span> <b>%s</b><br><span "
+                "class=\"muted\">%s</span></li>" % (
+                    c.verdict, c.verdict, e(c.id), e(text)))
+    bad = "".join(row(c, c.line) for c in shown if c.verdict != "PASS")
+    good = [row(c, c.title) for c in shown if c.verdict == "PASS"]
     links = " &middot; ".join(
         "<a href=\"/lab/runs/%s/report.%s\">%s</a>" % (e(run.id), k, n)
         for k, n in (("html", "HTML"), ("json", "JSON"), ("xml", "JUnit"),
                      ("md", "Markdown")))
-    return ("<section class=\"card\"><h2>Verdicts so far</h2><p><code>%s</code>"
-            "</p><table>%s</table><p>Report: %s</p></section>" % (
-                e(report.summary_line(run)), "".join(rows) or
-                "<tr><td class=\"muted\">none yet: play a scenario</td></tr>",
-                links))
+    return ("<section class=\"card\"><h2>Verdicts so far</h2><p><code>%s"
+            "</code></p>%s%s<p>Report: %s</p></section>" % (
+                e(report.summary_line(run)),
+                "<ul class=\"verdicts\">%s</ul>" % bad if bad else "" if
+                good else "<p class=\"muted\">None yet: play a scenario.</p>",
+                "<details><summary>%d passed</summary><ul class=\"verdicts\">"
+                "%s</ul></details>" % (len(good), "".join(good)) if good
+                else "", links))
 
 
 def run_page(run: LabRun, msg: str = "") -> str:
     lab = run.lab
     active = run.active
-    body = ["<header><p class=\"kicker\">TIGRESS lab &middot; <a "
-            "href=\"/lab/\">all runs</a> <span class=\"live\">&middot; live"
-            "</span></p><h1>%s</h1><p class=\"muted\">relay <code>%s</code> "
-            "&middot; draft %s</p></header><main>" % (
+    body = ["<header><p class=\"kicker\"><a href=\"/lab/\">TIGRESS lab</a>"
+            " <span class=\"live\">&middot; live</span></p><h1>%s</h1>"
+            "<p class=\"muted\"><code>%s</code> &middot; %s</p></header>"
+            "<main>" % (
                 e(run.label), e(lab.relay.public_url),
                 e(run.judged_profile() + (" (auto)" if run.profile is None
                                           else ""))),
             "<p class=\"msg\">%s</p>" % e(msg) if msg else "",
-            _warnings(lab),
             _now(run, active) if active is not None else "",
+            _warnings(lab, open_=False),
             _checklist(run), _verdict_table(run),
             "</main><footer>Run %s. Nothing on this page comes from "
             "elsewhere.</footer>" % e(run.id)]

@@ -111,14 +111,20 @@ OUTCOMES = OrderedDict([
     ("already", (0, "it did that already, in the step before")),
     ("skip", (127, "not offered by the device: skip")),
 ])
-# the buttons each step offers (share has a URL field instead of "ok")
+# the buttons each step offers (share has a URL field and "Shared")
 CHOICES = {"accept": ("ok", "refused", "gone", "claimed", "failed", "skip"),
            "receive": ("ok", "refused", "failed", "skip"),
            "finish": ("ok", "already", "failed", "skip"),
            "share": ("failed", "skip")}
 DEFAULT_CHOICES = ("ok", "failed", "skip")
-BUTTON = {"ok": {"accept": "It shows the key", "receive": "It shows the "
-                 "message"}}
+BUTTONS = {"ok": "Done", "refused": "It refused the key",
+           "gone": "It says the share is gone",
+           "claimed": "It says another device has it",
+           "failed": "It failed", "already": "It did that by itself",
+           "skip": "Skip: not offered"}
+BUTTON_FOR = {("ok", "accept"): "It shows the key",
+              ("ok", "receive"): "It shows the message",
+              ("failed", "share"): "It could not share"}
 
 # Steps a device may lack without ending its scenario: a phone may show
 # no separate preview, or delete the share by itself when it accepts.
@@ -130,7 +136,7 @@ def choices(step: str) -> tuple:
 
 
 def button(outcome: str, step: str) -> str:
-    return BUTTON.get(outcome, {}).get(step) or OUTCOMES[outcome][1]
+    return BUTTON_FOR.get((outcome, step)) or BUTTONS[outcome]
 
 
 def instruction(step: str, expect: Optional[int],

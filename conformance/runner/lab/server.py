@@ -110,6 +110,8 @@ def route_page(lab: Lab, method: str, path: str, query: str,
     if path == "/lab/lab.js":
         return _plain(200, "text/javascript; charset=utf-8",
                       pages.JS.encode())
+    if path == "/lab/icon.svg":
+        return _plain(200, "image/svg+xml", pages.ICON.encode())
     if path == "/lab/ca.pem" and lab.relay.generated:
         return _plain(200, "application/x-pem-file",
                       Path(lab.relay.cert_file).read_bytes())
@@ -185,6 +187,7 @@ def start_lab(listen: str, public_url: Optional[str] = None,
         raise
     lab = Lab(relay, workdir, draft, Path(report_dir) if report_dir else None,
               label)
+    lab.own_workdir = own
     relay.server.lab = lab
     relay.check()
     return lab
@@ -245,4 +248,3 @@ def main(args, out, err) -> int:
         for s, h in old.items():
             signal.signal(s, h)
         lab.close()
-        shutil.rmtree(lab.workdir, ignore_errors=True)

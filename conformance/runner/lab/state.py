@@ -16,6 +16,7 @@ bumps `lab.version`, which the page and the API wait on.
 from __future__ import annotations
 
 import secrets
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -238,7 +239,8 @@ class LabRun:
         with self.lab.cond:
             s = self.sessions.get(name)
             if s is not None and s is self.active:
-                s.abort()
+                s.abort()           # its step answers 127: it ends soon
+                self.lab.cond.wait_for(lambda: self.active is not s, 30)
                 return
             s = LabSession(self, name)
             s.unsupported = "skipped by the tester"
@@ -319,6 +321,7 @@ class Lab:
         self.runs: "OrderedDict[str, LabRun]" = OrderedDict()
         self.csp_reports: List[dict] = []
         self.started = time.time()
+        self.own_workdir = False        # close() removes it
 
     def changed(self) -> None:
         """Call with cond held."""
@@ -359,3 +362,5 @@ class Lab:
             for s in list(run.sessions.values()):
                 s.abort()
         self.relay.stop()
+        if self.own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
