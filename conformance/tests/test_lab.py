@@ -37,7 +37,8 @@ from runner.lab.scenarios import (INITIATOR, RECIPIENT, SCENARIOS,  # noqa: E402
                                   in_group)
 from runner.lab.server import start_lab  # noqa: E402
 from runner.lab.state import lab_cases  # noqa: E402
-from test_client_conformance import DEFECTS  # noqa: E402  (the suite's table)
+# the client suite's table of driver defects, and its fixture building ref-client
+from test_client_conformance import DEFECTS, built  # noqa: E402,F401
 
 TOOL = REPO / "tools" / "tigress-conformance"
 DRIVERS = CONFORMANCE / "drivers"
@@ -97,15 +98,6 @@ def _plays(kind, tmp, reports):
             "TIGRESS_DRIVER_DEFECTS": ""})
     finally:
         lab.close()
-
-
-@pytest.fixture(scope="module")
-def built():
-    r = subprocess.run(["make", "-C", str(REPO), "ref-client/tigress"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=600)
-    if r.returncode != 0:
-        pytest.fail("build failed:\n" + r.stdout[-4000:], pytrace=False)
 
 
 @pytest.fixture(scope="module")

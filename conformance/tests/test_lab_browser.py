@@ -29,6 +29,7 @@ from headless_chromium import (CSP_LISTENER, PHONE, Chromium,  # noqa: E402
                                available)
 from runner.lab.remote import LabAPI, play  # noqa: E402
 from runner.lab.server import start_lab  # noqa: E402
+from test_client_conformance import built  # noqa: E402,F401  (make ref-client)
 
 ARTEFACTS = REPO / "build" / "artefacts"
 REF = str(CONFORMANCE / "drivers" / "ref-client-driver")
@@ -85,17 +86,13 @@ def decode_qr(png: bytes, tmp: Path) -> list:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(built):
     if not available():
         pytest.skip("chromium is not installed (Debian package chromium, "
                     "make deps): the lab's pages are not rendered")
     if not Path(ZBARIMG).exists():
         pytest.skip("zbarimg is not installed (Debian package zbar-tools, "
                     "make deps): the QR code cannot be read")
-    r = subprocess.run(["make", "-C", str(REPO), "ref-client/tigress"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
     lab = start_lab("127.0.0.2:0", label="Acme Wallet 2.1")
     try:
         yield lab
