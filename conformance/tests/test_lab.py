@@ -429,3 +429,20 @@ def test_lab_cases_cover_the_issue():
         assert cid in LAB_CASES, cid
     assert lab_report.slug("Acme Wallet 2.1 (Android)") == \
         "Acme-Wallet-2.1-Android"
+
+
+def test_the_lab_reads_only_its_own_relay():
+    """The lab's own requests go to its local address whatever the public
+    name (with or without :443); a share URL naming another host is not
+    followed."""
+    from runner.lab.relay import _LocalClient
+    c = _LocalClient("https://127.0.0.2:1234", "https://lab.example.org:443",
+                     "http-00")
+    try:
+        assert c.url_for("https://LAB.example.org/v1/m/abc?v=c#s") == \
+            "https://127.0.0.2:1234/v1/m/abc"
+        ex = c.read("https://elsewhere.example/v1/m/abc", "claim")
+        assert ex.status is None and "not the lab's relay" in \
+            ex.transport_error
+    finally:
+        c.close()

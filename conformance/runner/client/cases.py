@@ -18,6 +18,7 @@ import base64
 import getpass
 import json
 import socket
+import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 
@@ -158,10 +159,11 @@ def url_form(t):
     creates = [r for r in s.driver_records() if op_of(r) == "create"
                and r["status"] in (200, 201)]
     made = mailbox_of(creates[-1]) if creates else None
-    host = s.relay_url.split("://", 1)[1]
-    t.check("%s:%d" % (u.host, u.port) == host, ["RLY-URL-HOST"],
-            "the URL names the relay that was used, %s" % host,
-            "%s:%s" % (u.host, u.port), run)
+    relay = urllib.parse.urlsplit(s.relay_url)    # no port: 443
+    host = "%s:%d" % (relay.hostname, relay.port or 443)
+    t.check("%s:%d" % (u.host.lower(), u.port or 443) == host,
+            ["RLY-URL-HOST"], "the URL names the relay that was used, %s" %
+            host, "%s:%s" % (u.host, u.port), run)
     t.check(u.version == 1, ["RLY-URL-VERSION"], "/v1/ in the path",
             "/v%d/" % u.version, run)
     t.check(made is not None and u.mailbox_id == made, ["RLY-URL-MAILBOX"],

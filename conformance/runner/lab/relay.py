@@ -26,7 +26,7 @@ from typing import Callable, List, Optional, Set
 from cryptography import x509
 
 from brokenrelay import certs
-from tigress_py.client import RelayClient
+from tigress_py.client import Exchange, RelayClient
 
 from ..client.peer import Peer
 from ..client.testrelay import PEER_HEADER, TestRelay, is_peer
@@ -238,20 +238,38 @@ class LabRelay:
 
 # -- one session's view ---------------------------------------------------------
 
+def _origin(url: str) -> tuple:
+    u = urllib.parse.urlsplit(url)
+    try:
+        return (u.scheme, (u.hostname or "").lower(), u.port or 443)
+    except ValueError:
+        return (u.scheme, "", -1)
+
+
 class _LocalClient(RelayClient):
     """The lab's own requests go to its local address (the public name may
-    resolve only on the event's network); no verification is needed to
-    talk to itself."""
+    resolve only on the event's network), and only there: a share URL
+    naming another host is not followed (URL-FORM says what is wrong with
+    it).  No verification is needed to talk to itself."""
 
     def __init__(self, local_url: str, public_url: str, profile: str):
         super().__init__(local_url, ca=False, profile=profile, timeout=15)
-        self.public = public_url.rstrip("/")
+        self.public = _origin(public_url)
 
     def url_for(self, target: str) -> str:
         url = super().url_for(target)
-        if url.startswith(self.public + "/"):
-            url = self.base_url + url[len(self.public):]
+        if "://" in url and _origin(url) == self.public:
+            url = self.base_url + urllib.parse.urlsplit(url).path
         return url
+
+    def _send(self, method, url, headers, body, timeout=None,
+              drop_defaults=False):
+        if not url.startswith(self.base_url + "/"):
+            ex = Exchange(method, url, headers, body)
+            ex.transport_error = "not sent: %s is not the lab's relay" % url
+            return ex
+        return super()._send(method, url, headers, body, timeout,
+                             drop_defaults)
 
 
 class LabPeer(Peer):
