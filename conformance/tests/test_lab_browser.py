@@ -60,12 +60,13 @@ def keep(name, data):
     (ARTEFACTS / name).write_bytes(data)
 
 
-def shots(browser, s, name):
-    """The phone's screen as lab-NAME.png, the whole page as
-    lab-NAME-full.png; the screen's PNG."""
+def shots(browser, s, name, full=False):
+    """The phone's screen as lab-NAME.png (and the whole page as
+    lab-NAME-full.png); the screen's PNG."""
     screen = browser.screenshot(s, PHONE, full=False)
     keep("lab-%s.png" % name, screen)
-    keep("lab-%s-full.png" % name, browser.screenshot(s, PHONE))
+    if full:
+        keep("lab-%s-full.png" % name, browser.screenshot(s, PHONE))
     return screen
 
 
@@ -168,7 +169,7 @@ def test_pages_on_a_phone(lab, browser, tmp_path):
                      after=st["version"])
     browser.requests.clear()
     target, s, p = load(browser, origin + "/lab/runs/%s/" % rid)
-    shots(browser, s, "initiator")
+    shots(browser, s, "initiator", full=True)   # the checklist, verdicts
     browser.call("Target.closeTarget", {"targetId": target})
     assert not p["qr"] and "Shared" in p["buttons"]
     assert p["csp"] == [] and p["external"] == []
