@@ -189,19 +189,19 @@ def start_page(lab: Lab, msg: str = "") -> str:
         "<header><p class=\"kicker\">tigress-conformance</p>"
         "<h1>TIGRESS lab</h1></header><main>",
         "<p class=\"msg\">%s</p>" % e(msg) if msg else "",
-        _warnings(lab),
         "<section class=\"card\"><p>Test a TIGRESS client, such as a wallet "
-        "app on a phone: the lab is a relay that records everything your "
-        "device sends, plays the other party, injects faults, and judges "
-        "what it saw against the draft's requirements.</p>"
-        "<p>Relay: <code>%s</code><br><span class=\"muted\">draft %s</span>"
-        "</p>" % (e(lab.relay.public_url), e(lab.draft)),
+        "app on a phone: the lab is a relay that records what your device "
+        "sends, plays the other party, injects faults, and judges it "
+        "against the draft.</p>"
+        "<p class=\"muted\">Relay <code>%s</code> &middot; draft %s</p>" % (
+            e(lab.relay.public_url), e(lab.draft)),
         "<form method=\"post\" action=\"/lab/\"><label for=\"label\">The "
         "implementation you test</label><input type=\"text\" id=\"label\" "
         "name=\"label\" maxlength=\"80\" required value=\"%s\" "
         "placeholder=\"e.g. Acme Wallet 2.1 (Android)\"><div class=\"buttons\">"
         "<button class=\"primary\">Start testing</button></div></form>"
         "</section>" % e(lab.label),
+        _warnings(lab),
         "<section class=\"card\"><h2>Runs</h2><ul>%s</ul></section>" % runs
         if runs else "",
         "<section class=\"card\"><h2>How it works</h2><ol>"
