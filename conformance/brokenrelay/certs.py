@@ -1,5 +1,6 @@
 """A self-signed certificate for 127.0.0.1 and localhost (ECDSA P-256),
-made once per data directory, like ref-relay does."""
+made once per data directory, like ref-relay does; the lab adds the
+name or address phones use."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def ensure(data_dir: Path) -> tuple:
-    """(cert path, key path) in `data_dir`, generated when absent."""
+def ensure(data_dir: Path, hosts=()) -> tuple:
+    """(cert path, key path) in `data_dir`, generated when absent, for
+    localhost, 127.0.0.1, ::1 and `hosts` (DNS names or IP addresses)."""
     cert_path = data_dir / "cert.pem"
     key_path = data_dir / "key.pem"
     if cert_path.exists() and key_path.exists():
@@ -30,10 +32,8 @@ def ensure(data_dir: Path) -> tuple:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                x509.IPAddress(ipaddress.ip_address("::1"))]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(_names(hosts)),
+                           critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None),
                            critical=True)
             .add_extension(x509.KeyUsage(
@@ -52,3 +52,17 @@ def ensure(data_dir: Path) -> tuple:
     key_path.chmod(0o600)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
+
+
+def _names(hosts) -> list:
+    out = [x509.DNSName("localhost"),
+           x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+           x509.IPAddress(ipaddress.ip_address("::1"))]
+    for h in hosts:
+        try:
+            n = x509.IPAddress(ipaddress.ip_address(h))
+        except ValueError:
+            n = x509.DNSName(h)
+        if n not in out:
+            out.append(n)
+    return out

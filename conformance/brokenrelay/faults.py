@@ -32,7 +32,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from tigress_py import uuids
 
@@ -66,6 +66,9 @@ class Fault:
     status: int = 503              # status
     id: int = field(default_factory=lambda: next(_ids))
     hits: List[int] = field(default_factory=list)   # times it fired
+    # only requests for which scope(request) is true (the lab: one
+    # tester's mailboxes and address); None: every request
+    scope: Optional[Callable[[Request], bool]] = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -102,8 +105,9 @@ class Faults:
         self.fired: List[Fault] = []
 
     def add(self, kind: str, op: str = "any", count: int = 1,
-            seconds: float = 0.0, status: int = 503) -> Fault:
-        f = Fault(kind, op, count, float(seconds), status)
+            seconds: float = 0.0, status: int = 503,
+            scope: Optional[Callable[[Request], bool]] = None) -> Fault:
+        f = Fault(kind, op, count, float(seconds), status, scope=scope)
         with self._lock:
             self._pending.append(f)
         return f
@@ -120,7 +124,8 @@ class Faults:
         op = op_of(req)
         with self._lock:
             for f in self._pending:
-                if f.op in ("any", op):
+                if f.op in ("any", op) and (f.scope is None or
+                                            f.scope(req)):
                     f.count -= 1
                     f.hits.append(int(time.time()))
                     if f.count == 0:

@@ -44,6 +44,8 @@ MAX_HEADER_BYTES = _P.limits["max_header_bytes"]   # all headers (X-LIMITS)
 REQUEST_ID = _P.header("http-00", "request_id").lower()
 CLAIM_HEADERS = {p: tuple(n.lower() for n in _P.header_names(p, "claim"))
                  for p in _P.profiles}
+# either revision's (the lab's --draft auto: the device's choice shows)
+CLAIM_HEADERS["auto"] = CLAIM_HEADERS["http-00"] + CLAIM_HEADERS["sct-04"]
 PREVIEW_HEADERS = [("Content-Security-Policy", "default-src 'none'; img-src https:"),
                    ("X-Content-Type-Options", "nosniff"),
                    ("Referrer-Policy", "no-referrer"),

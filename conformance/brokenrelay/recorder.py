@@ -47,6 +47,7 @@ def record_of(req, resp, seq: int = 0) -> dict:
                                              if req.query else "")),
         "path": req.path,
         "query": req.query,
+        "client": req.peer,          # the client's address
         "headers": [[k, v] for k, v in (req.raw_headers or
                                         list(req.headers.items()))],
         "body": _body(req.body, MAX_BODY),

@@ -7,6 +7,8 @@
     tigress-conformance relay --start-broken DEFECTS # the broken relay
     tigress-conformance client DRIVER [--draft ...] [--report DIR]
                         [--case ID ...] [--expected-failures FILE]
+    tigress-conformance lab --listen HOST:PORT [--public-url URL] ...
+                                                     # the live lab (lab/)
     tigress-conformance list                         # cases and categories
 
 Exit status: 0 no case failed (expected failures aside), 1 a case failed
@@ -110,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="show every note and each case as it finishes")
     c.add_argument("--quiet", "-q", action="store_true",
                    help="list only the cases that did not pass")
+    from .lab import server as lab_server
+    lab_server.add_parser(sub)
     ls = sub.add_parser("list", help="list the cases")
     ls.add_argument("which", nargs="?", choices=("relay", "client", "all"),
                     default="all")
@@ -354,6 +358,9 @@ def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
         return 2 if e.code else 0
     if args.command == "list":
         return list_cases(out, args.which)
+    if args.command == "lab":
+        from .lab import server as lab_server
+        return lab_server.main(args, out, err)
     if args.command not in ("relay", "client"):
         p.print_help(err)
         return 2

@@ -3,7 +3,7 @@ headless Chromium (Debian's /usr/bin/chromium) at phone and desktop sizes,
 from ref-relay over TLS with the relay's own headers (the CSP included).
 
 Chromium is driven over the DevTools protocol on a pipe
-(--remote-debugging-pipe: NUL-separated JSON, no extra package).  Every
+(tools/headless_chromium.py: no extra package).  Every
 request the page makes is intercepted (Fetch domain): the relay's page is
 let through, the share's image at images.example is answered with a PNG
 made here, anything else is recorded and refused, so nothing leaves the
@@ -14,15 +14,8 @@ inline style is allowed by its hash and that nothing was even attempted.
 Screenshots are kept as test artefacts: build/artefacts/preview-*.png.
 The test skips, saying so, when chromium is not installed."""
 
-import base64
-import fcntl
-import json
-import os
-import select
-import shutil
 import struct
-import subprocess
-import time
+import sys
 import zlib
 from pathlib import Path
 
@@ -30,17 +23,12 @@ import pytest
 
 from relay_helpers import new_mailbox
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from headless_chromium import (CSP_LISTENER, DESKTOP, PHONE,  # noqa: E402
+                               Chromium, available)
+
 ARTEFACTS = Path(__file__).resolve().parents[2] / "build" / "artefacts"
 IMAGE_URL = "https://images.example/car.png"
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
-DESKTOP = {"width": 1280, "height": 800, "deviceScaleFactor": 1,
-           "mobile": False}
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync",
-         "--ignore-certificate-errors", "--remote-debugging-pipe"]
-STEP_TIMEOUT = 30
 
 HOSTILE_TITLE = "</title><script>alert(1)</script><b>Car key</b>"
 HOSTILE_DESC = ('<img src="https://evil.example/x.png" onerror="alert(2)">'
@@ -79,11 +67,6 @@ PROBE = """(() => {
   };
 })()"""
 
-CSP_LISTENER = ("window.__csp = []; document.addEventListener("
-                "'securitypolicyviolation', e => window.__csp.push("
-                "e.violatedDirective + ' ' + e.blockedURI));")
-
-
 def png(width=600, height=315):
     """A small PNG (a blue-to-teal gradient with a pale disc): the share's
     image, so that the screenshots show a real picture."""
@@ -109,147 +92,24 @@ def png(width=600, height=315):
             chunk(b"IEND", b""))
 
 
-def high_fd(fd):
-    """fd moved to a number above 9 (the old one is closed)."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(fd)
-    return new
-
-
-class Chromium:
-    """Headless Chromium on a DevTools pipe (fd 3: commands in, fd 4:
-    answers and events out).  requests: every URL the pages asked for."""
-
-    def __init__(self, profile_dir, relay_origin, image):
-        to_chrome, self._to = os.pipe()
-        self._from, from_chrome = os.pipe()
-        # bash (dash knows single-digit fds only) puts the pipes on fd 3
-        # and 4 and execs chromium; they start above 9, so that neither is
-        # 3 or 4 already.
-        to_chrome, from_chrome = [high_fd(fd) for fd in (to_chrome,
-                                                         from_chrome)]
-        script = 'exec "$0" "$@" 3<&%d 4>&%d %d<&- %d>&-' % (
-            to_chrome, from_chrome, to_chrome, from_chrome)
-        self.proc = subprocess.Popen(
-            ["/bin/bash", "-c", script, CHROMIUM] + FLAGS +
-            ["--user-data-dir=%s" % profile_dir, "about:blank"],
-            pass_fds=(to_chrome, from_chrome), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        os.close(to_chrome)
-        os.close(from_chrome)
-        self._buf = b""
-        self._id = 0
-        self.relay_origin = relay_origin
-        self.image = image
-        self.requests = []
-        self.loaded = set()
-
-    def close(self):
-        try:
-            self.send("Browser.close")
-        except OSError:
-            pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)     # our own session, by its id
-            self.proc.wait(10)
-        os.close(self._to)
-        os.close(self._from)
-
-    def send(self, method, params=None, session=None):
-        self._id += 1
-        msg = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._to, json.dumps(msg).encode() + b"\0")
-        return self._id
-
-    def _next(self, deadline):
-        while b"\0" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from], [], [], left)[0]:
-                raise TimeoutError("chromium did not answer in time")
-            data = os.read(self._from, 1 << 16)
-            if not data:
-                raise EOFError("chromium closed its DevTools pipe")
-            self._buf += data
-        raw, self._buf = self._buf.split(b"\0", 1)
-        return json.loads(raw)
-
-    def call(self, method, params=None, session=None):
-        want = self.send(method, params, session)
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while True:
-            m = self._next(deadline)
-            if m.get("id") == want:
-                if "error" in m:
-                    raise RuntimeError("%s: %s" % (method, m["error"]))
-                return m["result"]
-            self._event(m)
-
-    def _event(self, m):
-        method, p, session = m.get("method"), m.get("params", {}), \
-            m.get("sessionId")
-        if method == "Page.loadEventFired":
-            self.loaded.add(session)
-        if method != "Fetch.requestPaused":
-            return
-        url = p["request"]["url"]
-        if url != self.relay_origin + "/favicon.ico":   # the browser's own
-            self.requests.append(url)
-        if url.startswith(self.relay_origin + "/"):
-            self.send("Fetch.continueRequest", {"requestId": p["requestId"]},
-                      session)
-        elif url == IMAGE_URL:
-            self.send("Fetch.fulfillRequest", {
-                "requestId": p["requestId"], "responseCode": 200,
-                "responseHeaders": [{"name": "Content-Type",
-                                     "value": "image/png"}],
-                "body": base64.b64encode(self.image).decode()}, session)
-        else:
-            self.send("Fetch.failRequest", {"requestId": p["requestId"],
-                                            "errorReason": "BlockedByClient"},
-                      session)
-
-    def open(self, url, device, dark=False):
-        """Load url in a new tab emulating device (and a dark colour
-        scheme); returns (probe, PNG of the whole page)."""
-        target = self.call("Target.createTarget", {"url": "about:blank"})
-        s = self.call("Target.attachToTarget", {
-            "targetId": target["targetId"], "flatten": True})["sessionId"]
-        self.call("Page.enable", session=s)
-        self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, s)
-        self.call("Page.addScriptToEvaluateOnNewDocument",
-                  {"source": CSP_LISTENER}, s)
-        self.call("Emulation.setDeviceMetricsOverride", device, s)
-        self.call("Emulation.setEmulatedMedia", {"features": [{
-            "name": "prefers-color-scheme",
-            "value": "dark" if dark else "light"}]}, s)
-        self.loaded.discard(s)
-        self.call("Page.navigate", {"url": url}, s)
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while s not in self.loaded:
-            self._event(self._next(deadline))
-        probe = self.call("Runtime.evaluate", {
-            "expression": PROBE, "returnByValue": True}, s)["result"]["value"]
-        size = self.call("Page.getLayoutMetrics", session=s)["cssContentSize"]
-        shot = self.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": device["width"],
-                     "height": max(size["height"], device["height"]),
-                     "scale": 1}}, s)
-        self.call("Target.closeTarget", {"targetId": target["targetId"]})
-        return probe, base64.b64decode(shot["data"])
-
-
 @pytest.fixture(scope="module")
 def browser(relay, tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
+    if not available():
         pytest.skip("chromium is not installed (Debian package chromium, "
                     "make deps): the preview page is not rendered")
-    b = Chromium(tmp_path_factory.mktemp("chromium"), relay.base_url, png())
+    image = png()
+
+    def route(url):
+        """The relay's page through, the share's image answered here
+        (a PNG made above), anything else refused."""
+        if url.startswith(relay.base_url + "/"):
+            return "continue"
+        if url == IMAGE_URL:
+            return {"headers": [("Content-Type", "image/png")],
+                    "body": image}
+        return "fail"
+    b = Chromium(tmp_path_factory.mktemp("chromium"), route,
+                 unrecorded=[relay.base_url + "/favicon.ico"])
     try:
         yield b
     finally:
@@ -271,7 +131,8 @@ def test_landing_page_phone_and_desktop(client, browser):
                                ("desktop", DESKTOP, False),
                                ("phone-dark", PHONE, True)):
         browser.requests.clear()
-        p, shot = browser.open(s.share_url, device, dark)
+        p, shot = browser.open(s.share_url, device, dark, PROBE,
+                               CSP_LISTENER)
         keep("preview-%s.png" % name, shot)
         # exactly the page and its https image, nothing else
         assert [u.split("#")[0] for u in browser.requests] == [
@@ -304,7 +165,8 @@ def test_landing_page_phone_and_desktop(client, browser):
 def test_hostile_display_information_stays_text(client, browser):
     plain = new_mailbox(client, display={"title": "T", "description": "D",
                                          "imageURL": ""})
-    base, shot = browser.open(plain.share_url, PHONE)
+    base, shot = browser.open(plain.share_url, PHONE, probe=PROBE,
+                              init_script=CSP_LISTENER)
     keep("preview-plain-phone.png", shot)
     assert base["meta"]["twitter:card"] == "summary"
     assert base["image"] is None and base["meta"]["og:image"] is None
@@ -313,7 +175,8 @@ def test_hostile_display_information_stays_text(client, browser):
                                      "description": HOSTILE_DESC,
                                      "imageURL": bad_image})
     browser.requests.clear()
-    p, shot = browser.open(s.share_url, PHONE)
+    p, shot = browser.open(s.share_url, PHONE, probe=PROBE,
+                           init_script=CSP_LISTENER)
     keep("preview-hostile-phone.png", shot)
     assert [u.split("#")[0] for u in browser.requests] == [s.url], \
         browser.requests                        # nothing external fetched

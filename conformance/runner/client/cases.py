@@ -18,10 +18,11 @@ import base64
 import getpass
 import json
 import socket
+import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 
-from tigress_py import b64, payload as tpayload, rfc3339, uuids
+from tigress_py import b64, bodies, payload as tpayload, rfc3339, uuids
 from tigress_py.errors import TigressError
 
 from ..core.records import (MUTATING, body_json, body_text, claim_of,
@@ -158,10 +159,11 @@ def url_form(t):
     creates = [r for r in s.driver_records() if op_of(r) == "create"
                and r["status"] in (200, 201)]
     made = mailbox_of(creates[-1]) if creates else None
-    host = s.relay_url.split("://", 1)[1]
-    t.check("%s:%d" % (u.host, u.port) == host, ["RLY-URL-HOST"],
-            "the URL names the relay that was used, %s" % host,
-            "%s:%s" % (u.host, u.port), run)
+    relay = urllib.parse.urlsplit(s.relay_url)    # no port: 443
+    host = "%s:%d" % (relay.hostname, relay.port or 443)
+    t.check("%s:%d" % (u.host.lower(), u.port or 443) == host,
+            ["RLY-URL-HOST"], "the URL names the relay that was used, %s" %
+            host, "%s:%s" % (u.host, u.port), run)
     t.check(u.version == 1, ["RLY-URL-VERSION"], "/v1/ in the path",
             "/v%d/" % u.version, run)
     t.check(made is not None and u.mailbox_id == made, ["RLY-URL-MAILBOX"],
@@ -177,9 +179,11 @@ def url_form(t):
         t.soft(frag == b64.encode_std(u.secret), ["E-SECRET-B64"],
                "the Secret written in padded standard base64",
                repr(frag), run)
-    t.soft(u.vertical_present and u.vertical == "c", ["E-QUERY-STRICT"],
-           "?v=c, the vertical the driver was given (TIGRESS_VERTICAL=c)",
-           "?v=%s" % u.vertical if u.vertical_present else "no query", run)
+    if run.as_asked:                # a device in the lab chose its own
+        t.soft(u.vertical_present and u.vertical == "c", ["E-QUERY-STRICT"],
+               "?v=c, the vertical the driver was given (TIGRESS_VERTICAL=c)",
+               "?v=%s" % u.vertical if u.vertical_present else "no query",
+               run)
 
 
 @client_case("URL-LENGTH", "The share URL fits one SMS (160 characters)",
@@ -731,9 +735,14 @@ def payload_key(t):
                         "a payload that opens under %s with the Secret "
                         "(a %d-byte key)" % (typ, need), why, ev)
                 continue
-            t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
-                    "the Provisioning Information the driver was given",
-                    "%r" % pt[:80], ev)
+            if s.inputs:
+                t.check(pt in s.inputs, ["CLI-FLOW-ENCRYPT"],
+                        "the Provisioning Information the driver was given",
+                        "%r" % pt[:80], ev)
+            else:                   # a device in the lab chose what to share
+                t.check(_is_pinfo(pt), ["CLI-FLOW-ENCRYPT"],
+                        "Provisioning Information (format, content)",
+                        "%r" % pt[:80], ev)
     if not opened:
         t.unsupported("no payload of the driver's whose Secret the suite "
                       "knows (no create or update, or no Secret in the "
@@ -780,6 +789,14 @@ def payload_iv(t):
             seen.setdefault(key, r)
         t.note("%s: %d sealings under %d Secrets" % (
             s.name, len(datas), len({x[3] for x in sealings})))
+
+
+def _is_pinfo(pt: bytes) -> bool:
+    try:
+        bodies.parse("provisioning_info", pt)
+        return True
+    except TigressError:
+        return False
 
 
 # -- RECEIVE ------------------------------------------------------------------------------
@@ -1289,7 +1306,8 @@ def request_create(t):
             want = {"title": DISPLAY["title"],
                     "description": DISPLAY["description"],
                     "imageURL": DISPLAY["image"]}
-            t.soft(all(d.get(k) == v for k, v in want.items()),
+            t.soft(all(d.get(k) == v for k, v in want.items()) or
+                   not s.as_asked("share"),
                    ["CLI-CREATE-DISPLAY"], "the display information given "
                    "(TIGRESS_TITLE, _DESCRIPTION, _IMAGE): %s" %
                    json.dumps(want), json.dumps(d)[:200], ev)
@@ -1336,6 +1354,10 @@ def request_config(t):
     n = 0
     for s in t.sessions():
         for run in [x for x in s.runs if x.step == "share"]:
+            if not run.as_asked:
+                t.note("%s: the device chose its own rights and lifetime" %
+                       run.label)
+                continue
             asked = run.env.get("TIGRESS_ACCESS") or "RD"
             life = int(run.env.get("TIGRESS_EXPIRES") or 600)
             creates = [e for e in t.around(s, run)[1:]

@@ -67,12 +67,19 @@ def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
         sessions_of(selected), driver, profile, timeout, workers,
         session_progress, driver_env)
     state = ClientRunState(driver, profile, catalog, sessions)
+    return judge(state, selected, ClientContext, progress), sessions
+
+
+def judge(state: ClientRunState, selected: Sequence[ClientCase],
+          context=ClientContext, progress=None) -> list:
+    """The results of the cases `selected` over the sessions played
+    (state.sessions); the lab passes its own context."""
     results = []
     for c in selected:
         t0 = time.monotonic()
-        r = core_engine.run_case(state, c, ClientContext)
+        r = core_engine.run_case(state, c, context)
         r.duration = time.monotonic() - t0
-        used = [sessions[n] for n in c.sessions if n in sessions]
+        used = [state.sessions[n] for n in c.sessions if n in state.sessions]
         r.notes.append("sessions: " + ", ".join(
             "%s (%d driver runs, %d requests, %.1f s)" % (
                 s.name, len(s.runs), len(s.records), s.duration)
@@ -80,4 +87,4 @@ def run(driver: str, profile: str, selected: Sequence[ClientCase], catalog,
         results.append(r)
         if progress:
             progress(r)
-    return results, sessions
+    return results

@@ -151,19 +151,20 @@ class Session:
     def party(self, role: str, name: Optional[str] = None) -> Party:
         name = name or role
         if name not in self._parties:
-            self._parties[name] = Party(
-                self.driver, role, self.home / name, self.relay.base_url,
-                self.driver_ca or self.relay.ca, self.profile, name,
-                self.timeout,
-                env=self.driver_env, runs=self.runs)
+            self._parties[name] = self.new_party(role, name)
         return self._parties[name]
+
+    def new_party(self, role: str, name: str) -> Party:
+        """The driver in `role` (the lab makes a device party instead)."""
+        return Party(self.driver, role, self.home / name, self.relay.base_url,
+                     self.driver_ca or self.relay.ca, self.profile, name,
+                     self.timeout, env=self.driver_env, runs=self.runs)
 
     def step(self, party: Party, scenario: str, step: str,
              expect: Optional[int] = 0, **kw) -> DriverRun:
-        if "data" in kw and kw["data"] is not None and step in ("share",
-                                                                 "send"):
-            self.inputs.append(kw["data"])
         run = party.step(scenario, step, expect=expect, **kw)
+        if run.input is not None and step in ("share", "send"):
+            self.inputs.append(run.input)   # what the party was given
         if run.unsupported:
             raise Unsupported127(run)
         return run
@@ -247,6 +248,10 @@ class Session:
         return [self.evidence(r) for r in self.records] + list(self.runs) + \
             self.handshake_evidence()
 
+    def as_asked(self, step: str) -> bool:
+        """Every run of `step` used the inputs and settings given."""
+        return all(r.as_asked for r in self.runs if r.step == step)
+
     def run_of(self, party: str, step: str, nth: int = 0
                ) -> Optional[DriverRun]:
         rs = [r for r in self.runs if r.party == party and r.step == step]
@@ -269,11 +274,18 @@ def run_session(name: str, driver: str, profile: str, workdir: Path,
     title, func = SESSIONS[name]
     s = Session(name, title, driver, profile, workdir / name, cert_dir,
                 timeout, driver_env)
-    t0 = time.monotonic()
     s.relay = TestRelay(cert_dir, profile)      # stopped below, whatever
+    play_session(s, func, Peer(s.relay.base_url, s.relay.ca, profile))
+    return s
+
+
+def play_session(s: Session, func: Callable, peer: Peer) -> None:
+    """Play `func` on the session `s` (its relay set, the suite's part
+    `peer`); afterwards keep the relay's records and stop the relay."""
+    t0 = time.monotonic()
     try:
         s.relay_url = s.relay.base_url
-        s.peer = Peer(s.relay.base_url, s.relay.ca, profile)
+        s.peer = peer
         func(s)
     except Unsupported127 as e:
         s.unsupported = "the driver does not support %s %s %s (exit 127)" % (
@@ -292,7 +304,6 @@ def run_session(name: str, driver: str, profile: str, workdir: Path,
         finally:
             s.relay.stop()
         s.duration = time.monotonic() - t0
-    return s
 
 
 def run_sessions(names, driver: str, profile: str, timeout: float = 20.0,

@@ -63,8 +63,13 @@ def is_peer(record: dict) -> bool:
 class TestRelay:
     __test__ = False                     # not a pytest class
 
-    def __init__(self, cert_dir: Path, profile: str = "http-00"):
-        cert, key = certs.ensure(Path(cert_dir))
+    def __init__(self, cert_dir: Path, profile: str = "http-00",
+                 address: tuple = ("127.0.0.1", 0), cert_key=None,
+                 public_url: Optional[str] = None, handler=None):
+        """The suite's relay on 127.0.0.1 with a certificate made in
+        `cert_dir`; the lab (runner/lab/) gives another `address`, its
+        (cert, key) files, the URL clients use and an HTTP handler."""
+        cert, key = cert_key or certs.ensure(Path(cert_dir))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(str(cert), str(key))
@@ -75,10 +80,13 @@ class TestRelay:
         self.faults = Faults(self.relay)
         self.relay.interceptors.append(self.faults)
         self.relay.observers.append(self.recorder)
-        self.server = _Server(("127.0.0.1", 0), self.relay, ctx,
-                             idle_timeout=30.0)
-        self.base_url = "https://127.0.0.1:%d" % self.server.server_address[1]
-        self.relay.public_url = self.base_url
+        self.server = _Server(address, self.relay, ctx, idle_timeout=30.0)
+        if handler is not None:
+            self.server.RequestHandlerClass = handler
+        host, port = self.server.server_address[:2]
+        self.base_url = "https://%s:%d" % (
+            "[%s]" % host if ":" in host else host, port)
+        self.relay.public_url = public_url or self.base_url
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self.server.serve_forever,

@@ -80,6 +80,9 @@ class DriverRun:
         self.elapsed = 0.0
         self.expected: Optional[int] = None    # set by the scenario
         self.note = ""
+        # False when the party chose its content and settings itself (a
+        # device in the lab) instead of the TIGRESS_IN and TIGRESS_* given
+        self.as_asked = True
 
     @property
     def label(self) -> str:
