@@ -428,7 +428,8 @@ claim_for_accept(struct app *app, bool *created)
 	if (cerr == CLIENT_OK) {
 		memcpy(app->st.claim, old.claim, sizeof(old.claim));
 		memcpy(app->st.etag, old.etag, sizeof(old.etag));
-		memcpy(app->st.digest, old.digest, sizeof(old.digest));
+		memcpy(app->st.seen, old.seen, sizeof(old.seen));
+		app->st.nseen = old.nseen;
 		if (app->a.verbose)
 			log_line(NULL, "this device accepted the share before: "
 			    "reusing its claim");
