@@ -225,17 +225,19 @@ session_share(struct client_ctx *ctx, const struct session_share_opts *o,
 	struct msg		 answer;
 	json_t			*obj = NULL;
 	char			*body = NULL;
+	char			 digest[STATE_DIGEST_SIZE];
 	enum client_err		 err;
 
 	memset(&answer, 0, sizeof(answer));
 	if ((err = session_check_pi(o->pi, o->pi_len, "the input",
 	    CLIENT_ERR_INPUT, e)) ||
 	    (err = new_share_state(o, st, e)) ||
-	    (err = seal(st, o->pi, o->pi_len, &obj, &ref, st->digest, e)) ||
+	    (err = seal(st, o->pi, o->pi_len, &obj, &ref, digest, e)) ||
 	    (err = create_body(o, &ref, &body, e)) ||
 	    (err = client_create(ctx, o->relay, st->claim, body, &answer, e)) ||
 	    (err = take_url_link(&answer, st, e)))
 		goto fail;
+	state_remember(st, digest);
 	msg_free(&answer);
 	json_decref(obj);
 	free(body);
@@ -370,7 +372,11 @@ open_content(const struct state *st, const struct msg *m,
 	    CLIENT_ERR_CRYPTO, e);
 }
 
-/* Take a 200 read answer: remember it and open it. */
+/*
+ * Take a 200 read answer: open it, and remember it.  It is fresh only
+ * when this device neither saw nor sent it before (errata E-RECEIVE-NEW):
+ * a relay serving an earlier message again gets nothing new taken.
+ */
 static enum client_err
 take_read(struct state *st, struct client_read *r, struct session_msg *out,
     struct client_error *e)
@@ -384,8 +390,8 @@ take_read(struct state *st, struct client_read *r, struct session_msg *out,
 		session_msg_clear(out);
 		return err;
 	}
-	out->fresh = strcmp(digest, st->digest) != 0;
-	memcpy(st->digest, digest, sizeof(st->digest));
+	out->fresh = !state_seen(st, digest);
+	state_remember(st, digest);
 	memcpy(st->etag, r->etag, sizeof(st->etag));
 	st->expiration = r->msg.expiration;
 	return CLIENT_OK;
@@ -531,7 +537,7 @@ session_send(struct client_ctx *ctx, struct state *st, const char *pi,
 		err = client_fail(e, CLIENT_ERR_INTERNAL, "out of memory");
 	else if ((err = not_bound(client_update(ctx, st->mailbox_url,
 	    st->claim, body, e), e)) == CLIENT_OK)
-		memcpy(st->digest, digest, sizeof(st->digest));
+		state_remember(st, digest);
 	free(body);
 	json_decref(obj);
 	return err;

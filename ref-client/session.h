@@ -8,8 +8,11 @@
  * document is checked with lib/msg before it is sent or handed out.
  *
  * "New" content is told apart from what this device already knows by the
- * SHA-256 of the payload's data (a fresh IV makes every sealing unique),
- * so a device never mistakes its own last message for the other party's.
+ * SHA-256 of the payload's data (a fresh IV makes every sealing unique):
+ * content is new only when it differs from every payload the device saw
+ * or sent in the mailbox (errata E-RECEIVE-NEW), so that neither its own
+ * messages nor the other party's earlier ones, served again by the relay,
+ * are taken for the other party's next message.
  * Nothing here prints; errors come back in struct client_error.
  */
 #ifndef TIGRESS_CLIENT_SESSION_H
@@ -97,7 +100,7 @@ enum client_err session_prepare_accept(const char *url,
 
 /*
  * Recipient: read (binding the claim), open and check.  On success *out
- * holds the content and st its ETag and digest.  Errors: CLAIMED (another
+ * holds the content and st its ETag and digests.  Errors: CLAIMED (another
  * device holds it), GONE, CRYPTO, INPUT (not Provisioning Information),
  * and those of client_read().
  */

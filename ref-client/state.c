@@ -55,6 +55,36 @@ state_wipe(struct state *st)
 	OPENSSL_cleanse(st, sizeof(*st));
 }
 
+/* 64 lower-case hex digits: a SHA-256 as digest_of() writes it. */
+static bool
+is_digest(const char *s, size_t len)
+{
+	return len == STATE_DIGEST_SIZE - 1 && strlen(s) == len &&
+	    strspn(s, "0123456789abcdef") == len;
+}
+
+bool
+state_seen(const struct state *st, const char *digest)
+{
+	for (size_t i = 0; i < st->nseen; i++)
+		if (strcmp(st->seen[i], digest) == 0)
+			return true;
+	return false;
+}
+
+void
+state_remember(struct state *st, const char *digest)
+{
+	if (!is_digest(digest, strlen(digest)) || state_seen(st, digest))
+		return;
+	if (st->nseen == STATE_SEEN_MAX) {
+		memmove(st->seen[0], st->seen[1],
+		    (STATE_SEEN_MAX - 1) * sizeof(st->seen[0]));
+		st->nseen--;
+	}
+	memcpy(st->seen[st->nseen++], digest, STATE_DIGEST_SIZE);
+}
+
 enum state_err
 state_dir(const char *env_dir, const char *home, char *out, size_t size)
 {
@@ -116,24 +146,38 @@ wipe_json_string(json_t *obj, const char *key)
 		    json_string_length(v));
 }
 
+/* The digests of st as a JSON array, oldest first; NULL: out of memory. */
+static json_t *
+seen_json(const struct state *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < st->nseen; i++)
+		if (json_array_append_new(a, json_string(st->seen[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 static json_t *
 to_json(const struct state *st)
 {
 	char		 secret[B64_ENCODED_LEN(TG_KEY_MAX) + 1];
 	char		 when[RFC3339_STR_SIZE];
 	enum payload_aead aead;
-	json_t		*o;
+	json_t		*o, *seen;
 
-	if (!payload_aead_for_keylen(st->secret_len, &aead))
+	if (!payload_aead_for_keylen(st->secret_len, &aead) ||
+	    (seen = seen_json(st)) == NULL)
 		return NULL;
 	b64_encode(st->secret, st->secret_len, secret);
-	o = json_pack("{s:i, s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:n, s:s,"
+	o = json_pack("{s:i, s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:n, s:o,"
 	    " s:n, s:b}", "version", STATE_VERSION, "role",
 	    state_role_name(st->role), "mailboxUrl", st->mailbox_url,
 	    "vertical", &st->vertical, (size_t)1, "secret", secret, "aead",
 	    payload_aead_name(aead), "claim", st->claim, "etag", st->etag,
-	    "expiration", "digest", st->digest, "ca", "insecure",
-	    st->insecure);
+	    "expiration", "seen", seen, "ca", "insecure", st->insecure);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (o == NULL)
 		return NULL;
@@ -300,6 +344,35 @@ get_time(json_t *o, int64_t *out)
 	    json_string_length(v), out) == TGERR_OK;
 }
 
+/*
+ * The digests of "seen", oldest first; a file written before there was a
+ * list holds the last one only, as "digest".
+ */
+static bool
+get_seen(json_t *o, struct state *st)
+{
+	json_t	*a = json_object_get(o, "seen"), *v;
+	char	 last[STATE_DIGEST_SIZE];
+	size_t	 i;
+
+	st->nseen = 0;
+	if (a == NULL) {
+		if (!get_str(o, "digest", last, STATE_DIGEST_SIZE - 1, true))
+			return false;
+		state_remember(st, last);
+		return last[0] == '\0' || st->nseen == 1;
+	}
+	if (!json_is_array(a) || json_array_size(a) > STATE_SEEN_MAX)
+		return false;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || !is_digest(json_string_value(v),
+		    json_string_length(v)))
+			return false;
+		state_remember(st, json_string_value(v));
+	}
+	return true;
+}
+
 static bool
 from_json(json_t *o, struct state *st)
 {
@@ -312,7 +385,7 @@ from_json(json_t *o, struct state *st)
 	    !get_str(o, "vertical", vertical, 1, false) ||
 	    !get_str(o, "claim", claim, UUID_STR_SIZE - 1, false) ||
 	    !get_str(o, "etag", st->etag, STATE_ETAG_MAX - 1, true) ||
-	    !get_str(o, "digest", st->digest, STATE_DIGEST_SIZE - 1, true) ||
+	    !get_seen(o, st) ||
 	    !get_str(o, "profile", st->profile, sizeof(st->profile) - 1,
 	    true) || !get_str(o, "ca", st->ca_file, STATE_PATH_MAX - 1, true) ||
 	    !get_time(o, &st->expiration) || !get_secret(o, st))

@@ -1,7 +1,9 @@
 /*
  * state: the file that lets a later `tigress` command continue a share:
  * which mailbox (its API URL), the Secret, this device's claim and role,
- * and what this device last saw (ETag, digest of the last payload).  It
+ * the last ETag, and the digests of the payloads this device saw or sent
+ * in the mailbox (errata E-RECEIVE-NEW: how it tells a new message from a
+ * replayed one).  It
  * is JSON, written atomically (temporary file, fsync, rename) with mode
  * 0600 in a 0700 directory, and refused when others may read it.  The
  * Secret is key material: wipe a struct state with state_wipe().
@@ -20,6 +22,7 @@
 #define STATE_PATH_MAX		1024
 #define STATE_ETAG_MAX		64
 #define STATE_DIGEST_SIZE	65	/* SHA-256 in hex and the NUL */
+#define STATE_SEEN_MAX		64	/* digests kept; the oldest go first */
 #define STATE_VERSION		1
 
 enum state_err {
@@ -48,7 +51,8 @@ struct state {
 	size_t		 secret_len;			/* 16 or 32 */
 	char		 claim[UUID_STR_SIZE];
 	char		 etag[STATE_ETAG_MAX];		/* "" unknown */
-	char		 digest[STATE_DIGEST_SIZE];	/* "" none */
+	char		 seen[STATE_SEEN_MAX][STATE_DIGEST_SIZE]; /* oldest 1st */
+	size_t		 nseen;
 	int64_t		 expiration;			/* 0 unknown */
 	char		 profile[8];			/* "" default */
 	char		 ca_file[STATE_PATH_MAX];	/* "" none */
@@ -118,6 +122,19 @@ typedef void state_visit_fn(void *arg, const char *path,
  */
 enum state_err state_list(const char *dir, state_visit_fn *visit,
     void *arg, size_t *count);
+
+/*
+ * Whether digest (the SHA-256 of a payload's data, lower-case hex) is one
+ * of the payloads this device saw or sent in the mailbox.
+ */
+bool state_seen(const struct state *st, const char *digest);
+
+/*
+ * Add digest to what this device saw or sent; one it knows already is not
+ * added again.  When STATE_SEEN_MAX are kept the oldest is forgotten.  A
+ * string that is no digest is ignored.
+ */
+void state_remember(struct state *st, const char *digest);
 
 /* Wipe everything in *st, the Secret first. */
 void state_wipe(struct state *st);

@@ -2,7 +2,8 @@
  * CUnit tests of session.c against the scripted transport: what share
  * sends (and that the Secret is not in it), accept and its refusals
  * (tampered data, wrong Secret, not Provisioning Information), telling
- * new content from this device's own, long-poll and polling waits.
+ * new content from this device's own and from replays, long-poll and
+ * polling waits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,45 @@ test_wait_polling_and_timeout(void)
 	fake_free(&f);
 }
 
+static void
+test_wait_skips_replays(void)
+{
+	struct fake		 f;
+	struct client_ctx	 ctx;
+	struct client_error	 e;
+	struct state		 st;
+	struct session_msg	 m;
+	char			*own, *first = read_response(key, 32, PI),
+	    *theirs = read_response(key, 32, PI2);
+
+	accepted(&st, first);
+	fake_init(&f);
+	fake_ctx(&f, &ctx);
+	fake_push(&f, HTTP_OK, 200, "{\"isPushNotificationSupported\":false}",
+	    NULL);
+	CU_ASSERT_EQUAL_FATAL(session_send(&ctx, &st, PI, strlen(PI), NULL,
+	    &e), CLIENT_OK);
+	own = echo_update(f.seen[0].body);
+	/* the relay serves this device's reply, then the first message,
+	 * again (errata E-RECEIVE-NEW): neither is new; then a new one */
+	fake_push(&f, HTTP_OK, 404, "{\"error\":\"not_found\",\"message\":\"\"}",
+	    NULL);
+	fake_push(&f, HTTP_OK, 200, own, NULL);
+	fake_push(&f, HTTP_OK, 200, first, NULL);
+	fake_push(&f, HTTP_OK, 200, theirs, NULL);
+	CU_ASSERT_EQUAL_FATAL(session_wait(&ctx, &st, 100, &m, &e), CLIENT_OK);
+	CU_ASSERT_STRING_EQUAL(m.pi, PI2);
+	CU_ASSERT(m.fresh);
+	CU_ASSERT_EQUAL(f.nseen, 5);
+	CU_ASSERT_EQUAL(f.nsleeps, 2);
+	CU_ASSERT_EQUAL(st.nseen, 3);
+	session_msg_clear(&m);
+	free(own);
+	free(first);
+	free(theirs);
+	fake_free(&f);
+}
+
 void
 ct_suite_session(void)
 {
@@ -412,4 +452,6 @@ ct_suite_session(void)
 	    test_wait_long_poll_skips_own);
 	CU_add_test(s, "wait: polling backoff, timeout, deletion",
 	    test_wait_polling_and_timeout);
+	CU_add_test(s, "wait: a payload seen or sent before is not new",
+	    test_wait_skips_replays);
 }

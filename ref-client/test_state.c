@@ -1,4 +1,7 @@
-/* CUnit tests of state.c: round trip, 0600, refusals, default paths. */
+/*
+ * CUnit tests of state.c: round trip, 0600, refusals, default paths, the
+ * digests of what a device saw or sent.
+ */
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include "test_fake.h"
 
 #define MBOX "https://relay.example:8443/v1/m/2bba630e-519b-41ec-bf63-0242ac130002"
+#define DIGEST7 "0000000000000000000000000000000000000000000000000000000000000007"
 
 /* A fresh private directory per test. */
 static void
@@ -44,7 +48,7 @@ sample(struct state *st)
 	snprintf(st->claim, sizeof(st->claim),
 	    "6f1c1e6e-2a6b-4c55-9d8e-0b8f1b2c3d4e");
 	snprintf(st->etag, sizeof(st->etag), "\"3\"");
-	snprintf(st->digest, sizeof(st->digest), "%064d", 7);
+	state_remember(st, DIGEST7);
 	st->expiration = 1893456000;	/* 2030-01-01 */
 	snprintf(st->profile, sizeof(st->profile), "sct-04");
 	snprintf(st->ca_file, sizeof(st->ca_file), "/etc/ca.pem");
@@ -76,7 +80,8 @@ test_round_trip_0600(void)
 	CU_ASSERT(memcmp(a.secret, b.secret, 32) == 0);
 	CU_ASSERT_STRING_EQUAL(b.claim, a.claim);
 	CU_ASSERT_STRING_EQUAL(b.etag, "\"3\"");
-	CU_ASSERT_STRING_EQUAL(b.digest, a.digest);
+	CU_ASSERT_EQUAL(b.nseen, 1);
+	CU_ASSERT_STRING_EQUAL(b.seen[0], DIGEST7);
 	CU_ASSERT_EQUAL(b.expiration, a.expiration);
 	CU_ASSERT_STRING_EQUAL(b.profile, "sct-04");
 	CU_ASSERT_STRING_EQUAL(b.ca_file, "/etc/ca.pem");
@@ -228,6 +233,77 @@ test_list_and_remove(void)
 	rmtree(dir);
 }
 
+/* Write text as the state file path (0600). */
+static void
+write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* A state file whose digests are given as members: "seen" or "digest". */
+static void
+write_with_digests(const char *path, const char *members)
+{
+	char text[STATE_FILE_MAX];
+
+	snprintf(text, sizeof(text), "{\"version\": 1, \"role\": "
+	    "\"recipient\", \"mailboxUrl\": \"%s\", \"vertical\": \"c\", "
+	    "\"secret\": \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\", "
+	    "\"claim\": \"6f1c1e6e-2a6b-4c55-9d8e-0b8f1b2c3d4e\", "
+	    "\"etag\": \"\", %s}", MBOX, members);
+	write_text(path, text);
+}
+
+static void
+test_seen_digests(void)
+{
+	char		dir[64], path[128], d[STATE_DIGEST_SIZE];
+	struct state	a, b;
+
+	sample(&a);
+	/* every digest kept once; the oldest goes when the list is full */
+	state_remember(&a, DIGEST7);
+	state_remember(&a, "not a digest");
+	CU_ASSERT_EQUAL(a.nseen, 1);
+	for (int i = 0; i < STATE_SEEN_MAX; i++) {
+		snprintf(d, sizeof(d), "%064x", i + 100);
+		state_remember(&a, d);
+	}
+	CU_ASSERT_EQUAL(a.nseen, STATE_SEEN_MAX);
+	CU_ASSERT(!state_seen(&a, DIGEST7));
+	CU_ASSERT(state_seen(&a, d));
+	snprintf(d, sizeof(d), "%064x", 100);
+	CU_ASSERT_STRING_EQUAL(a.seen[0], d);
+	/* all of them survive a round trip, in order */
+	tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/s.json", dir);
+	CU_ASSERT_EQUAL_FATAL(state_save(&a, path, true), STATE_OK);
+	CU_ASSERT_EQUAL_FATAL(state_load(path, &b), STATE_OK);
+	CU_ASSERT_EQUAL(b.nseen, STATE_SEEN_MAX);
+	CU_ASSERT(memcmp(a.seen, b.seen, sizeof(a.seen)) == 0);
+	/* a file written before the list: its last digest */
+	write_with_digests(path, "\"digest\": \"" DIGEST7 "\"");
+	CU_ASSERT_EQUAL_FATAL(state_load(path, &b), STATE_OK);
+	CU_ASSERT(b.nseen == 1 && state_seen(&b, DIGEST7));
+	write_with_digests(path, "\"digest\": \"\"");
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_OK);
+	CU_ASSERT_EQUAL(b.nseen, 0);
+	/* refused: what is no digest */
+	write_with_digests(path, "\"seen\": [\"0007\"]");
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_FORMAT);
+	write_with_digests(path, "\"seen\": \"" DIGEST7 "\"");
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_FORMAT);
+	write_with_digests(path, "\"digest\": \"xyz\"");
+	CU_ASSERT_EQUAL(state_load(path, &b), STATE_ERR_FORMAT);
+	state_wipe(&a);
+	state_wipe(&b);
+	rmtree(dir);
+}
+
 void
 ct_suite_state(void)
 {
@@ -238,4 +314,6 @@ ct_suite_state(void)
 	CU_add_test(s, "default path", test_default_path);
 	CU_add_test(s, "list the directory; removal wipes",
 	    test_list_and_remove);
+	CU_add_test(s, "digests seen or sent: bounded, kept, read from old "
+	    "files", test_seen_digests);
 }

@@ -55,15 +55,37 @@ free_secret(char *p, size_t n)
 	free(p);
 }
 
-/* Printable text for a terminal: control characters become '?'. */
+/*
+ * The length in bytes of the character at p that must not reach a
+ * terminal raw (errata E-DISPLAY-UNTRUSTED), or 0: a C0 control or DEL,
+ * a C1 control (U+0080-U+009F, U+009B being a one-character CSI), or a
+ * bidirectional formatting character (U+202A-U+202E, U+2066-U+2069),
+ * which reorders what follows it.  p is UTF-8, NUL-terminated.
+ */
+static size_t
+terminal_unsafe(const unsigned char *p)
+{
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+		return 3;
+	return 0;
+}
+
+/* Printable text for a terminal: what terminal_unsafe() finds becomes '?'. */
 static void
 terminal_safe(const char *s, char *out, size_t size)
 {
-	size_t n = 0;
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0, bad;
 
-	for (; s != NULL && *s != '\0' && n + 1 < size; s++)
-		out[n++] = ((unsigned char)*s < 0x20 ||
-		    (unsigned char)*s == 0x7f) ? '?' : *s;
+	for (; p != NULL && *p != '\0' && n + 1 < size; p += bad ? bad : 1) {
+		bad = terminal_unsafe(p);
+		out[n++] = bad ? '?' : (char)*p;
+	}
 	out[n] = '\0';
 }
 
@@ -428,7 +450,8 @@ claim_for_accept(struct app *app, bool *created)
 	if (cerr == CLIENT_OK) {
 		memcpy(app->st.claim, old.claim, sizeof(old.claim));
 		memcpy(app->st.etag, old.etag, sizeof(old.etag));
-		memcpy(app->st.digest, old.digest, sizeof(old.digest));
+		memcpy(app->st.seen, old.seen, sizeof(old.seen));
+		app->st.nseen = old.nseen;
 		if (app->a.verbose)
 			log_line(NULL, "this device accepted the share before: "
 			    "reusing its claim");

@@ -90,6 +90,17 @@ DEFECTS = {
                     "E-CONFIG-AS-ASKED"),
     "wrong-lifetime": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
                        "E-CONFIG-AS-ASKED"),
+    # issue 14: the client threats that had no case (spec/threat-model.md)
+    "time-claim": (["CLAIM-RANDOM"], "CLAIM-RANDOM", "WARN",
+                   "E-CLAIM-RANDOM"),
+    "fixed-secret": (["SECRET-FRESH"], "SECRET-FRESH", "WARN",
+                     "SCT-SECRET-PER-MAILBOX"),
+    "echo-display": (["PREVIEW-HOSTILE"], "PREVIEW-HOSTILE", "WARN",
+                     "E-DISPLAY-UNTRUSTED"),
+    "fetch-image": (["PREVIEW-NO-FETCH"], "PREVIEW-NO-FETCH", "INFO",
+                    "E-IMAGE-NO-FETCH"),
+    "last-digest-only": (["RECEIVE-STALE"], "RECEIVE-STALE", "WARN",
+                         "E-RECEIVE-NEW"),
     # nothing to examine: never a PASS, and the run has nothing to judge
     "no-op": (["URL-FORM", "TLS"], "TLS-UNTRUSTED", "UNSUPPORTED", None),
     "unsupported": (["URL-FORM"], "URL-FORM", "UNSUPPORTED", None),
@@ -149,7 +160,10 @@ def test_registry():
                 "RLY-URL-MAILBOX", "Req-InvitationChannel",
                 # and issue 9's
                 "CLI-HTTPS-VERIFY", "E-SECRET-LOCAL", "CLI-NOTIFY-NO-ID",
-                "CLI-ATTEST-NO-ID", "E-CONFIG-AS-ASKED"):
+                "CLI-ATTEST-NO-ID", "E-CONFIG-AS-ASKED",
+                # and issue 14's
+                "E-CLAIM-RANDOM", "SCT-SECRET-PER-MAILBOX",
+                "E-DISPLAY-UNTRUSTED", "E-IMAGE-NO-FETCH", "E-RECEIVE-NEW"):
         assert rid in ids, rid
 
 

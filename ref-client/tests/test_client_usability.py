@@ -204,6 +204,21 @@ def test_preview_prints_only_what_is_there(devices, pi_file):
     url = share(alice, pi_file, "--image", "https://example.com/car.png")
     r = bob.run("preview", url.strip())
     assert "image: https://example.com/car.png\n" in r.stdout
+    # a creator's terminal commands and reordering characters reach the
+    # terminal as '?' (errata E-DISPLAY-UNTRUSTED); --json keeps them
+    hostile = "Car\x1b]0;owned\x07\x1b[2J key\r\x9b6n\u202eyek\u2066!"
+    r = alice.run("share", "--relay", alice.relay.base_url, "--in", pi_file,
+                  "--title", hostile)
+    assert r.returncode == 0, r.stderr
+    hostile_url = r.stdout.strip()
+    r = bob.run("preview", hostile_url)
+    assert r.returncode == 0, r.stderr
+    title = r.stdout.splitlines()[0]
+    assert title.endswith(" key?6n?yek?!"), title    # ref-relay drops C0
+    assert not [c for c in r.stdout if c != "\n" and (
+        c < " " or "\x7f" <= c <= "\x9f" or c in "\u202e\u2066")], r.stdout
+    r = bob.run("preview", hostile_url, "--json")
+    assert "\x9b6n\u202eyek\u2066" in json.loads(r.stdout)["title"]
 
 
 def test_version_and_help(devices):

@@ -9,7 +9,8 @@ relay), REQID (Mailbox-Request-ID), CLAIM (device claims), PAYLOAD (what
 the client seals), RECEIVE (what it opens), REFUSE (what it must refuse:
 tampered, wrongly typed, malformed payloads, 401, 404, a wrong echo),
 RETRY (lost answers, resets, 5xx, slow answers), FLOW (finish, cancel,
-relinquish, send, preview), REQUEST (paths and bodies).
+relinquish, send, preview), REQUEST (paths and bodies), PREVIEW (what a
+client does with hostile display information).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import base64
 import getpass
 import json
 import socket
+import unicodedata
 import urllib.parse
 from collections import defaultdict
 from pathlib import Path
@@ -1432,3 +1434,188 @@ def request_paths(t):
                 t.check(ct.strip().lower() == "application/json",
                         ["RLY-UPDATE-CONSUMES"],
                         "Content-Type: application/json", repr(ct), ev)
+
+
+# -- threats of spec/threat-model.md: claims, Secrets, display, replays -----------------
+
+def _quarters(claim: str):
+    """The four 32-bit quarters of a UUID, as hex."""
+    h = claim.replace("-", "").lower()
+    return [h[i:i + 8] for i in range(0, 32, 8)]
+
+
+@client_case("CLAIM-RANDOM", "Device claims are random version 4 UUIDs",
+             ["E-CLAIM-RANDOM"],
+             "every claim the driver sends is a version 4 UUID (version "
+             "nibble 4, variant bits 10), and no two claims of the run share "
+             "one of their four 32-bit quarters (a chance of about 1 in 10^7 "
+             "for random claims)",
+             ["init-twice", "recip-twice", "init-stateless",
+              "recip-stateless"])
+def claim_random(t):
+    claims = {}                         # claim -> (session, record)
+    for s in t.sessions():
+        for r in s.driver_records():
+            c = claim_of(r)
+            if c is not None and uuids.is_form(c):   # else CLAIM-UUID's
+                claims.setdefault(c.lower(), (s, r))
+    if not claims:
+        t.unsupported("the driver sent no device claim of UUID form (see "
+                      "CLAIM-PRESENT, CLAIM-UUID)")
+    first = [{} for _ in range(4)]      # quarter value -> claim, per position
+    for c, (s, r) in claims.items():
+        h = c.replace("-", "")
+        t.check(h[12] == "4" and h[16] in "89ab", ["E-CLAIM-RANDOM"],
+                "a version 4 UUID (version nibble 4, variant bits 10)",
+                "%s on %s: version %s, variant nibble %s" % (
+                    c, describe_record(r), h[12], h[16]), s.evidence(r))
+        for k, q in enumerate(_quarters(c)):
+            prev = first[k].setdefault(q, c)
+            if prev != c:
+                ps, pr = claims[prev]
+                t.check(False, ["E-CLAIM-RANDOM"], "claims that share no "
+                        "32-bit quarter (random bits from a CSPRNG)",
+                        "%s and %s share quarter %d (%s)" % (prev, c, k + 1, q),
+                        [ps.evidence(pr), s.evidence(r)])
+    t.note("%d distinct claims looked at" % len(claims))
+
+
+@client_case("SECRET-FRESH", "Every share gets a Secret of its own",
+             ["SCT-SECRET-PER-MAILBOX"],
+             "the share URLs of two shares from one state directory, and of "
+             "the other sessions, carry different Secrets",
+             ["init-twice", "init-stateless"])
+def secret_fresh(t):
+    shares = []                         # (Secret, session, label, its run)
+    for s in t.sessions():
+        for label, secret in s.secrets.items():
+            url = s.values.get(label + ".url")
+            if url is None:
+                continue                # the suite's share, not the driver's
+            runs = [x for x in s.runs if x.step == "share" and (
+                x.out or b"").decode("utf-8", "replace").strip() == url]
+            shares.append((secret, s, label, runs[0] if runs else None))
+    if len(shares) < 2:
+        t.unsupported("fewer than two share URLs with a Secret to compare "
+                      "(%d; see URL-FORM)" % len(shares))
+    seen = {}
+    for secret, s, label, run in shares:
+        ps, plabel, prun = seen.setdefault(secret, (s, label, run))
+        t.check(ps is s and plabel == label, ["SCT-SECRET-PER-MAILBOX"],
+                "a new Secret for every share",
+                "the Secret of %s (session %s) is that of %s (session %s)" % (
+                    label, s.name, plabel, ps.name),
+                [x for x in (prun, run) if x is not None])
+    t.note("%d share URLs compared" % len(shares))
+
+
+def _leaked(text: str, strings) -> list:
+    """The control and formatting characters of `strings` that appear in
+    `text` raw, each with the characters that follow it there (so that a
+    driver's own colours or line ends are not taken for them); a CR only
+    when no LF follows it."""
+    out = []
+    for st in strings:
+        for i, ch in enumerate(st):
+            if ch in "\t\n" or unicodedata.category(ch) not in ("Cc", "Cf"):
+                continue
+            snippet = st[i:i + 4]
+            if snippet in text and snippet not in out:
+                out.append(snippet)
+    return out
+
+
+@client_case("PREVIEW-HOSTILE", "Hostile display strings reach no terminal "
+             "raw, and are handed on unchanged as data",
+             ["E-DISPLAY-UNTRUSTED"],
+             "preview exits 0 and writes the title and description as given "
+             "(INFO otherwise); no control or bidirectional formatting "
+             "character of them, raw, on the standard output or error of "
+             "preview or accept", ["recip-hostile-display"])
+def preview_hostile(t):
+    s = t.session("recip-hostile-display")
+    display = s.values["display"]
+    strings = [display["title"], display["description"]]
+    run = s.run_of("recipient", "preview")
+    if run is not None and t.check(
+            run.exit == 0 and not run.timed_out, ["E-DISPLAY-UNTRUSTED"],
+            "preview of hostile display strings succeeds (exit 0)",
+            run.describe(), t.around(s, run), verdict="INFO"):
+        try:
+            got = json.loads(run.out or b"")
+        except ValueError:
+            got = None
+        t.check(isinstance(got, dict) and all(
+            got.get(k) == display[k] for k in ("title", "description")),
+            ["E-DISPLAY-UNTRUSTED"], "TIGRESS_OUT: the title and "
+            "description as the creator gave them, byte for byte",
+            repr(run.out)[:300], run, verdict="INFO")
+    runs = [x for x in s.runs if x.step in ("preview", "accept")]
+    for x in runs:
+        for where, data in (("standard output", x.stdout),
+                            ("standard error", x.stderr)):
+            raw = _leaked((data or b"").decode("utf-8", "surrogateescape"),
+                          strings)
+            t.check(not raw, ["E-DISPLAY-UNTRUSTED"], "no control character "
+                    "of the display strings raw on the %s of %s" % (
+                        where, x.label), "found %s" % ", ".join(
+                            ascii(r) for r in raw[:6]), x)
+    t.note("%d driver runs looked at" % len(runs))
+
+
+@client_case("PREVIEW-NO-FETCH", "The client does not fetch imageURL on its "
+             "own", ["E-IMAGE-NO-FETCH"],
+             "no request for the image (on the test relay) during preview and "
+             "accept", ["recip-hostile-display"])
+def preview_no_fetch(t):
+    s = t.session("recip-hostile-display")
+    path = "/" + s.values["display"]["imageURL"].split("/", 3)[3]
+    runs = [x for x in s.runs if x.step in ("preview", "accept")]
+    if not any(x.exit == 0 for x in runs):
+        t.unsupported("neither preview nor accept succeeded, so the driver "
+                      "may never have read the image URL (%s)" % "; ".join(
+                          x.describe() for x in runs))
+    fetched = [r for r in s.driver_records() if r["path"] == path]
+    t.check(not fetched, ["E-IMAGE-NO-FETCH"], "no GET %s (the imageURL "
+            "the creator chose: fetching it tells its server where and when "
+            "the share is opened)" % path, ", ".join(
+                describe_record(r) for r in fetched),
+            [s.evidence(r) for r in fetched] + runs)
+
+
+@client_case("RECEIVE-STALE", "A payload the client has seen or sent is "
+             "never taken for the other party's next message",
+             ["E-RECEIVE-NEW", "CLI-FLOW-READ", "CLI-FLOW-UPDATE"],
+             "receive exits 10 (nothing new) and writes nothing when the "
+             "relay serves nothing new, the driver's own reply again, or the "
+             "suite's first message again", ["recip-stale"])
+def receive_stale(t):
+    s = t.session("recip-stale")
+    for step, req in (("accept", "CLI-FLOW-READ"), ("send", "CLI-FLOW-UPDATE"),
+                      ("receive", "CLI-FLOW-READ")):
+        t.need(t.ran(s, s.run_of("recipient", step), [req],
+                     "%s before the replays" % step))
+    judged = 0
+    for what, served, run in s.values.get("stale", []):
+        ev = t.around(s, run)
+        reads = [e.record for e in ev[1:] if op_of(e.record) == "read"
+                 and e.record["status"] == 200]
+        if not any(isinstance(body_json(r, "response_body"), dict) and
+                   body_json(r, "response_body").get("payload") == served
+                   for r in reads):
+            t.note("%s: the driver read nothing during %s (%s)" % (
+                what, run.label, run.describe()))
+            continue
+        judged += 1
+        wrote = bool(run.out and run.out.strip())
+        t.check(run.exit not in (0, None) and not wrote and not run.timed_out,
+                ["E-RECEIVE-NEW"], "%s: receive exits 10 (nothing new) and "
+                "writes nothing" % what, "%s%s" % (
+                    run.describe(), ", and TIGRESS_OUT holds %r" %
+                    run.out[:80] if wrote else ""), ev)
+        if run.exit not in (0, 10, None):
+            t.note("%s: %s (not 10, but no message taken)" % (
+                what, run.describe()))
+    if not judged:
+        t.unsupported("the relay served no replayed payload to the driver "
+                      "during its receives")

@@ -61,15 +61,17 @@ class Peer:
     def share(self, plaintext: bytes, rights: str = "RD",
               secret_len: int = 32, vertical: str = "a",
               payload: Optional[dict] = None,
-              secret: Optional[bytes] = None) -> Share:
+              secret: Optional[bytes] = None,
+              display: Optional[dict] = None) -> Share:
         """Create a mailbox holding `plaintext` sealed under a fresh
-        Secret (or `payload` as given, e.g. corrupted); return the share."""
+        Secret (or `payload` as given, e.g. corrupted), showing `display`
+        (default DISPLAY); return the share."""
         secret = secret or secrets.token_bytes(secret_len)
         obj = payload if payload is not None else tpayload.seal(secret,
                                                                 plaintext)
         claim = self.claim()
         ex = self.client.create(
-            claim, dict(DISPLAY), obj, headers=HEADERS,
+            claim, dict(display or DISPLAY), obj, headers=HEADERS,
             config={"accessRights": rights,
                     "expiration": rfc3339.format(int(time.time()) + 900)})
         if ex.status != 200 or not isinstance(ex.json, dict):

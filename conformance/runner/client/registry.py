@@ -17,7 +17,7 @@ from ..core.model import DRAFTS, Case
 
 CLIENT_CATEGORIES = ("URL", "TLS", "SECRET", "REQID", "CLAIM", "PRIVACY",
                      "PAYLOAD", "RECEIVE", "REFUSE", "RETRY", "FLOW",
-                     "REQUEST")
+                     "REQUEST", "PREVIEW")
 
 
 class ClientCase(Case):

@@ -17,6 +17,7 @@ the cases that need it report UNSUPPORTED.
 from __future__ import annotations
 
 import base64
+import secrets
 import shutil
 import tempfile
 import threading
@@ -658,3 +659,67 @@ def retry_read(s):
     sh = s.peer_share("share")
     s.relay.faults.add("drop-response", op="read")
     s.step(s.party("recipient"), "retry", "accept", url=sh.url)
+
+
+# -- threats without a case before (spec/threat-model.md) --------------------------------
+
+# Display strings a creator may choose (http-00 restricts no character; the
+# rules refuse only NUL): markup, terminal commands (clear the screen, set
+# the window title, a hyperlink, a one-character CSI U+009B), a bare CR
+# that overwrites the line, backspaces, DEL and other C0 controls, and the
+# bidirectional formatting characters that reorder what follows them.
+HOSTILE_DISPLAY = {
+    "title": "Car key</title><script>alert(1)</script>\x1b[2J\x1b[H"
+             "\rACCEPTED\x07 \u202eyek rac\u202c",
+    "description": "Blue car \x1b]0;tigress-owned\x07 \x1b]8;;https://"
+                   "evil.example/\x07link\x1b]8;;\x07 \x9b6n \x08\x08"
+                   "\x7f| \x0b\x0c| \x01\x1f| \u2066isolate\u2069 "
+                   "\u202aembed\u202c end"}
+STALE_WAIT = 2      # TIGRESS_TIMEOUT of a receive that must find nothing
+
+
+@session("recip-hostile-display", "the suite shares with hostile display "
+         "strings (markup, terminal commands, a bare CR, a right-to-left "
+         "override) and an image on the test relay; the driver previews "
+         "and accepts")
+def recip_hostile_display(s):
+    image = "%s/img/%s.png" % (s.relay_url, secrets.token_hex(8))
+    display = dict(HOSTILE_DISPLAY, imageURL=image)
+    s.values["display"] = display
+    sh = s.peer_share("share", display=display)
+    b = s.party("recipient")
+    s.step(b, "stateless", "preview", url=sh.url, expect=None)
+    s.step(b, "stateless", "accept", url=sh.url, expect=None)
+
+
+@session("recip-stale", "the suite shares (RWD); the driver accepts and "
+         "replies, the suite answers, the driver receives; then the driver "
+         "receives (%d s) three times: with nothing new, with its own reply "
+         "served again, with the suite's first message served again" %
+         STALE_WAIT)
+def recip_stale(s):
+    sh = s.peer_share("share", rights="RWD")
+    b = s.party("recipient")
+    if s.step(b, "stateful", "accept", url=sh.url).exit != 0 or \
+            s.step(b, "stateful", "send", data=PI2).exit != 0:
+        return
+    own = s.relay.mailbox(sh.id).payload        # the driver's reply
+    ex, answer = s.peer.update(sh, PI3, sh.claim)
+    if s.step(b, "stateful", "receive").exit != 0:
+        return
+    out = []
+    for what, served in (("nothing new (the suite's answer, received "
+                          "already)", None),
+                         ("its own reply served again", own),
+                         ("the suite's first message served again",
+                          sh.payload)):
+        if served is not None:
+            s.relay.set_payload(sh.id, served)
+        run = s.step(b, "stateful", "receive", expect=10, timeout=STALE_WAIT)
+        out.append((what, served if served is not None else answer, run))
+    s.values["stale"] = out
+
+
+# The longest session, mostly waiting: played first, its waits overlap the
+# other sessions' work instead of ending the run.
+SESSIONS.move_to_end("recip-stale", last=False)
