@@ -239,8 +239,8 @@ class Relay:
             return None
         key = ("*" if self.has("dup-across-claims") else claim, rid)
         r = self.store.requests.get(key)
-        if r is None:
-            return None
+        if r is None or r.expires <= time.time():
+            return None             # forgotten at its mailbox's expiration
         if self.has("dup-last-only") and \
                 self.store.last_request.get(claim) != rid:
             return None
