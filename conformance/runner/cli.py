@@ -5,6 +5,8 @@
                         [--expected-failures FILE]
     tigress-conformance relay --start-ref            # the bundled ref-relay
     tigress-conformance relay --start-broken DEFECTS # the broken relay
+    tigress-conformance relay URL --explore [--seed N] [--budget 60s]
+    tigress-conformance relay URL --replay REPRODUCER.json
     tigress-conformance client DRIVER [--draft ...] [--report DIR]
                         [--case ID ...] [--expected-failures FILE]
     tigress-conformance list                         # cases and categories
@@ -27,6 +29,7 @@ from typing import List, Optional
 from .core import catalog as catalog_mod
 from .core import launch, report
 from .core.model import DRAFTS
+from .explore import cli as explore_cli
 from .relay import engine
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
@@ -80,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="show every note and each case as it finishes")
     r.add_argument("--quiet", "-q", action="store_true",
                    help="list only the cases that did not pass")
+    explore_cli.add_arguments(r)
     c = sub.add_parser("client", help="check a client through its driver",
                        description="Run the client cases: the driver "
                        "(spec/drivers.md) plays scenarios against the "
@@ -230,9 +234,12 @@ def run_relay(args, out, err) -> int:
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
-        selected = engine.select(args.case, args.draft)
-    except engine.SelectionError as e:
+        explore_opts = explore_cli.options(args)
+        selected = engine.select(explore_cli.patterns(args, args.case),
+                                 args.draft)
+    except (engine.SelectionError, ValueError) as e:
         raise UsageError(str(e))
+    selected = [c for c in selected if explore_cli.keep(c.id, args)]
     if not selected:
         raise UsageError("no case to run for --draft %s" % args.draft)
     unknown = sorted(x for x in expected if x not in REGISTRY)
@@ -258,6 +265,7 @@ def run_relay(args, out, err) -> int:
             ca = False
         opts = Options(id_sample=args.id_sample, race_trials=args.race_trials)
         state = RunState(url, ca, args.draft, cat, opts, args.strict_errata)
+        state.explore = explore_opts
         problem = engine.preflight(state)
         if problem:
             err.write("tigress-conformance: cannot reach %s: %s\n" % (
@@ -286,6 +294,8 @@ def run_relay(args, out, err) -> int:
             out.write("conformance: 0 passed, 0 failed, could not run (no case "
                       "executed)\n")
             return 2
+        if args.explore or args.replay:
+            explore_cli.print_results(explore_opts, out)
         report.terminal(run, out, args.verbose, args.quiet)
         return run.exit_status()
     except launch.LaunchError as e:

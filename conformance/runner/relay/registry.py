@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..core.model import DRAFTS, Case
 
-CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE")
+CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE", "EXPLORE")
 
 REGISTRY: "OrderedDict[str, Case]" = OrderedDict()
 

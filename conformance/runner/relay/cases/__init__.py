@@ -2,5 +2,6 @@
 model.REGISTRY, in this order."""
 
 from . import api, replay, threat, opacity, profile
+from . import explore   # model-based sequences last (runner/explore)
 
-__all__ = ["api", "replay", "threat", "opacity", "profile"]
+__all__ = ["api", "replay", "threat", "opacity", "profile", "explore"]
