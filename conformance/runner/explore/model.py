@@ -219,6 +219,9 @@ class Model:
             always = next(o for o in outcomes if o["when"] == "always")
             holding = [(always, self._allowed_fact(st, req))]
         others = self._others_request(st, req)
+        if len(holding) > 1:                # any of them (E-OUTCOME-ORDER)
+            others.append(Fact(tuple(M["order"]["requirements"]),
+                               M["order"]["what"]))
         out = []
         for o, fact in holding:
             b = Branch(req.op, o, [fact] + others, list(deps), world,
@@ -616,6 +619,11 @@ def checked(op: str) -> List[str]:
     groups += [s["requirements"] for s in M["shows"] if s["answer"] in kinds]
     if any(o["when"] == "request.duplicate" for o in outcomes):
         groups.append(M["echo"]["requirements"])
+        groups.append(field_reqs("memory", "request.remember"))
+    if len(outcomes) > 2:
+        groups.append(M["order"]["requirements"])
+    if any(o["when"] == "mailbox.unknown" for o in outcomes):
+        groups.append(field_reqs("gone", "expiration"))
     skip = M["unchecked"]["requirements"]
     for g in groups:
         out += [r for r in g if r not in out and r not in skip]

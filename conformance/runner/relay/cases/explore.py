@@ -70,8 +70,9 @@ def sequences(t):
     x = explore(_target(t), s, t.catalog)
     t.check(bool(x.requests), list(x.checked),
             "answers to judge", "no request was made")
-    t.note("%d sequences, %d requests in %.1f s (seed %d, budget %s)" % (
-        x.sequences, x.requests, x.seconds, opts.seed, opts.budget))
+    stats = "%d sequences, %d requests in %.1f s (seed %d, budget %s)" % (
+        x.sequences, x.requests, x.seconds, opts.seed, opts.budget)
+    t.note(stats)
     for ex in x.exchanges:
         t.attach(ex)
     for f, seq in x.findings:
@@ -79,6 +80,7 @@ def sequences(t):
             continue
         _report(t, f, None, "seed %d, sequence %d" % (opts.seed, seq))
     if x.main is None:
+        opts.printed.append((t.case.id, "every answer allowed: " + stats))
         return
     f = x.main
     cited = [r.exchange for r in (x.minimal.records if x.minimal else [])
@@ -93,7 +95,7 @@ def sequences(t):
             "%d replays; reproducer %s" % (len(doc["steps"]),
                                            doc["found"]["steps_before"],
                                            sh.replays if sh else 0, path))
-    text = reproducer.render(doc, path)
+    text = reproducer.render(doc, path) + "\n" + stats
     t.note(text)
     opts.printed.append((t.case.id, text))
 
