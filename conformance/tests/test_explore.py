@@ -160,8 +160,10 @@ def test_committed_vectors_replay_to_their_verdicts(relays):
                         catalog=CAT)
         f = res.worst()
         assert f is not None, p
-        assert (f.verdict, f.requirements) == (doc["verdict"],
-                                               doc["requirements"]), p
+        # the same verdict at the same step, citing at least what it did
+        # (the model may learn to cite more)
+        assert (f.verdict, f.step) == (doc["verdict"], doc["step"]), p
+        assert set(doc["requirements"]) <= set(f.requirements), p
         res, _ = replay(Target(relays.urls["none"], relays.ca),
                         doc["steps"], True, catalog=CAT)
         assert res.worst() is None, (p, res.worst())
