@@ -139,10 +139,13 @@ def reuse_note(step: Step, history: List[Step]) -> str:
             if not same:
                 return "request id of step %d, another %s" % (
                     n, "operation" if prev.op != step.op else "mailbox")
-            body = "" if (prev.payload, prev.display, prev.token) == (
-                step.payload, step.display, step.token) else ", another body"
+            body = "" if _body(prev) == _body(step) else ", another body"
             return "a retry of step %d%s" % (n, body)
     return ""
+
+
+def _body(s: Step) -> tuple:
+    return s.payload, s.display, s.token, s.rights, s.lifetime
 
 
 def load_steps(items) -> List[Step]:

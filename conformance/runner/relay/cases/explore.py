@@ -70,8 +70,9 @@ def sequences(t):
     x = explore(_target(t), s, t.catalog)
     t.check(bool(x.requests), list(x.checked),
             "answers to judge", "no request was made")
-    stats = "%d sequences, %d requests in %.1f s (seed %d, budget %s)" % (
-        x.sequences, x.requests, x.seconds, opts.seed, opts.budget)
+    stats = "%d sequence%s, %d requests in %.1f s (seed %d, budget %s)" % (
+        x.sequences, "" if x.sequences == 1 else "s", x.requests, x.seconds,
+        opts.seed, opts.budget)
     t.note(stats)
     for ex in x.exchanges:
         t.attach(ex)
