@@ -29,10 +29,10 @@ from typing import List, Optional
 from .core import catalog as catalog_mod
 from .core import launch, report
 from .core.model import DRAFTS
-from .explore import cli as explore_cli
 from .relay import engine
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
+from .explore import cli as explore_cli
 
 
 class UsageError(Exception):
@@ -231,15 +231,17 @@ def run_relay(args, out, err) -> int:
     if args.id_sample < 1000 and args.id_sample != Options.id_sample:
         err.write("note: --id-sample %d is below the 1000 creations the "
                   "full identifier check uses\n" % args.id_sample)
+    try:                        # --explore, --replay, --no-explore select
+        explore_opts = explore_cli.options(args)
+        args.case = explore_cli.patterns(args, args.case, CATEGORIES)
+    except ValueError as e:
+        raise UsageError(str(e))
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
-        explore_opts = explore_cli.options(args)
-        selected = engine.select(explore_cli.patterns(args, args.case),
-                                 args.draft)
-    except (engine.SelectionError, ValueError) as e:
+        selected = engine.select(args.case, args.draft)
+    except engine.SelectionError as e:
         raise UsageError(str(e))
-    selected = [c for c in selected if explore_cli.keep(c.id, args)]
     if not selected:
         raise UsageError("no case to run for --draft %s" % args.draft)
     unknown = sorted(x for x in expected if x not in REGISTRY)
@@ -265,8 +267,8 @@ def run_relay(args, out, err) -> int:
             ca = False
         opts = Options(id_sample=args.id_sample, race_trials=args.race_trials)
         state = RunState(url, ca, args.draft, cat, opts, args.strict_errata)
-        state.explore = explore_opts
         problem = engine.preflight(state)
+        state.explore = explore_opts
         if problem:
             err.write("tigress-conformance: cannot reach %s: %s\n" % (
                 url, problem))

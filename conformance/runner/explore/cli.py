@@ -90,18 +90,20 @@ def options(args) -> ExploreOptions:
                           args.report, list(args.replay or ()))
 
 
-def patterns(args, given: Optional[Sequence[str]]) -> Optional[List[str]]:
-    """The --case patterns, as --explore and --replay narrow them."""
+def patterns(args, given: Optional[Sequence[str]],
+             categories: Sequence[str]) -> Optional[List[str]]:
+    """The --case patterns, as --explore, --replay and --no-explore narrow
+    them (`categories`: every category of relay cases)."""
     if args.explore:
         return ["EXPLORE-SEQUENCES"]
     if args.replay:
         return ["EXPLORE-VECTORS"]
-    return list(given) if given else None
-
-
-def keep(case_id: str, args) -> bool:
-    """Whether a selected case stays (--no-explore drops EXPLORE ones)."""
-    return not (args.no_explore and case_id.startswith("EXPLORE-"))
+    if not args.no_explore:
+        return list(given) if given else None
+    pats = [p.strip() for g in given or () for p in g.split(",")]
+    if any(p.upper().startswith("EXPLORE") for p in pats):
+        raise ValueError("--no-explore, yet --case selects EXPLORE cases")
+    return pats or [c for c in categories if c != "EXPLORE"]
 
 
 def print_results(opts: ExploreOptions, out) -> None:
