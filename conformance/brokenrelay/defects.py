@@ -15,7 +15,7 @@ from typing import Tuple
 @dataclass(frozen=True)
 class Defect:
     name: str
-    category: str           # API, REPLAY, THREAT, OPACITY, PROFILE, EXPLORE
+    category: str           # API, REPLAY, THREAT, OPACITY, PROFILE
     summary: str
     breaks: str             # the requirement ID the runner must cite
     cases: Tuple[str, ...]  # the cases that catch it
