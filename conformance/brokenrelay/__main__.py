@@ -40,6 +40,11 @@ def main(argv=None) -> int:
     p.add_argument("--control", metavar="HOST:PORT",
                    help="serve the control endpoint (recorded requests, "
                    "injected faults; control.py) on this loopback address")
+    p.add_argument("--each-defect", metavar="NAMES",
+                   help="serve one relay per item of this comma-separated "
+                   "list of defects ('none': the correct relay; a+b: one "
+                   "relay with both), each on its own port, announced as "
+                   "'tigress-relay (ITEM): listening on ...'")
     p.add_argument("--idle-timeout", type=float, default=30.0)
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -60,6 +65,8 @@ def main(argv=None) -> int:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(str(cert), str(key))
+    if args.each_defect:
+        return serve_each(args.each_defect.split(","), args, host, ctx, cert)
     try:
         relay = Relay(args.defect, args.profile)
     except ValueError as e:
@@ -109,6 +116,41 @@ def main(argv=None) -> int:
         if control is not None:
             control.shutdown()
             control.server_close()
+    return 0
+
+
+def serve_each(names, args, host, ctx, cert) -> int:
+    """One relay per defect in this process (a test of many defects starts
+    one process); no control endpoint, no records."""
+    try:
+        relays = [(n, Relay([] if n == "none" else n.split("+"),
+                            args.profile)) for n in names]
+    except ValueError as e:
+        print("brokenrelay: %s" % e, file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    servers = []
+    for name, relay in relays:
+        server = Server((host, 0), relay, ctx, args.idle_timeout,
+                        args.verbose)
+        relay.public_url = "https://%s:%d" % (host, server.server_address[1])
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, kwargs={
+            "poll_interval": 0.2}, daemon=True).start()
+        threading.Thread(target=sweeper, args=(relay, stop),
+                         daemon=True).start()
+        print("tigress-relay (%s): listening on %s (certificate: %s)" % (
+            name, relay.public_url, cert), flush=True)
+
+    def bye(signum, frame):
+        stop.set()
+    signal.signal(signal.SIGTERM, bye)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    for server in servers:          # their threads are daemons: no shutdown
+        server.server_close()
     return 0
 
 

@@ -150,4 +150,50 @@ DEFECTS = OrderedDict((d.name, d) for d in [
     Defect("sct04-ignores-device-claim", "PROFILE",
            "under sct-04 the claim is read from Mailbox-Device-Claim only",
            "SCT-DEVICE-CLAIM-HEADER", ("PROFILE-HEADERS",), draft="sct-04"),
+    # -- EXPLORE: sequence-only defects, which no fixed case catches -----------------
+    Defect("relinquished-can-write", "EXPLORE",
+           "a recipient that relinquished keeps the write right: its later "
+           "updates are applied", "RLY-UPDATE-401", ("EXPLORE-SEQUENCES",)),
+    Defect("update-renews-expiry", "EXPLORE",
+           "an update renews the mailbox for an hour: reads show the new "
+           "expiration and it is served after the one created",
+           "RLY-READ-EXPIRATION-ECHO", ("EXPLORE-SEQUENCES",)),
+    Defect("relinquish-retry-reapplied", "EXPLORE",
+           "a repeated relinquish is answered 201 but applied again: it "
+           "unbinds whoever is the recipient by then",
+           "RLY-DUP-RELINQUISH-NO-APPLY", ("EXPLORE-SEQUENCES",)),
+    Defect("delete-id-outlives", "EXPLORE",
+           "a delete's request id is remembered for ever and for every "
+           "operation: the claim's later create with it gets 201 and the "
+           "delete's {}, and no mailbox", "RLY-CREATE-200",
+           ("EXPLORE-SEQUENCES",)),
+    Defect("delete-all-of-claim", "EXPLORE",
+           "an initiator's delete removes every mailbox its claim created",
+           "RLY-STORE-FORWARD", ("EXPLORE-SEQUENCES",)),
+])
+
+# The defects that concern state: exploration (conformance/runner/explore)
+# must find each, and cite one of these requirements (its `breaks` when not
+# listed; the expiry defects are seen within seconds of the expiration,
+# where E-EXPIRED-404 is what breaks first).
+EXPLORED = OrderedDict((name, (DEFECTS[name].breaks,) if reqs is None
+                        else reqs) for name, reqs in [
+    ("no-expiration-echo", None), ("turn-taking", None),
+    ("no-dup-201", ("RLY-DUP-CREATE-201", "RLY-DUP-UPDATE-201",
+                    "RLY-DUP-RELINQUISH-201", "RLY-DUP-201")),
+    ("dup-wrong-body", None),
+    ("dup-across-claims", ("RLY-DUP-UPDATE-PER-CLAIM",
+                           "RLY-DUP-CREATE-PER-CLAIM",
+                           "RLY-DUP-RELINQUISH-PER-CLAIM")),
+    ("dup-last-only", None), ("third-device-can-read", None),
+    ("no-binding", None), ("race", None), ("deleted-readable", None),
+    ("expired-readable", ("E-EXPIRED-404", "RLY-EXPIRE-DELETE")),
+    ("relinquish-by-anyone", None),
+    ("initiator-as-recipient", ("RLY-BIND-FIRST-READ", "E-PARTIES")),
+    ("preview-consumes", ("RLY-BIND-FIRST-READ", "RLY-BIND-ONE-RECIPIENT")),
+    ("relinquished-can-write", None), ("update-renews-expiry", None),
+    ("relinquish-retry-reapplied", None),
+    ("delete-id-outlives", ("RLY-CREATE-200", "E-DUP-SCOPE")),
+    ("delete-all-of-claim", None),
+    ("reqid-across-ops", ("RLY-DUP-SAME-REQUEST",)),
 ])

@@ -119,6 +119,7 @@ class Relay:
         self.observers: List[Callable] = []
         self.notifications: List[dict] = []     # what a push service got
         self._counter = secrets.randbits(32)
+        self._former: Dict[str, set] = {}   # relinquished-can-write
         self._counter_lock = threading.Lock()
         self.poisoned = False             # the poison-no-zone defect
         self._recent_creates: List[float] = []   # create-500-under-load
@@ -288,8 +289,12 @@ class Relay:
             return None
         key = ("*" if self.has("dup-across-claims") else claim, rid)
         r = self.store.requests.get(key)
-        if r is None:
-            return None
+        outlives = r is not None and r.op == "delete" and \
+            self.has("delete-id-outlives")
+        if outlives:
+            return Response(201, r.body)
+        if r is None or r.expires <= time.time():
+            return None             # forgotten at its mailbox's expiration
         if self.has("dup-last-only") and \
                 self.store.last_request.get(claim) != rid:
             return None
@@ -413,7 +418,9 @@ class Relay:
                 return dup
             body = self._body(req, "update_request")
             if claim not in (mb.initiator, mb.recipient) and \
-                    not self.has("no-binding"):
+                    not self.has("no-binding") and not (
+                        self.has("relinquished-can-write") and
+                        claim in self._former.get(mb.id, ())):
                 raise Fail(401, "unauthorized", "not bound to this mailbox")
             if "W" not in mb.rights:
                 raise Fail(401, "unauthorized", "no write right")
@@ -424,6 +431,9 @@ class Relay:
             if claim == mb.initiator:
                 mb.initiator_payload = payload
             mb.last_writer = claim
+            if self.has("update-renews-expiry"):
+                mb.expiration = int(time.time()) + 3600
+                mb.expiration_text = rfc3339.format(mb.expiration)
             if "notificationToken" in body:
                 mb.notify[claim] = body["notificationToken"]
             self._notify(mb, claim)
@@ -447,8 +457,14 @@ class Relay:
                 mb.deleted = True         # only marked (and still served)
             else:
                 del self.store.mailboxes[mb.id]
+            if self.has("delete-all-of-claim") and claim == mb.initiator:
+                for other in [m for m in self.store.mailboxes.values()
+                              if m.initiator == claim]:
+                    del self.store.mailboxes[other.id]
             resp = _json({})
-            self._remember(claim, rid, "delete", mb.id, resp, mb.expiration)
+            self._remember(claim, rid, "delete", mb.id, resp,
+                           mb.expiration if not self.has("delete-id-outlives")
+                           else 1 << 40)
             return resp
 
     def relinquish(self, req: Request, mid: str) -> Response:
@@ -458,18 +474,24 @@ class Relay:
             mb = self._mailbox(mid)
             dup = self._duplicate(claim, rid, "relinquish", mb.id)
             if dup is not None:
+                if self.has("relinquish-retry-reapplied"):
+                    self._unbind(mb)
                 return dup
             if (mb.recipient is None or claim != mb.recipient) and \
                     not self.has("relinquish-by-anyone"):
                 raise Fail(401, "unauthorized", "not the bound recipient")
-            if mb.recipient is not None:
-                mb.notify.pop(mb.recipient, None)
-            mb.recipient = None
-            mb.payload = mb.initiator_payload
+            self._unbind(mb)
             resp = _json({})
             self._remember(claim, rid, "relinquish", mb.id, resp,
                            mb.expiration)
             return resp
+
+    def _unbind(self, mb: Mailbox) -> None:
+        if mb.recipient is not None:
+            mb.notify.pop(mb.recipient, None)
+            self._former.setdefault(mb.id, set()).add(mb.recipient)
+        mb.recipient = None
+        mb.payload = mb.initiator_payload
 
     def preview(self, req: Request, mid: str) -> Response:
         mb = self._mailbox(mid)

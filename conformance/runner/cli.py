@@ -5,6 +5,8 @@
                         [--expected-failures FILE]
     tigress-conformance relay --start-ref            # the bundled ref-relay
     tigress-conformance relay --start-broken DEFECTS # the broken relay
+    tigress-conformance relay URL --explore [--seed N] [--budget 60s]
+    tigress-conformance relay URL --replay REPRODUCER.json
     tigress-conformance client DRIVER [--draft ...] [--report DIR]
                         [--case ID ...] [--expected-failures FILE]
     tigress-conformance lab --listen HOST:PORT [--public-url URL] ...
@@ -32,6 +34,7 @@ from .core.model import DRAFTS
 from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
+from .explore import cli as explore_cli
 
 
 class UsageError(Exception):
@@ -87,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="show every note and each case as it finishes")
     r.add_argument("--quiet", "-q", action="store_true",
                    help="list only the cases that did not pass")
+    explore_cli.add_arguments(r)
     c = sub.add_parser("client", help="check a client through its driver",
                        description="Run the client cases: the driver "
                        "(spec/drivers.md) plays scenarios against the "
@@ -238,6 +242,11 @@ def run_relay(args, out, err) -> int:
     if args.id_sample < 1000 and args.id_sample != Options.id_sample:
         err.write("note: --id-sample %d is below the 1000 creations the "
                   "full identifier check uses\n" % args.id_sample)
+    try:                        # --explore, --replay, --no-explore select
+        explore_opts = explore_cli.options(args)
+        args.case = explore_cli.patterns(args, args.case, CATEGORIES)
+    except ValueError as e:
+        raise UsageError(str(e))
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
@@ -277,6 +286,7 @@ def run_relay(args, out, err) -> int:
         state = RunState(url, ca, start_profile, cat, opts,
                          args.strict_errata)
         problem = engine.preflight(state)
+        state.explore = explore_opts
         if problem:
             err.write("tigress-conformance: cannot reach %s: %s\n" % (
                 url, problem))
@@ -335,6 +345,8 @@ def run_relay(args, out, err) -> int:
             out.write("conformance: 0 passed, 0 failed, could not run (no case "
                       "executed)\n")
             return 2
+        if args.explore or args.replay:
+            explore_cli.print_results(explore_opts, out)
         report.terminal(run, out, args.verbose, args.quiet)
         return run.exit_status()
     except launch.LaunchError as e:

@@ -72,7 +72,10 @@ def test_correct_mode_passes():
     assert {r.verdict for r in results} <= {"PASS", "UNSUPPORTED", "INFO"}
 
 
-@pytest.mark.parametrize("name", list(DEFECTS))
+# The EXPLORE defects are found only by exploration, whose finding cites
+# what the sequence met first: tests/test_explore.py shows each is found.
+@pytest.mark.parametrize("name", [n for n, d in DEFECTS.items()
+                                  if d.category != "EXPLORE"])
 def test_defect_is_caught(name):
     d = DEFECTS[name]
     results = run([name], list(d.cases), d.draft)

@@ -113,8 +113,8 @@ def test_cases_cite_only_catalogued_requirements(cat):
         assert c.requirements, c.id
         for r in c.requirements:
             assert r in cat, "%s cites unknown %s" % (c.id, r)
-        assert re.match(r"^(API|REPLAY|THREAT|OPACITY|PROFILE|INPUT)-[A-Z0-9-]+$",
-                        c.id)
+        assert re.match(r"^(API|REPLAY|THREAT|OPACITY|PROFILE|INPUT|EXPLORE)-"
+                        r"[A-Z0-9-]+$", c.id)
 
 
 def test_rendered_markdown_is_up_to_date():

@@ -97,14 +97,19 @@ class Launched:
             if line is None:
                 closed += 1
                 continue
-            c = CONTROL_RE.search(line)
-            if c:
-                self.control = c.group("url")
-            m = LISTEN_RE.match(line)
-            if m:
-                self.base_url = m.group("url")
-                self.ca = m.group("cert")
+            if self._ready(line):
                 return self
+
+    def _ready(self, line: str) -> bool:
+        """Take in one line of the relay's output; True once it listens."""
+        c = CONTROL_RE.search(line)
+        if c:
+            self.control = c.group("url")
+        m = LISTEN_RE.match(line)
+        if m:
+            self.base_url = m.group("url")
+            self.ca = m.group("cert")
+        return m is not None
 
     def stop(self) -> None:
         p = self.process
@@ -165,6 +170,41 @@ def start_broken(defects: Sequence[str] = (), profile: str = "http-00",
     argv += list(extra)
     name = "brokenrelay" + (" (%s)" % ", ".join(defects) if defects else "")
     return Launched(argv, d, True, name).start()
+
+
+EACH_RE = re.compile(r"^tigress-relay \((?P<name>[\w.+-]+)\): listening on "
+                     r"(?P<url>https://\S+?)/? "
+                     r"\(certificate: (?P<cert>[^)]+)\)")
+
+
+class LaunchedEach(Launched):
+    """The broken relay serving one relay per defect (--each-defect):
+    `urls` maps each item (a defect, 'none', or defects joined by '+') to
+    its relay's URL."""
+
+    def __init__(self, argv, data_dir: Path, names: Sequence[str]):
+        super().__init__(argv, data_dir, True, "brokenrelay (%d relays)" %
+                         len(names))
+        self.names = list(names)
+        self.urls: dict = {}
+
+    def _ready(self, line: str) -> bool:
+        m = EACH_RE.match(line)
+        if m:
+            self.urls[m.group("name")] = m.group("url")
+            self.ca = m.group("cert")
+        return set(self.names) <= set(self.urls)
+
+
+def start_broken_each(defects: Sequence[str], profile: str = "http-00"
+                      ) -> LaunchedEach:
+    """One broken-relay process with one relay per item of `defects` (a
+    defect; 'none', the correct relay; 'a+b', a relay with both)."""
+    d = Path(tempfile.mkdtemp(prefix="tigress-brokenrelay-"))
+    argv = [PYTHON, str(BROKEN_RELAY), "--listen", "127.0.0.1:0",
+            "--data-dir", str(d), "--profile", profile, "--each-defect",
+            ",".join(defects)]
+    return LaunchedEach(argv, d, defects).start()
 
 
 def on_signals_exit() -> dict:

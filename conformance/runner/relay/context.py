@@ -56,6 +56,7 @@ class RunState:
         self.catalog = catalog
         self.options = options or Options()
         self.well_known: Optional[dict] = None   # X-WELL-KNOWN, if offered
+        self.explore = None     # explore.cli.ExploreOptions (the CLI sets it)
         parts = urllib.parse.urlsplit(self.base_url)
         self.netloc = parts.netloc               # for a Host header
         self.prefix = parts.path.rstrip("/")     # a relay under a path

@@ -14,7 +14,8 @@ from typing import Sequence
 from ..core.model import DRAFTS, Case
 from .canary import CANARY_REQS
 
-CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE", "INPUT")
+CATEGORIES = ("API", "REPLAY", "THREAT", "OPACITY", "PROFILE", "INPUT",
+              "EXPLORE")
 
 REGISTRY: "OrderedDict[str, Case]" = OrderedDict()
 
