@@ -30,7 +30,8 @@ ERROR_CODES = {
     "payload_truncated", "payload_key", "payload_auth", "not_found",
     "method_not_allowed", "unauthorized", "header_missing", "header_value",
     "request_id_conflict", "unsupported_media_type", "headers_too_large",
-    "capacity",
+    "capacity", "http_syntax", "request_timeout", "not_implemented",
+    "unavailable",
 }
 
 DISPLAY = {
