@@ -9,7 +9,8 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS	?= -O2 -g
 # -iquote, not -I: lib/limits.h must not shadow <limits.h> for system
 # headers (<openssl/err.h> needs INT_MAX).
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -iquote lib
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -iquote lib \
+	     -isystem $(LLHTTP_INC)
 B	 = build
 STAMP	 = $(B)/deps.stamp
 
@@ -26,9 +27,27 @@ LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_uuid.c \
 	   lib/test_wycheproof.c
 
 RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
-	   ref-relay/server.c ref-relay/route.c ref-relay/mbox.c \
+	   ref-relay/server.c ref-relay/datadir.c ref-relay/worker.c \
+	   ref-relay/http1.c ref-relay/longpoll.c ref-relay/storeq.c \
+	   ref-relay/route.c ref-relay/mbox.c \
 	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/store_redis.c \
 	   ref-relay/notify.c ref-relay/accesslog.c
+
+# llhttp (Node's HTTP/1.1 parser) is compiled from the C sources Debian's
+# node-llhttp ships; its files are not ours, so not under our warnings.
+LLHTTP_DIR = /usr/share/llhttp
+LLHTTP_INC = /usr/share/include/llhttp
+LLHTTP_SRCS = llhttp.c api.c http.c
+llhttp_objs = $(patsubst %.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
+
+$(B)/opt/llhttp/%.o: $(LLHTTP_DIR)/%.c | $(STAMP)
+	@test -f $(LLHTTP_INC)/llhttp.h || { echo "llhttp.h missing from" \
+		"$(LLHTTP_INC): make deps (Debian package node-llhttp)"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -w -I$(LLHTTP_INC) -c $< -o $@
+$(B)/asan/llhttp/%.o: $(LLHTTP_DIR)/%.c | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(ASAN_FLAGS) -w -I$(LLHTTP_INC) -c $< -o $@
 
 # Drafts for the catalog's hash checks (those tests skip without them).
 REFERENCE ?= $(abspath ../shared/reference)
@@ -87,7 +106,8 @@ $(B)/asan/test_tls: $(call objs,asan,$(TEST_TLS_SRCS))
 $(B)/asan/test_config: $(call objs,asan,$(TEST_CONFIG_SRCS))
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
-ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) $(B)/libtigress.a
+ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) \
+		$(call llhttp_objs,opt) $(B)/libtigress.a
 	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # The relay's protocol modules, without the network: unit-tested alone.

@@ -2,11 +2,14 @@
  * store_redis: the store on Redis, so that several relay nodes can serve
  * the same mailboxes (--store redis://HOST:PORT or redis+unix:PATH).
  *
- * A transaction takes one lock key for all nodes (the same serialization
- * SQLite gives one node), reads directly, and buffers its writes until
- * commit, which applies them in one MULTI/EXEC: a crash never leaves a
- * half-written request.  Durability is Redis's own (use appendonly yes
- * with appendfsync always to survive a crash of Redis itself).
+ * No locks: a transaction WATCHes every key it reads and applies its
+ * writes in one MULTI/EXEC, which Redis refuses when another node changed
+ * one of those keys meanwhile (commit then answers STORE_CONFLICT and the
+ * request runs again).  A crash never leaves a half-written request.
+ * Durability is Redis's own (use appendonly yes with appendfsync always
+ * to survive a crash of Redis itself).  A lost connection is reopened at
+ * the next transaction.  Calls block on the network: they run on store
+ * threads (storeq.c), never on an event loop.
  */
 #ifndef TIGRESS_RELAY_STORE_REDIS_H
 #define TIGRESS_RELAY_STORE_REDIS_H
@@ -15,9 +18,11 @@
 
 #include "store.h"
 
+#define STORE_REDIS_WRITERS	4	/* store threads, one connection each */
+
 /*
  * Connect to the Redis named by spec: "redis://HOST:PORT" or
- * "redis+unix:PATH".  Errors: STORE_ESPEC (bad spec), STORE_EIO (cannot
+ * "redis+unix:PATH".  Errors: STORE_ESPEC (bad spec), STORE_DOWN (cannot
  * connect; why says more), STORE_ENOMEM.
  */
 enum store_err store_redis_open(const char *spec, struct store **out,

@@ -256,7 +256,7 @@ generate(const char *cert_path, const char *key_path, const char *host)
 	    (cert = make_cert(key, host)) == NULL)
 		goto fail;
 	if ((wrote_key = write_pem(key_path, 0600, key, NULL)) != 2 ||
-	    (wrote_cert = write_pem(cert_path, 0644, NULL, cert)) != 2)
+	    (wrote_cert = write_pem(cert_path, 0600, NULL, cert)) != 2)
 		goto fail;
 	err = TLS_OK;
 fail:
