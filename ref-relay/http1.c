@@ -427,11 +427,21 @@ target_path(char *target)
 	return p;
 }
 
-/* The request id read, when it was given once and in full. */
+/*
+ * The request id read, when it was given once and in full: complete, or
+ * the last field whose line ended (llhttp completes a value only when
+ * the next line shows it is not folded).
+ */
 static const char *
 request_id(struct http1_conn *c)
 {
-	return c->rids == 1 && !c->rid_open ? c->rid : NULL;
+	bool whole = !c->rid_open || (c->part == P_VALUE &&
+	    is_request_id(c) && c->feed_prev == '\n');
+
+	if (c->rids != 1 || !whole || c->rid_len > HTTP1_REQUEST_ID_MAX)
+		return NULL;
+	c->rid[c->rid_len] = '\0';
+	return c->rid;
 }
 
 static void

@@ -25,7 +25,7 @@
 
 #define HTTP1_FIELDS_MAX	100	/* header fields of one request */
 #define HTTP1_HEAD_HARD_MAX	65536	/* stop reading a head beyond this */
-#define HTTP1_REQUEST_ID_MAX	128	/* errata E-REQID-FORM */
+#define HTTP1_REQUEST_ID_MAX	1024	/* kept for the echo of a fault */
 
 /* A header field; both strings NUL-terminated, owned by the module. */
 struct http1_field {
@@ -61,8 +61,8 @@ struct http1_conn;
  * fault:   a request refused while reading (err: TGERR_HTTP_SYNTAX,
  *          _TOO_LARGE, _HEADERS_TOO_LARGE, _NOT_IMPLEMENTED,
  *          _REQUEST_TIMEOUT); request_id is its Mailbox-Request-ID
- *          when one was read in full (else NULL; not checked, cut at
- *          HTTP1_REQUEST_ID_MAX + 1 bytes).  Answer it
+ *          when it was given once and read in full, at most
+ *          HTTP1_REQUEST_ID_MAX bytes (else NULL; its form unchecked).  Answer it
  *          once with http1_respond(); the connection then closes.
  * gone:    the client went away while a request was outstanding: answer
  *          it soon (the answer is dropped and the connection freed).

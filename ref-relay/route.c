@@ -55,6 +55,19 @@ route_fault(enum tgerr err, struct route_resp *resp)
 }
 
 bool
+route_echo_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > ROUTE_ECHO_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+bool
 route_request_id_ok(const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : 0;

@@ -25,6 +25,7 @@
 #define ROUTE_HEADERS_MAX	8192	/* spec/extensions.md X-LIMITS */
 #define ROUTE_RETRY_AFTER	60	/* seconds, with 503 capacity */
 #define ROUTE_RETRY_SOON	5	/* seconds, with 503 unavailable */
+#define ROUTE_ECHO_MAX		1024	/* longest request id echoed */
 
 struct route_ctx {
 	struct store			*store;
@@ -94,6 +95,12 @@ void route_fault(enum tgerr err, struct route_resp *resp);
 
 /* An acceptable Mailbox-Request-ID (errata E-REQID-FORM); NULL: no. */
 bool route_request_id_ok(const char *s);
+
+/*
+ * Whether a Mailbox-Request-ID can be echoed, well-formed or not (errata
+ * E-REQID-FORM): at most ROUTE_ECHO_MAX bytes, no control characters.
+ */
+bool route_echo_ok(const char *s);
 
 /* Seconds asked for by the wait preference of Prefer (RFC 7240); 0. */
 int route_prefer_wait(const char *prefer);

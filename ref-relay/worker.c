@@ -160,7 +160,7 @@ log_access(struct wconn *wc, const char *method, const char *path,
 }
 
 /*
- * Send resp.  request_id is echoed when well-formed (http-00 §5.1);
+ * Send resp.  request_id is echoed (http-00 §5.1, errata E-REQID-FORM);
  * applied is the Preference-Applied value of a woken long-poll, or NULL.
  * wc may be freed by this call.
  */
@@ -176,7 +176,7 @@ send_resp(struct wconn *wc, const struct route_resp *resp,
 	if (resp->content_type != NULL)
 		f[r.nfields++] = (struct http1_field){ "Content-Type",
 		    resp->content_type };
-	if (route_request_id_ok(request_id))
+	if (route_echo_ok(request_id))
 		f[r.nfields++] = (struct http1_field){ "Mailbox-Request-ID",
 		    request_id };
 	f[r.nfields++] = (struct http1_field){ "Cache-Control", "no-store" };
