@@ -95,13 +95,17 @@ struct store_ops {
 /*
  * What a backend allows: writers is how many write handles may work at
  * once (SQLite: 1, one writer; Redis: several), batch how many requests
- * one transaction may hold (Redis: 1, each is checked on its own), and
- * readers whether read handles exist (else reads take the write path).
+ * one transaction may hold (Redis: 1, each is checked on its own),
+ * readers whether read handles exist (else reads take the write path),
+ * and quick_commit whether a commit never waits for the disk or the
+ * network (SQLite with synchronous=NORMAL: a write to the WAL, no fsync),
+ * so that an event loop may run a batch itself (storeq.h).
  */
 struct store_caps {
 	int	writers;
 	int	batch;
 	int	readers;
+	int	quick_commit;
 };
 
 struct store {

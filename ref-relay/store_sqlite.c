@@ -488,7 +488,11 @@ sq_sweep(void *impl, int64_t now, long limit, long *removed)
 	return STORE_OK;
 }
 
-/* Between batches: checkpoint the WAL and give free pages back. */
+/*
+ * Between batches, once a second, on a store thread: checkpoint the WAL
+ * (not in a commit, which may run on an event loop: wal_autocheckpoint
+ * is off) and give free pages back.
+ */
 static void
 sq_maintain(void *impl)
 {
@@ -555,7 +559,7 @@ setup_writer(struct sqlite_store *s, const struct store_opts *opts)
 	/* auto_vacuum only takes effect on a database without tables. */
 	snprintf(pragmas, sizeof(pragmas), "PRAGMA auto_vacuum=INCREMENTAL;"
 	    " PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-	    " PRAGMA journal_size_limit=%d;",
+	    " PRAGMA journal_size_limit=%d; PRAGMA wal_autocheckpoint=0;",
 	    opts != NULL && opts->sync_full ? "FULL" : "NORMAL",
 	    WAL_LIMIT_BYTES);
 	rc = sqlite3_exec(s->db, pragmas, NULL, NULL, &err);
@@ -619,6 +623,7 @@ store_sqlite_open(const char *path, const struct store_opts *opts,
 	st->caps.writers = 1;
 	st->caps.batch = STORE_SQLITE_BATCH;
 	st->caps.readers = 1;
+	st->caps.quick_commit = opts == NULL || !opts->sync_full;
 	*out = st;
 	return STORE_OK;
 }

@@ -1,7 +1,11 @@
 /*
- * storeq: a queue of jobs under one mutex, and store threads that take
- * batches from it.  A thread with nothing to do tidies the store
- * (store_maintain: WAL checkpoint, vacuum) at most once a second.
+ * storeq: a queue of jobs under one mutex, and whoever runs a batch:
+ * store threads, or (quick commits) the submitting event loop.  With one
+ * writer, `running` says a batch is under way and its handle taken; the
+ * runner looks at the queue again before it lets go, so a job queued
+ * meanwhile is never left behind.  A store thread with nothing to do
+ * tidies the store (store_maintain: WAL checkpoint, vacuum) at most once
+ * a second.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,11 +34,17 @@ struct storeq {
 	pthread_cond_t		 cond;
 	struct jobq		 jobs;
 	long			 njobs;
+	long			 nbackground;	/* queued jobs not to run inline */
 	bool			 closing;
+	bool			 running;	/* one writer: its handle is taken */
+	bool			 one_writer;
+	bool			 inline_ok;	/* quick commits: run on submit */
 	int			 batch;
 	int			 nthreads;
 	struct worker_slot	 slots[STOREQ_THREADS_MAX];
 };
+
+#define INLINE_ROUNDS	4	/* batches an event loop runs, at most */
 
 static int64_t
 mono_ms(void)
@@ -65,39 +75,106 @@ run_batch(struct store *s, struct jobq *batch)
 	return err == STORE_CONFLICT ? STORE_BUSY : err;
 }
 
-/* Take up to q->batch jobs; false when closing with nothing left. */
+static void grab(struct storeq *q, struct jobq *batch);
+
+/* Whether this store thread may use the writer now (q->mu held). */
+static bool
+writer_free(const struct storeq *q)
+{
+	return !q->one_writer || !q->running;
+}
+
+/* Tidy the store, with the writer taken (q->mu held, and released). */
+static void
+tidy(struct storeq *q, struct store *s, int64_t *last_tidy)
+{
+	if (q->one_writer)
+		q->running = true;
+	pthread_mutex_unlock(&q->mu);
+	store_maintain(s);
+	*last_tidy = mono_ms();
+	if (pthread_mutex_lock(&q->mu) != 0)
+		abort();	/* a broken mutex: nothing sane is left */
+	if (q->one_writer)
+		q->running = false;
+}
+
+/*
+ * Take up to q->batch jobs, tidying the store once a second even under
+ * load; false when closing with nothing left.
+ */
 static bool
 take(struct storeq *q, struct jobq *batch, int64_t *last_tidy,
     struct store *s)
 {
-	struct storeq_job	*j;
-	struct timespec		 until;
+	struct timespec until;
 
 	STAILQ_INIT(batch);
 	if (pthread_mutex_lock(&q->mu) != 0)
 		return false;
-	while (q->njobs == 0 && !q->closing) {
-		if (mono_ms() - *last_tidy >= MAINTAIN_MS) {
-			pthread_mutex_unlock(&q->mu);
-			store_maintain(s);
-			*last_tidy = mono_ms();
-			if (pthread_mutex_lock(&q->mu) != 0)
-				return false;
+	for (;;) {
+		if (writer_free(q) && mono_ms() - *last_tidy >= MAINTAIN_MS) {
+			tidy(q, s, last_tidy);
 			continue;
+		}
+		if (writer_free(q) && q->njobs > 0)
+			break;
+		if (q->closing && q->njobs == 0 && writer_free(q)) {
+			pthread_mutex_unlock(&q->mu);
+			return false;
 		}
 		if (clock_gettime(CLOCK_REALTIME, &until) != 0)
 			break;
 		until.tv_sec += MAINTAIN_MS / 1000;
 		(void)pthread_cond_timedwait(&q->cond, &q->mu, &until);
 	}
+	grab(q, batch);
+	if (q->one_writer && !STAILQ_EMPTY(batch))
+		q->running = true;
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}
+
+/* Move up to q->batch queued jobs to batch (q->mu held). */
+static void
+grab(struct storeq *q, struct jobq *batch)
+{
+	struct storeq_job *j;
+
 	for (int n = 0; n < q->batch && (j = STAILQ_FIRST(&q->jobs)); n++) {
 		STAILQ_REMOVE_HEAD(&q->jobs, link);
 		q->njobs--;
+		if (j->background)
+			q->nbackground--;
 		STAILQ_INSERT_TAIL(batch, j, link);
 	}
-	bool more = !STAILQ_EMPTY(batch) || !q->closing;
+}
+
+/* The batch is done: let the next runner in (a store thread, when work
+ * is queued). */
+static void
+release(struct storeq *q)
+{
+	if (!q->one_writer || pthread_mutex_lock(&q->mu) != 0)
+		return;
+	q->running = false;
+	if (q->njobs > 0 || q->closing)
+		(void)pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->mu);
-	return more;
+}
+
+/* Run a batch and answer its jobs. */
+static void
+run_and_answer(struct store *s, struct jobq *batch)
+{
+	struct storeq_job	*j, *next;
+	enum store_err		 err = run_batch(s, batch);
+
+	/* done() may free or requeue j: read the link first. */
+	for (j = STAILQ_FIRST(batch); j != NULL; j = next) {
+		next = STAILQ_NEXT(j, link);
+		j->done(j, err);
+	}
 }
 
 static void *
@@ -105,37 +182,68 @@ store_thread(void *arg)
 {
 	struct worker_slot	*w = arg;
 	struct jobq		 batch;
-	struct storeq_job	*j, *next;
 	int64_t			 last_tidy = mono_ms();
-	enum store_err		 err;
 
 	while (take(w->q, &batch, &last_tidy, w->store)) {
 		if (STAILQ_EMPTY(&batch))
 			continue;
-		err = run_batch(w->store, &batch);
-		/* done() may free or requeue j: read the link first. */
-		for (j = STAILQ_FIRST(&batch); j != NULL; j = next) {
-			next = STAILQ_NEXT(j, link);
-			j->done(j, err);
-		}
+		run_and_answer(w->store, &batch);
+		release(w->q);
 	}
 	return NULL;
+}
+
+/*
+ * On the submitter's thread: run what is queued while the writer is free
+ * and nothing queued must wait for a store thread; a few batches at most,
+ * then the store thread takes over.
+ */
+static void
+run_inline(struct storeq *q)
+{
+	struct jobq batch;
+
+	for (int round = 0; round < INLINE_ROUNDS; round++) {
+		STAILQ_INIT(&batch);
+		if (pthread_mutex_lock(&q->mu) != 0)
+			return;
+		if (q->njobs == 0 || q->nbackground > 0 || q->closing) {
+			pthread_mutex_unlock(&q->mu);
+			release(q);
+			return;
+		}
+		grab(q, &batch);
+		pthread_mutex_unlock(&q->mu);
+		run_and_answer(q->slots[0].store, &batch);
+	}
+	release(q);	/* more is queued: the store thread goes on */
 }
 
 int
 storeq_submit(struct storeq *q, struct storeq_job *j)
 {
-	int rc = -1;
+	bool mine = false;
 
 	if (pthread_mutex_lock(&q->mu) != 0)
 		return -1;
-	if (!q->closing && q->njobs < STOREQ_MAX) {
-		STAILQ_INSERT_TAIL(&q->jobs, j, link);
-		q->njobs++;
-		rc = pthread_cond_signal(&q->cond) == 0 ? 0 : -1;
+	if (q->closing || q->njobs >= STOREQ_MAX) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	STAILQ_INSERT_TAIL(&q->jobs, j, link);
+	q->njobs++;
+	if (j->background)
+		q->nbackground++;
+	if (q->inline_ok && !q->running && q->nbackground == 0) {
+		q->running = mine = true;
+	} else if (pthread_cond_signal(&q->cond) != 0) {
+		pthread_mutex_unlock(&q->mu);
+		return 0;	/* queued; a store thread finds it later */
 	}
 	pthread_mutex_unlock(&q->mu);
-	return rc;
+	if (mine)
+		run_inline(q);
+	return 0;
 }
 
 void
@@ -210,6 +318,8 @@ storeq_open(const char *spec, const struct store_opts *opts,
 	q->nthreads = first->caps.writers < 1 ? 1 :
 	    first->caps.writers > STOREQ_THREADS_MAX ? STOREQ_THREADS_MAX :
 	    first->caps.writers;
+	q->one_writer = q->nthreads == 1;
+	q->inline_ok = q->one_writer && first->caps.quick_commit;
 	if ((err = start_threads(q, spec, opts, why, why_size)) != STORE_OK) {
 		storeq_close(q);
 		return err;

@@ -1,22 +1,30 @@
 /*
- * storeq: the store threads.  Event-loop threads never touch the store
- * for writing (nor wait for it): they queue a job here and get it back
- * through the job's done callback, called on a store thread once the
- * job's writes are durable (or have failed).
+ * storeq: the store work of every event loop, never waited for.  An event
+ * loop submits a job (one request's store work) and gets it back through
+ * the job's done callback once the job's writes are durable (or have
+ * failed).
  *
- * Group commit: a store thread takes every job queued (up to the store's
- * batch size), runs them one after the other in one transaction and
- * commits once, so that a single fsync (--sync full) or WAL append
- * carries the writes of many connections.  Each job is answered only
- * after that commit.  SQLite has one such thread (one writer); Redis
- * several, one job per transaction, each run again when Redis reports a
- * conflict.
+ * Group commit: whoever runs the store takes every job queued (up to the
+ * store's batch size), runs them one after the other in one transaction
+ * and commits once, so that a single WAL append (or fsync, --sync full)
+ * carries the writes of many connections; each job is answered only
+ * after that commit.
+ *
+ * Who runs it: when the store's commit never waits (SQLite with
+ * synchronous=NORMAL) and no one else is at it, the submitting event loop
+ * runs the queue itself (flat combining): no thread switch per request,
+ * which on this kind of machine costs more than the work.  Otherwise, and
+ * for background jobs (the sweeper), store threads do: one for SQLite
+ * (one writer), several for Redis, one job per transaction, each run
+ * again when Redis reports a conflict.  No one ever waits for the store:
+ * an event loop that finds it busy queues the job and moves on.
  */
 #ifndef TIGRESS_RELAY_STOREQ_H
 #define TIGRESS_RELAY_STOREQ_H
 
 #include <sys/queue.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -25,12 +33,13 @@
 #define STOREQ_RETRIES	64	/* runs of a job that keeps conflicting */
 
 struct storeq_job {
-	/* On a store thread, inside a transaction: do the work (may be
-	 * called again when the transaction is retried). */
+	/* Inside a transaction, on whichever thread runs the store: do the
+	 * work (may be called again when the transaction is retried). */
 	void	(*run)(struct storeq_job *j, struct store *s);
-	/* On a store thread, after the transaction: err is STORE_OK when
+	/* After the transaction, on the same thread: err is STORE_OK when
 	 * the job's writes are committed, else why nothing was kept. */
 	void	(*done)(struct storeq_job *j, enum store_err err);
+	bool	background;	/* never run on the submitter's thread */
 	STAILQ_ENTRY(storeq_job) link;
 };
 
@@ -43,7 +52,11 @@ struct storeq;
 enum store_err storeq_open(const char *spec, const struct store_opts *opts,
     struct storeq **out, char *why, size_t why_size);
 
-/* Queue j (any thread).  -1 when the queue is full or closing. */
+/*
+ * Queue j (any thread); it may run, with whatever else is queued, right
+ * away on the calling thread (see above), done callbacks included.  -1
+ * when the queue is full or closing.
+ */
 int storeq_submit(struct storeq *q, struct storeq_job *j);
 
 /* Finish the queued jobs, stop the threads and close the store. */

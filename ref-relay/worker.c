@@ -691,6 +691,7 @@ init_events(struct worker *w, evutil_socket_t fd)
 		return 0;
 	w->sweep.job.run = sweep_run;
 	w->sweep.job.done = sweep_done;
+	w->sweep.job.background = true;	/* never on this event loop */
 	w->sweep.w = w;
 	if ((w->sweep_ev = event_new(w->base, -1, EV_PERSIST, sweep_cb,
 	    w)) == NULL || event_add(w->sweep_ev, &tv) != 0)
