@@ -12,7 +12,8 @@
  * again from the start.
  *
  * A read handle (store_open_reader()) only reads, outside transactions,
- * and never waits for a lock: it answers STORE_BUSY instead.
+ * and never waits for a lock: it answers STORE_BUSY instead; it may also
+ * checkpoint (store_checkpoint()) without holding up the writer.
  *
  * A handle is used by one thread at a time.
  */
@@ -88,6 +89,7 @@ struct store_ops {
 	enum store_err	(*sweep)(void *impl, int64_t now, long limit,
 			    long *removed);
 	void		(*maintain)(void *impl);
+	long		(*checkpoint)(void *impl);
 	const char	*(*why)(void *impl);
 	void		(*close)(void *impl);
 };
@@ -176,9 +178,15 @@ static inline enum store_err store_count_live(struct store *s, int64_t now,
 static inline enum store_err store_sweep(struct store *s, int64_t now,
     long limit, long *removed)
 { return s->ops->sweep(s->impl, now, limit, removed); }
-/* Housekeeping between transactions (checkpoint, vacuum); may block. */
+/* Housekeeping on a write handle between transactions (vacuum). */
 static inline void store_maintain(struct store *s)
 { if (s->ops->maintain != NULL) s->ops->maintain(s->impl); }
+/*
+ * Copy committed log pages into the store (any handle; no wait).  Returns
+ * the pages in the log, or 0 when the backend keeps none.
+ */
+static inline long store_checkpoint(struct store *s)
+{ return s->ops->checkpoint != NULL ? s->ops->checkpoint(s->impl) : 0; }
 static inline const char *store_why(struct store *s)
 { return s->ops->why(s->impl); }
 

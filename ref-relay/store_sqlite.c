@@ -488,11 +488,7 @@ sq_sweep(void *impl, int64_t now, long limit, long *removed)
 	return STORE_OK;
 }
 
-/*
- * Between batches, once a second, on a store thread: checkpoint the WAL
- * (not in a commit, which may run on an event loop: wal_autocheckpoint
- * is off) and give free pages back.
- */
+/* Between batches, on the write handle: give free pages back. */
 static void
 sq_maintain(void *impl)
 {
@@ -509,8 +505,25 @@ sq_maintain(void *impl)
 		    VACUUM_PAGES);
 		(void)sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
 	}
-	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
+}
+
+/*
+ * Copy the WAL into the database, on a handle of its own: a PASSIVE
+ * checkpoint waits for no reader or writer, and commits (which may run on
+ * an event loop) never checkpoint themselves (wal_autocheckpoint=0).
+ * Once all of the WAL is in, the next writer starts it over, and
+ * journal_size_limit cuts the file back.
+ */
+static long
+sq_checkpoint(void *impl)
+{
+	struct sqlite_store	*s = impl;
+	int			 log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done) != SQLITE_OK)
+		return 0;
+	return log;
 }
 
 static const char *
@@ -537,7 +550,7 @@ sq_close(void *impl)
 static const struct store_ops sqlite_ops = {
 	sq_begin, sq_commit, sq_rollback, sq_mark, sq_release, sq_get,
 	sq_put_new, sq_put, sq_del, sq_log_get, sq_log_put, sq_count_live,
-	sq_sweep, sq_maintain, sq_why, sq_close,
+	sq_sweep, sq_maintain, sq_checkpoint, sq_why, sq_close,
 };
 
 static int

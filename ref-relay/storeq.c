@@ -18,7 +18,9 @@
 #include "storeq.h"
 
 #define STOREQ_THREADS_MAX	16
-#define MAINTAIN_MS		1000	/* tidy an idle store this often */
+#define MAINTAIN_MS		1000	/* vacuum this often, with the writer */
+#define CHECKPOINT_MS		100	/* checkpoint this often, beside it */
+#define LOG_PAGES_MAX		1024	/* then start the log over (4 MiB) */
 
 STAILQ_HEAD(jobq, storeq_job);
 
@@ -41,6 +43,8 @@ struct storeq {
 	bool			 inline_ok;	/* quick commits: run on submit */
 	int			 batch;
 	int			 nthreads;
+	struct store		*tidy;		/* checkpoints; NULL: none */
+	int64_t			 last_checkpoint;
 	struct worker_slot	 slots[STOREQ_THREADS_MAX];
 };
 
@@ -84,6 +88,37 @@ writer_free(const struct storeq *q)
 	return !q->one_writer || !q->running;
 }
 
+/*
+ * Checkpoint on the tidy handle (q->mu held): the bulk beside the writer;
+ * when the log has grown past LOG_PAGES_MAX, the few pages committed
+ * meanwhile again with the writer held for that moment, so that the
+ * whole log is in the database and the next commit starts it over: the
+ * log stays small even under constant load.
+ */
+static void
+checkpoint(struct storeq *q)
+{
+	long pages;
+
+	q->last_checkpoint = mono_ms();
+	if (q->tidy == NULL)
+		return;
+	pthread_mutex_unlock(&q->mu);
+	pages = store_checkpoint(q->tidy);
+	if (pthread_mutex_lock(&q->mu) != 0)
+		abort();	/* a broken mutex: nothing sane is left */
+	if (pages < LOG_PAGES_MAX || !writer_free(q))
+		return;
+	q->running = true;
+	pthread_mutex_unlock(&q->mu);
+	(void)store_checkpoint(q->tidy);
+	if (pthread_mutex_lock(&q->mu) != 0)
+		abort();
+	q->running = false;
+	if (q->njobs > 0)
+		(void)pthread_cond_broadcast(&q->cond);
+}
+
 /* Tidy the store, with the writer taken (q->mu held, and released). */
 static void
 tidy(struct storeq *q, struct store *s, int64_t *last_tidy)
@@ -113,6 +148,9 @@ take(struct storeq *q, struct jobq *batch, int64_t *last_tidy,
 	if (pthread_mutex_lock(&q->mu) != 0)
 		return false;
 	for (;;) {
+		if (s == q->slots[0].store &&
+		    mono_ms() - q->last_checkpoint >= CHECKPOINT_MS)
+			checkpoint(q);
 		if (writer_free(q) && mono_ms() - *last_tidy >= MAINTAIN_MS) {
 			tidy(q, s, last_tidy);
 			continue;
@@ -125,7 +163,11 @@ take(struct storeq *q, struct jobq *batch, int64_t *last_tidy,
 		}
 		if (clock_gettime(CLOCK_REALTIME, &until) != 0)
 			break;
-		until.tv_sec += MAINTAIN_MS / 1000;
+		until.tv_nsec += CHECKPOINT_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
 		(void)pthread_cond_timedwait(&q->cond, &q->mu, &until);
 	}
 	grab(q, batch);
@@ -261,6 +303,7 @@ storeq_close(struct storeq *q)
 			pthread_join(q->slots[i].thread, NULL);
 		store_close(q->slots[i].store);
 	}
+	store_close(q->tidy);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
@@ -320,6 +363,11 @@ storeq_open(const char *spec, const struct store_opts *opts,
 	    first->caps.writers;
 	q->one_writer = q->nthreads == 1;
 	q->inline_ok = q->one_writer && first->caps.quick_commit;
+	if ((err = store_open_reader(spec, &q->tidy, why, why_size)) !=
+	    STORE_OK) {
+		storeq_close(q);
+		return err;
+	}
 	if ((err = start_threads(q, spec, opts, why, why_size)) != STORE_OK) {
 		storeq_close(q);
 		return err;
