@@ -165,8 +165,13 @@ fuzz: $(B)/fuzz/fuzz_lib
 	$(B)/fuzz/fuzz_lib -max_total_time=$(FUZZ_TIME) -max_len=4096 \
 		$(B)/fuzz/corpus
 
-bench: all
-	$(PY) tools/bench.py
+# The load generator of make bench (tools/bench_load.c), on llhttp too.
+$(B)/bench_load: $(B)/opt/tools/bench_load.o $(call llhttp_objs,opt) \
+		$(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
+
+bench: all $(B)/bench_load
+	$(PY) tools/bench.py $(BENCH_FLAGS)
 
 vectors: $(STAMP)
 	$(PY) tools/gen_vectors.py
