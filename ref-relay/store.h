@@ -79,6 +79,9 @@ struct store_ops {
 	enum store_err	(*get)(void *impl, const char *id,
 			    struct store_mailbox *out);
 	enum store_err	(*put_new)(void *impl, const struct store_mailbox *m);
+	/* put writes back a record read in this transaction; its id,
+	 * initiator, rights, created, expires and display information never
+	 * change after put_new, and a backend may keep the stored ones. */
 	enum store_err	(*put)(void *impl, const struct store_mailbox *m);
 	enum store_err	(*del)(void *impl, const char *id);
 	enum store_err	(*log_get)(void *impl, const char *claim,

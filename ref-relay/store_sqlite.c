@@ -68,12 +68,11 @@ static const char *const sql[ST_COUNT_] = {
 	[ST_INSERT] = "INSERT INTO mailbox (" MAILBOX_COLUMNS ") VALUES"
 	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
 	    " ?15, ?16, ?17, ?18)",
-	[ST_UPDATE] = "UPDATE mailbox SET initiator = ?2, recipient = ?3,"
-	    " rights = ?4, created = ?5, expires = ?6, etag = ?7, title = ?8,"
-	    " description = ?9, image_url = ?10, aead = ?11, data = ?12,"
-	    " init_aead = ?13, init_data = ?14, init_ntype = ?15,"
-	    " init_ntoken = ?16, rcpt_ntype = ?17, rcpt_ntoken = ?18"
-	    " WHERE id = ?1",
+	/* What a mailbox's life changes; expires stays, and so its index. */
+	[ST_UPDATE] = "UPDATE mailbox SET recipient = ?3, etag = ?7,"
+	    " aead = ?11, data = ?12, init_aead = ?13, init_data = ?14,"
+	    " init_ntype = ?15, init_ntoken = ?16, rcpt_ntype = ?17,"
+	    " rcpt_ntoken = ?18 WHERE id = ?1",
 	[ST_DELETE] = "DELETE FROM mailbox WHERE id = ?1",
 	[ST_LOG_GET] = "SELECT op, mailbox, body, expires FROM request_log"
 	    " WHERE claim = ?1 AND request_id = ?2 AND expires > ?3",

@@ -236,56 +236,59 @@ store_thread(void *arg)
 }
 
 /*
- * On the submitter's thread: run what is queued while the writer is free
- * and nothing queued must wait for a store thread; a few batches at most,
+ * On an event loop: run what is queued while the writer is free and
+ * nothing queued must wait for a store thread; a few batches at most,
  * then the store thread takes over.
  */
-static void
-run_inline(struct storeq *q)
+void
+storeq_run(struct storeq *q)
 {
 	struct jobq batch;
 
+	if (pthread_mutex_lock(&q->mu) != 0)
+		return;
+	if (!q->inline_ok || q->running || q->njobs == 0) {
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+	q->running = true;
 	for (int round = 0; round < INLINE_ROUNDS; round++) {
+		if (q->njobs == 0 || q->nbackground > 0 || q->closing)
+			break;
 		STAILQ_INIT(&batch);
-		if (pthread_mutex_lock(&q->mu) != 0)
-			return;
-		if (q->njobs == 0 || q->nbackground > 0 || q->closing) {
-			pthread_mutex_unlock(&q->mu);
-			release(q);
-			return;
-		}
 		grab(q, &batch);
 		pthread_mutex_unlock(&q->mu);
 		run_and_answer(q->slots[0].store, &batch);
+		if (pthread_mutex_lock(&q->mu) != 0)
+			abort();	/* a broken mutex: nothing sane is left */
 	}
-	release(q);	/* more is queued: the store thread goes on */
+	q->running = false;
+	if (q->njobs > 0)	/* more: the store thread goes on */
+		(void)pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->mu);
 }
 
-int
+enum storeq_next
 storeq_submit(struct storeq *q, struct storeq_job *j)
 {
-	bool mine = false;
+	enum storeq_next next = STOREQ_QUEUED;
 
 	if (pthread_mutex_lock(&q->mu) != 0)
-		return -1;
+		return STOREQ_REFUSED;
 	if (q->closing || q->njobs >= STOREQ_MAX) {
 		pthread_mutex_unlock(&q->mu);
-		return -1;
+		return STOREQ_REFUSED;
 	}
 	STAILQ_INSERT_TAIL(&q->jobs, j, link);
 	q->njobs++;
 	if (j->background)
 		q->nbackground++;
-	if (q->inline_ok && !q->running && q->nbackground == 0) {
-		q->running = mine = true;
-	} else if (pthread_cond_signal(&q->cond) != 0) {
-		pthread_mutex_unlock(&q->mu);
-		return 0;	/* queued; a store thread finds it later */
-	}
+	if (q->inline_ok && !j->background)
+		next = STOREQ_RUN_SOON;
+	else
+		(void)pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->mu);
-	if (mine)
-		run_inline(q);
-	return 0;
+	return next;
 }
 
 void

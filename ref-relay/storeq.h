@@ -11,13 +11,15 @@
  * after that commit.
  *
  * Who runs it: when the store's commit never waits (SQLite with
- * synchronous=NORMAL) and no one else is at it, the submitting event loop
- * runs the queue itself (flat combining): no thread switch per request,
- * which on this kind of machine costs more than the work.  Otherwise, and
- * for background jobs (the sweeper), store threads do: one for SQLite
- * (one writer), several for Redis, one job per transaction, each run
- * again when Redis reports a conflict.  No one ever waits for the store:
- * an event loop that finds it busy queues the job and moves on.
+ * synchronous=NORMAL), the submitting event loop runs the queue itself at
+ * the end of its round (storeq_run(), flat combining), so that the jobs
+ * of every connection that spoke in that round share one commit and no
+ * thread switch is paid per request (on this kind of machine a switch
+ * costs more than the work).  Otherwise, and for background jobs (the
+ * sweeper), store threads do: one for SQLite (one writer), several for
+ * Redis, one job per transaction, each run again when Redis reports a
+ * conflict.  No one ever waits for the store: an event loop that finds
+ * it busy leaves its jobs to whoever has it.
  */
 #ifndef TIGRESS_RELAY_STOREQ_H
 #define TIGRESS_RELAY_STOREQ_H
@@ -52,12 +54,20 @@ struct storeq;
 enum store_err storeq_open(const char *spec, const struct store_opts *opts,
     struct storeq **out, char *why, size_t why_size);
 
+enum storeq_next {
+	STOREQ_QUEUED,		/* a store thread runs it */
+	STOREQ_RUN_SOON,	/* call storeq_run() at the end of this round */
+	STOREQ_REFUSED,		/* the queue is full or closing */
+};
+
+/* Queue j (any thread). */
+enum storeq_next storeq_submit(struct storeq *q, struct storeq_job *j);
+
 /*
- * Queue j (any thread); it may run, with whatever else is queued, right
- * away on the calling thread (see above), done callbacks included.  -1
- * when the queue is full or closing.
+ * Run what is queued on the calling thread, done callbacks included, if
+ * the store is free; else leave it to whoever has the store.
  */
-int storeq_submit(struct storeq *q, struct storeq_job *j);
+void storeq_run(struct storeq *q);
 
 /* Finish the queued jobs, stop the threads and close the store. */
 void storeq_close(struct storeq *q);

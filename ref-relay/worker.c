@@ -43,6 +43,7 @@
 #define SWEEP_BATCH	1000	/* mailboxes deleted per sweep job */
 #define PREFER_MAX	1024	/* the joined Prefer fields we read */
 #define FIELDS_OUT	12	/* header fields of an answer */
+#define PRIORITIES	3	/* events default to the middle one */
 
 struct wconn;
 
@@ -98,6 +99,7 @@ struct worker {
 	bool			 done_mu_ok;
 	STAILQ_HEAD(, op)	 done;
 	struct event		*done_ev;
+	struct event		*run_ev;	/* run the store queue */
 	struct event		*stop_ev;
 	struct event		*sweep_ev;	/* worker 0 only */
 	struct sweep		 sweep;
@@ -356,6 +358,16 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The end of a round: run the store queue (group commit) here. */
+static void
+run_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd, (void)what;
+	storeq_run(w->env->storeq);
+}
+
 /* Run wc's prepared mailbox operation: read handle, else the store. */
 static void
 run_call(struct wconn *wc)
@@ -379,8 +391,16 @@ run_call(struct wconn *wc)
 		op->wc = wc;
 		op->now = wc->req.now;
 		wc->op = op;
-		if (storeq_submit(w->env->storeq, &op->job) == 0)
+		switch (storeq_submit(w->env->storeq, &op->job)) {
+		case STOREQ_RUN_SOON:
+			/* after every connection of this round has queued */
+			event_active(w->run_ev, EV_READ, 0);
 			return;
+		case STOREQ_QUEUED:
+			return;
+		case STOREQ_REFUSED:
+			break;
+		}
 		wc->op = NULL;
 		free(op);
 	}
@@ -628,7 +648,7 @@ sweep_done(struct storeq_job *j, enum store_err err)
 	/* In small steps, so that other requests get their turn between. */
 	if (atomic_load(&sw->busy) == SWEEP_MORE) {
 		atomic_store(&sw->busy, SWEEP_QUEUED);
-		if (storeq_submit(sw->w->env->storeq, j) == 0)
+		if (storeq_submit(sw->w->env->storeq, j) != STOREQ_REFUSED)
 			return;
 	}
 	atomic_store(&sw->busy, SWEEP_IDLE);
@@ -642,7 +662,8 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if (atomic_compare_exchange_strong(&w->sweep.busy, &idle,
-	    SWEEP_QUEUED) && storeq_submit(w->env->storeq, &w->sweep.job) != 0)
+	    SWEEP_QUEUED) && storeq_submit(w->env->storeq, &w->sweep.job) ==
+	    STOREQ_REFUSED)
 		atomic_store(&w->sweep.busy, SWEEP_IDLE);
 }
 
@@ -677,7 +698,11 @@ init_events(struct worker *w, evutil_socket_t fd)
 {
 	struct timeval tv = { (time_t)w->env->sweep_interval, 0 };
 
+	/* Three priorities: run_ev after everything else of a round. */
 	if ((w->base = event_base_new()) == NULL ||
+	    event_base_priority_init(w->base, PRIORITIES) != 0 ||
+	    (w->run_ev = event_new(w->base, -1, 0, run_cb, w)) == NULL ||
+	    event_priority_set(w->run_ev, PRIORITIES - 1) != 0 ||
 	    (w->done_ev = event_new(w->base, -1, 0, done_cb, w)) == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, stop_cb, w)) == NULL ||
 	    (w->resume_ev = evtimer_new(w->base, resume_cb, w)) == NULL)
@@ -782,6 +807,8 @@ worker_free(struct worker *w)
 		event_free(w->stop_ev);
 	if (w->done_ev != NULL)
 		event_free(w->done_ev);
+	if (w->run_ev != NULL)
+		event_free(w->run_ev);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	store_close(w->reader);
