@@ -56,6 +56,7 @@ struct server {
 	char			 log_key[ACCESSLOG_KEY_LEN + 1];
 	evutil_socket_t		 fd;
 	struct storeq		*storeq;
+	struct store_follow	*follow;	/* other nodes' changes */
 	struct longpoll		*longpoll;
 	struct worker_env	 env;
 	_Atomic long long	 warned[WORKER_WARN_COUNT];
@@ -313,6 +314,15 @@ open_store(struct server *srv, char *why, size_t why_size)
 	    e != STORE_ENOMEM ? SERVER_EDATADIR : SERVER_ESTORE;
 }
 
+/* Another relay node changed a mailbox: wake the reads held for it. */
+static void
+changed_elsewhere(const char *id, void *arg)
+{
+	struct server *srv = arg;
+
+	longpoll_wake(srv->longpoll, id);
+}
+
 static enum server_err
 start(struct server *srv, char *why, size_t why_size)
 {
@@ -333,6 +343,9 @@ start(struct server *srv, char *why, size_t why_size)
 		snprintf(why, why_size, "out of memory");
 		return SERVER_EOTHER;
 	}
+	if (store_follow(cfg->store, changed_elsewhere, srv, &srv->follow, why,
+	    why_size) != STORE_OK)
+		return SERVER_EOTHER;
 	if ((e = start_workers(srv, why, why_size)) != SERVER_OK)
 		return e;
 	listen_url(srv, srv->ssl != NULL, port, srv->ready.url,
@@ -344,6 +357,8 @@ start(struct server *srv, char *why, size_t why_size)
 static void
 stop_all(struct server *srv)
 {
+	store_unfollow(srv->follow);
+	srv->follow = NULL;
 	for (int i = 0; i < srv->nworkers; i++)
 		worker_stop(srv->workers[i], STOP_GRACE_MS);
 	storeq_close(srv->storeq);

@@ -34,6 +34,24 @@ store_open_reader(const char *spec, struct store **out, char *why,
 	return STORE_OK;	/* no read handles: reads take the write path */
 }
 
+enum store_err
+store_follow(const char *spec, void (*changed)(const char *id, void *arg),
+    void *arg, struct store_follow **out, char *why, size_t why_size)
+{
+	*out = NULL;
+	if (strncmp(spec, "redis://", 8) == 0 ||
+	    strncmp(spec, "redis+unix:", 11) == 0)
+		return store_redis_follow(spec, changed, arg, out, why,
+		    why_size);
+	return STORE_OK;
+}
+
+void
+store_unfollow(struct store_follow *f)
+{
+	store_redis_unfollow(f);
+}
+
 void
 store_close(struct store *s)
 {

@@ -92,7 +92,7 @@ struct store_ops {
 	enum store_err	(*sweep)(void *impl, int64_t now, long limit,
 			    long *removed);
 	void		(*maintain)(void *impl);
-	long		(*checkpoint)(void *impl);
+	long		(*checkpoint)(void *impl, int truncate);
 	const char	*(*why)(void *impl);
 	void		(*close)(void *impl);
 };
@@ -142,6 +142,19 @@ void store_close(struct store *s);
 
 const char *store_strerror(enum store_err err);
 
+/*
+ * Follow the changes other relay nodes make to the store named by spec:
+ * changed(id, arg) is called (on a thread of its own) with the id of
+ * every mailbox any node updated or deleted.  *out is NULL, with
+ * STORE_OK, when the backend serves one node only (SQLite).  Stop with
+ * store_unfollow().
+ */
+struct store_follow;
+enum store_err store_follow(const char *spec,
+    void (*changed)(const char *id, void *arg), void *arg,
+    struct store_follow **out, char *why, size_t why_size);
+void store_unfollow(struct store_follow *f);
+
 /* Free the strings of a record or log entry (not the struct itself). */
 void store_mailbox_clear(struct store_mailbox *m);
 void store_log_clear(struct store_log *l);
@@ -185,11 +198,13 @@ static inline enum store_err store_sweep(struct store *s, int64_t now,
 static inline void store_maintain(struct store *s)
 { if (s->ops->maintain != NULL) s->ops->maintain(s->impl); }
 /*
- * Copy committed log pages into the store (any handle; no wait).  Returns
- * the pages in the log, or 0 when the backend keeps none.
+ * Copy committed log pages into the store (any handle; no wait); with
+ * truncate, also empty the log file if no one reads it (else it stays).
+ * Returns the pages in the log, or 0 when the backend keeps none.
  */
-static inline long store_checkpoint(struct store *s)
-{ return s->ops->checkpoint != NULL ? s->ops->checkpoint(s->impl) : 0; }
+static inline long store_checkpoint(struct store *s, int truncate)
+{ return s->ops->checkpoint != NULL ?
+    s->ops->checkpoint(s->impl, truncate) : 0; }
 static inline const char *store_why(struct store *s)
 { return s->ops->why(s->impl); }
 

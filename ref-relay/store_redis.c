@@ -13,7 +13,10 @@
  * its read and its commit finds its EXEC refused.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #define MAX_PENDING	16	/* buffered writes of one transaction */
 #define MB_FIELDS	17	/* columns besides the id */
 #define CONNECT_SEC	5	/* connect and command timeouts */
+#define FOLLOW_POLL_SEC	1	/* the follower looks at its stop flag */
 #define SPEC_MAX	1100
 
 struct redis_store {
@@ -414,6 +418,17 @@ buffer_mailbox(struct redis_store *s, const struct store_mailbox *m)
 	return buffer(s, cmd, len);
 }
 
+/* Tell the other nodes (store_redis_follow) that mailbox id changed. */
+static enum store_err
+buffer_publish(struct redis_store *s, const char *id)
+{
+	char	*cmd = NULL;
+	int	 len = redisFormatCommand(&cmd, "PUBLISH %s %s",
+	    STORE_REDIS_CHANNEL, id);
+
+	return buffer(s, cmd, len);
+}
+
 static enum store_err
 rd_put_new(void *impl, const struct store_mailbox *m)
 {
@@ -435,7 +450,9 @@ rd_put_new(void *impl, const struct store_mailbox *m)
 static enum store_err
 rd_put(void *impl, const struct store_mailbox *m)
 {
-	return buffer_mailbox(impl, m);
+	enum store_err err = buffer_mailbox(impl, m);
+
+	return err != STORE_OK ? err : buffer_publish(impl, m->id);
 }
 
 static enum store_err
@@ -450,7 +467,9 @@ rd_del(void *impl, const char *id)
 	if ((err = buffer(s, cmd, len)) != STORE_OK)
 		return err;
 	len = redisFormatCommand(&cmd, "ZREM %s %s", EXPIRY_KEY, id);
-	return buffer(s, cmd, len);
+	if ((err = buffer(s, cmd, len)) != STORE_OK)
+		return err;
+	return buffer_publish(s, id);
 }
 
 static enum store_err
@@ -636,4 +655,115 @@ store_redis_open(const char *spec, struct store **out, char *why,
 	st->caps.readers = 0;
 	*out = st;
 	return STORE_OK;
+}
+
+/* ---- following the other nodes' changes ---------------------------------- */
+
+struct store_follow {
+	char		 spec[SPEC_MAX];
+	void		(*changed)(const char *id, void *arg);
+	void		*arg;
+	pthread_t	 thread;
+	atomic_bool	 stop;
+};
+
+/* A subscribed connection, or NULL (the follower tries again later). */
+static redisContext *
+subscribe(struct store_follow *f)
+{
+	struct timeval	 poll = { FOLLOW_POLL_SEC, 0 };
+	char		 why[256];
+	redisContext	*c = connect_spec(f->spec, why, sizeof(why));
+	redisReply	*r;
+
+	if (c == NULL)
+		return NULL;
+	r = redisCommand(c, "SUBSCRIBE %s", STORE_REDIS_CHANNEL);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR ||
+	    redisSetTimeout(c, poll) != REDIS_OK) {
+		if (r != NULL)
+			freeReplyObject(r);
+		redisFree(c);
+		return NULL;
+	}
+	freeReplyObject(r);
+	return c;
+}
+
+/* A "message" reply: ["message", channel, id]. */
+static void
+deliver(struct store_follow *f, const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "message") == 0 &&
+	    r->element[2]->type == REDIS_REPLY_STRING)
+		f->changed(r->element[2]->str, f->arg);
+}
+
+static void *
+follow_main(void *arg)
+{
+	struct store_follow	*f = arg;
+	redisContext		*c = NULL;
+	struct timespec		 pause = { FOLLOW_POLL_SEC, 0 };
+
+	while (!atomic_load(&f->stop)) {
+		void *reply = NULL;
+
+		if (c == NULL && (c = subscribe(f)) == NULL) {
+			(void)nanosleep(&pause, NULL);
+			continue;
+		}
+		if (redisGetReply(c, &reply) == REDIS_OK) {
+			deliver(f, reply);
+			freeReplyObject(reply);
+		} else if (c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK)) {
+			c->err = 0;	/* only the poll timeout: read on */
+			c->errstr[0] = '\0';
+		} else {
+			redisFree(c);	/* lost: subscribe again */
+			c = NULL;
+		}
+	}
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+enum store_err
+store_redis_follow(const char *spec, void (*changed)(const char *id,
+    void *arg), void *arg, struct store_follow **out, char *why,
+    size_t why_size)
+{
+	struct store_follow *f = calloc(1, sizeof(*f));
+
+	*out = NULL;
+	if (f == NULL || strlen(spec) >= sizeof(f->spec)) {
+		free(f);
+		snprintf(why, why_size, "redis store: cannot follow changes");
+		return STORE_ENOMEM;
+	}
+	snprintf(f->spec, sizeof(f->spec), "%s", spec);
+	f->changed = changed;
+	f->arg = arg;
+	atomic_init(&f->stop, false);
+	if (pthread_create(&f->thread, NULL, follow_main, f) != 0) {
+		free(f);
+		snprintf(why, why_size, "cannot start the Redis follower");
+		return STORE_ENOMEM;
+	}
+	*out = f;
+	return STORE_OK;
+}
+
+void
+store_redis_unfollow(struct store_follow *f)
+{
+	if (f == NULL)
+		return;
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	free(f);
 }

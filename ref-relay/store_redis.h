@@ -19,6 +19,7 @@
 #include "store.h"
 
 #define STORE_REDIS_WRITERS	4	/* store threads, one connection each */
+#define STORE_REDIS_CHANNEL	"tigress:changed"
 
 /*
  * Connect to the Redis named by spec: "redis://HOST:PORT" or
@@ -27,5 +28,19 @@
  */
 enum store_err store_redis_open(const char *spec, struct store **out,
     char *why, size_t why_size);
+
+/*
+ * Every commit that changes a mailbox also publishes its id on
+ * STORE_REDIS_CHANNEL; this subscribes (on a thread of its own, with its
+ * own connection, reconnecting when it is lost) and calls changed(id,
+ * arg) for each, so that a node wakes the long-poll reads it holds when
+ * another node updates their mailbox.  Errors: STORE_DOWN, STORE_ENOMEM.
+ */
+enum store_err store_redis_follow(const char *spec,
+    void (*changed)(const char *id, void *arg), void *arg,
+    struct store_follow **out, char *why, size_t why_size);
+
+/* Stop following (within a second) and free f; NULL is fine. */
+void store_redis_unfollow(struct store_follow *f);
 
 #endif

@@ -514,15 +514,18 @@ sq_maintain(void *impl)
  * journal_size_limit cuts the file back.
  */
 static long
-sq_checkpoint(void *impl)
+sq_checkpoint(void *impl, int truncate)
 {
 	struct sqlite_store	*s = impl;
-	int			 log = 0, done = 0;
+	int			 log = 0, done = 0, rc;
 
-	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    &log, &done) != SQLITE_OK)
-		return 0;
-	return log;
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, truncate ?
+	    SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log,
+	    &done);
+	if (rc == SQLITE_BUSY && truncate)	/* readers: next time */
+		return 1;
+	(void)done;
+	return rc == SQLITE_OK ? log : 0;
 }
 
 static const char *

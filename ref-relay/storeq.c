@@ -21,6 +21,7 @@
 #define MAINTAIN_MS		1000	/* vacuum this often, with the writer */
 #define CHECKPOINT_MS		100	/* checkpoint this often, beside it */
 #define LOG_PAGES_MAX		1024	/* then start the log over (4 MiB) */
+#define IDLE_MS			1000	/* no batch this long: empty the log */
 
 STAILQ_HEAD(jobq, storeq_job);
 
@@ -45,6 +46,8 @@ struct storeq {
 	int			 nthreads;
 	struct store		*tidy;		/* checkpoints; NULL: none */
 	int64_t			 last_checkpoint;
+	int64_t			 last_job;	/* when a batch last ran */
+	long			 log_pages;	/* left by the last checkpoint */
 	struct worker_slot	 slots[STOREQ_THREADS_MAX];
 };
 
@@ -100,18 +103,23 @@ checkpoint(struct storeq *q)
 {
 	long pages;
 
+	bool idle;
+
 	q->last_checkpoint = mono_ms();
 	if (q->tidy == NULL)
 		return;
 	pthread_mutex_unlock(&q->mu);
-	pages = store_checkpoint(q->tidy);
+	pages = store_checkpoint(q->tidy, 0);
 	if (pthread_mutex_lock(&q->mu) != 0)
 		abort();	/* a broken mutex: nothing sane is left */
-	if (pages < LOG_PAGES_MAX || !writer_free(q))
+	/* Idle with a log on disk: empty it, so that disk use tracks data. */
+	idle = q->log_pages > 0 && mono_ms() - q->last_job >= IDLE_MS;
+	q->log_pages = pages;
+	if ((pages < LOG_PAGES_MAX && !idle) || !writer_free(q))
 		return;
 	q->running = true;
 	pthread_mutex_unlock(&q->mu);
-	(void)store_checkpoint(q->tidy);
+	q->log_pages = store_checkpoint(q->tidy, idle);
 	if (pthread_mutex_lock(&q->mu) != 0)
 		abort();
 	q->running = false;
@@ -183,6 +191,7 @@ grab(struct storeq *q, struct jobq *batch)
 {
 	struct storeq_job *j;
 
+	q->last_job = mono_ms();
 	for (int n = 0; n < q->batch && (j = STAILQ_FIRST(&q->jobs)); n++) {
 		STAILQ_REMOVE_HEAD(&q->jobs, link);
 		q->njobs--;

@@ -68,7 +68,8 @@ struct wconn {
 	struct op		*op;		/* in flight, or NULL */
 	struct longpoll_waiter	 waiter;
 	bool			 parked;
-	int			 waited;	/* seconds, once woken */
+	int			 waited;	/* seconds granted, once parked */
+	int64_t			 deadline;	/* of the held read (monotonic) */
 	bool			 gone;
 	LIST_ENTRY(wconn)	 link;
 };
@@ -235,31 +236,50 @@ respond(struct wconn *wc, struct route_resp *resp, const char *applied)
 
 /* ---- long-poll -------------------------------------------------------- */
 
-/* A held read's time is up or its mailbox changed: read again, answer. */
+static int64_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec;
+}
+
+/*
+ * A held read's time is up, or its mailbox changed (or may have: a wake
+ * from another node, or at shutdown): read again; finish() holds it
+ * again for the time left when nothing is new.
+ */
 static void
 waiter_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct wconn *wc = arg;
 
-	(void)fd, (void)what;
+	(void)fd;
 	longpoll_remove(wc->w->env->longpoll, &wc->waiter);
 	event_free(wc->waiter.ev);
 	wc->waiter.ev = NULL;
 	wc->parked = false;
-	wc->req.no_wait = true;
+	wc->req.no_wait = (what & EV_TIMEOUT) != 0;
 	wc->req.now = wall_now();
 	run_call(wc);
 }
 
-/* Hold wc's read for resp->wait seconds.  False: answer it now. */
+/*
+ * Hold wc's read for resp->wait seconds, or for what is left of the time
+ * it was first granted.  False: answer it now.
+ */
 static bool
 park(struct wconn *wc, const struct route_resp *resp)
 {
 	struct worker	*w = wc->w;
-	struct timeval	 tv = { resp->wait, 0 };
+	int64_t		 left = wc->waited > 0 ? wc->deadline - mono_s() :
+	    resp->wait;
+	struct timeval	 tv = { left < resp->wait ? left : resp->wait, 0 };
 
-	if (wc->gone || w->stopping || (wc->waiter.ev = event_new(w->base, -1,
-	    0, waiter_cb, wc)) == NULL)
+	if (tv.tv_sec <= 0 || wc->gone || w->stopping ||
+	    (wc->waiter.ev = event_new(w->base, -1, 0, waiter_cb, wc)) == NULL)
 		return false;
 	memcpy(wc->waiter.id, resp->wait_id, sizeof(wc->waiter.id));
 	snprintf(wc->waiter.addr, sizeof(wc->waiter.addr), "%s", wc->addr);
@@ -275,7 +295,10 @@ park(struct wconn *wc, const struct route_resp *resp)
 		return false;
 	}
 	wc->parked = true;
-	wc->waited = resp->wait;
+	if (wc->waited == 0) {
+		wc->waited = resp->wait;
+		wc->deadline = mono_s() + resp->wait;
+	}
 	return true;
 }
 

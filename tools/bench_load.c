@@ -121,6 +121,7 @@ struct conn {
 	char			 id[UUID_LEN + 1];
 	struct conn		*peer;		/* longpoll: the updater */
 	bool			 waiting;	/* longpoll: read held */
+	bool			 answered_once;
 	int			 trials;
 	struct event		*delay;
 };
@@ -136,7 +137,8 @@ struct thread {
 	int			 nconns;
 	struct lat		 lat[OP_COUNT];
 	long			 done, errors, creates;
-	bool			 measuring, stopping;
+	bool			 measuring, stopping, warm;
+	int			 ready;		/* connections answered once */
 	uint64_t		 rng;
 	const char		*create_body;
 	const char		*update_body;
@@ -145,6 +147,7 @@ struct thread {
 };
 
 static void next(struct conn *c);
+static void maybe_start(struct thread *t);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -413,6 +416,11 @@ answered(struct conn *c)
 
 	if (c->op == OP_CREATE || (c->op == OP_SETUP && c->step == 0))
 		ok = ok && take_id(c);
+	if (!c->answered_once) {
+		c->answered_once = true;
+		t->ready++;
+		maybe_start(t);
+	}
 	if (t->o->flow == F_LONGPOLL && c->peer == NULL)
 		return;		/* the updater: the reader records */
 	if (t->o->flow == F_LONGPOLL && c->waiting) {
@@ -595,16 +603,6 @@ open_conn(struct thread *t, struct conn *c, const struct addrinfo *ai)
 }
 
 static void
-warm_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct thread *t = arg;
-
-	(void)fd, (void)what;
-	t->measuring = true;
-	clock_gettime(CLOCK_MONOTONIC, &t->start);
-}
-
-static void
 stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct thread *t = arg;
@@ -615,6 +613,35 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(t->base, NULL);
 }
 
+/*
+ * The window opens once the warm-up has passed and every connection has
+ * had an answer (TLS handshakes done), and closes --seconds later.
+ */
+static void
+maybe_start(struct thread *t)
+{
+	double		secs = t->o->seconds;
+	struct timeval	stop = { (time_t)secs,
+	    (suseconds_t)((secs - (time_t)secs) * 1e6) };
+
+	if (t->measuring || !t->warm || t->ready < t->nconns)
+		return;
+	t->measuring = true;
+	clock_gettime(CLOCK_MONOTONIC, &t->start);
+	if (t->o->flow != F_LONGPOLL && t->o->requests == 0)
+		event_base_once(t->base, -1, EV_TIMEOUT, stop_cb, t, &stop);
+}
+
+static void
+warm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct thread *t = arg;
+
+	(void)fd, (void)what;
+	t->warm = true;
+	maybe_start(t);
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -622,9 +649,6 @@ thread_main(void *arg)
 	const struct opts *o = t->o;
 	struct timeval	 warm = { (time_t)o->warmup,
 	    (suseconds_t)((o->warmup - (time_t)o->warmup) * 1e6) };
-	double		 total = o->warmup + o->seconds;
-	struct timeval	 stop = { (time_t)total,
-	    (suseconds_t)((total - (time_t)total) * 1e6) };
 	bool		 timed = o->flow != F_LONGPOLL && o->requests == 0;
 
 	t->live = t->nconns;
@@ -633,12 +657,11 @@ thread_main(void *arg)
 	for (int i = 0; i < t->nconns; i++)
 		if (o->flow != F_LONGPOLL || i % 2 == 0)
 			next(&t->conns[i]);
-	if (o->warmup > 0 && (timed || o->flow == F_LONGPOLL))
+	if (!timed) {		/* measured from the first request */
+		t->warm = t->measuring = true;
+		clock_gettime(CLOCK_MONOTONIC, &t->start);
+	} else
 		event_base_once(t->base, -1, EV_TIMEOUT, warm_cb, t, &warm);
-	else
-		warm_cb(-1, 0, t);
-	if (timed)
-		event_base_once(t->base, -1, EV_TIMEOUT, stop_cb, t, &stop);
 	event_base_dispatch(t->base);
 	if (!timed)
 		clock_gettime(CLOCK_MONOTONIC, &t->end);

@@ -92,6 +92,28 @@ def test_claim_race_across_nodes(nodes):
         assert sorted(status) == [200, 401], (trial, status)
 
 
+def test_update_on_one_node_wakes_a_read_held_on_the_other(nodes):
+    """X-LONG-POLL across nodes: the commit publishes the mailbox id on
+    Redis and every node wakes the reads it holds for it.  The held read
+    answers 200 with the new content, not 304 when its 10 s are up."""
+    a, b = nodes[0].client(), nodes[1].client()
+    s = new_mailbox(a, rights="RWD")
+    r = new_claim()
+    first = b.read(s.id, r)
+    assert_ok(first)
+    out = {}
+    t = threading.Thread(target=lambda: out.update(held=b.read(
+        s.id, r, if_none_match=first.header("ETag"), wait=10)))
+    t.start()
+    time.sleep(0.5)
+    assert_ok(a.update(s.id, s.claim, seal(s.key, b"news")))
+    t.join(15)
+    held = out["held"]
+    assert held.status == 200, held
+    assert held.header("Preference-Applied") == "wait=10"
+    assert held.header("ETag") != first.header("ETag")
+
+
 # ---- no timing assumptions: a node paused mid-transaction ------------------------
 
 class RedisProxy:
