@@ -175,7 +175,14 @@ static const char usage[] =
 "  --sync full|normal       SQLite synchronous mode (default " DEF_SYNC ")\n"
 "  --config FILE            read options from FILE first (default none)\n"
 "  --help                   show this text and exit\n"
-"  --version                show the version and exit\n";
+"  --version                show the version and exit\n"
+"\n"
+"Exit status: 0 stopped cleanly; 1 other failure to start; 2 usage; 3 data\n"
+"directory unusable; 4 cannot listen (address in use); 5 TLS certificate\n"
+"or key missing or bad; 6 store (Redis) unreachable.\n"
+"\n"
+"Example: tigress-relay --listen 0.0.0.0:8443 --public-url\n"
+"  https://relay.example.org:8443 --data-dir /var/lib/tigress\n";
 
 const char *
 config_usage(void)

@@ -111,6 +111,11 @@ main(int argc, char **argv)
 	}
 	if (resolve(&cfg) != 0)
 		return EXIT_USAGE;
+	if (server_wildcard(cfg.listen_host) && cfg.public_url[0] == '\0')
+		fprintf(stderr, "tigress-relay: warning: listening on every "
+		    "address without --public-url: share links will name %s, "
+		    "which no client can reach; give --public-url "
+		    "https://NAME[:PORT]\n", cfg.listen_host);
 	if ((serr = server_run(&cfg, &hooks, why, sizeof(why))) != SERVER_OK) {
 		fprintf(stderr, "tigress-relay: %s\n", why);
 		return exit_code(serr);

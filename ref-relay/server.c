@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -41,6 +42,8 @@
 #define FDS_RESERVED		32	/* stdio, listener, store, logs, ... */
 #define FDS_PER_WORKER		6	/* event loop, wake-ups, read handle */
 #define WRITE_TIMEOUT_MS	30000	/* an answer the client never takes */
+#define CERT_NAMES_MAX		16	/* names of a generated certificate */
+#define NAME_MAX_LEN		256
 
 struct server {
 	const struct config	*cfg;
@@ -142,12 +145,95 @@ listen_url(const struct server *srv, bool tls, uint16_t port, char *out,
 
 /* ---- TLS, outputs ----------------------------------------------------- */
 
+bool
+server_wildcard(const char *host)
+{
+	return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
+	    host[0] == '\0';
+}
+
+/* The names a generated certificate is for, besides the loopback ones. */
+struct cert_names {
+	char		 buf[CERT_NAMES_MAX][NAME_MAX_LEN];
+	const char	*list[CERT_NAMES_MAX + 1];
+	int		 n;
+};
+
+static void
+add_cert_name(struct cert_names *cn, const char *name, size_t len)
+{
+	if (cn->n == CERT_NAMES_MAX || len == 0 || len >= NAME_MAX_LEN)
+		return;
+	for (int i = 0; i < cn->n; i++)
+		if (strlen(cn->buf[i]) == len &&
+		    strncmp(cn->buf[i], name, len) == 0)
+			return;
+	memcpy(cn->buf[cn->n], name, len);
+	cn->buf[cn->n][len] = '\0';
+	cn->list[cn->n] = cn->buf[cn->n];
+	cn->list[++cn->n] = NULL;
+}
+
+/* The host of an http(s) base URL (config checked its form). */
+static void
+add_url_host(struct cert_names *cn, const char *url)
+{
+	const char *h = strstr(url, "://"), *end;
+
+	if (h == NULL)
+		return;
+	h += 3;
+	if (*h == '[' && (end = strchr(h, ']')) != NULL)
+		add_cert_name(cn, h + 1, (size_t)(end - h - 1));
+	else
+		add_cert_name(cn, h, strcspn(h, ":/"));
+}
+
+/* Listening on every address: the machine's name and addresses. */
+static void
+add_local_names(struct cert_names *cn)
+{
+	struct ifaddrs	*ifs = NULL, *i;
+	char		 host[NAME_MAX_LEN];
+
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		add_cert_name(cn, host, strlen(host));
+	}
+	if (getifaddrs(&ifs) != 0)
+		return;
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET &&
+		    i->ifa_addr->sa_family != AF_INET6) ||
+		    getnameinfo(i->ifa_addr, i->ifa_addr->sa_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+		    host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0 ||
+		    strchr(host, '%') != NULL)	/* link-local: no */
+			continue;
+		add_cert_name(cn, host, strlen(host));
+	}
+	freeifaddrs(ifs);
+}
+
+static void
+cert_names(const struct config *cfg, struct cert_names *cn)
+{
+	memset(cn, 0, sizeof(*cn));
+	if (server_wildcard(cfg->listen_host))
+		add_local_names(cn);
+	else
+		add_cert_name(cn, cfg->listen_host, strlen(cfg->listen_host));
+	if (cfg->public_url[0] != '\0')
+		add_url_host(cn, cfg->public_url);
+}
+
 static enum server_err
 setup_tls(struct server *srv, char *why, size_t why_size)
 {
 	const struct config	*cfg = srv->cfg;
 	char			 cert[1100], key[1100];
 	int			 generated = 0;
+	struct cert_names	 names;
 	enum tls_err		 e;
 
 	if (cfg->insecure_http)
@@ -158,8 +244,8 @@ setup_tls(struct server *srv, char *why, size_t why_size)
 	} else {
 		snprintf(cert, sizeof(cert), "%s/cert.pem", cfg->data_dir);
 		snprintf(key, sizeof(key), "%s/key.pem", cfg->data_dir);
-		e = tls_ensure_selfsigned(cert, key, cfg->listen_host,
-		    &generated);
+		cert_names(cfg, &names);
+		e = tls_ensure_selfsigned(cert, key, names.list, &generated);
 		if (e != TLS_OK) {
 			snprintf(why, why_size, "%s: %s", cert,
 			    tls_strerror(e));

@@ -7,6 +7,7 @@
 #ifndef TIGRESS_RELAY_SERVER_H
 #define TIGRESS_RELAY_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -37,6 +38,9 @@ struct server_hooks {
 	void	(*warn)(const char *line, void *arg);
 	void	*arg;
 };
+
+/* Whether a --listen host means every address (0.0.0.0, ::). */
+bool server_wildcard(const char *host);
 
 /*
  * Run the relay described by *cfg until SIGTERM or SIGINT; returns
