@@ -93,6 +93,7 @@ $(B)/asan/test_lib: $(call objs,asan,$(LIB_TESTS) $(LIB_SRCS))
 # ---- relay unit tests: one CUnit program per module -------------------------
 TEST_TLS_SRCS	 = ref-relay/test_tls.c ref-relay/tls.c
 TEST_CONFIG_SRCS = ref-relay/test_config.c ref-relay/config.c
+TEST_HTTP1_SRCS	 = ref-relay/test_http1.c ref-relay/http1.c lib/tgerr.c
 
 $(B)/test_tls: $(call objs,opt,$(TEST_TLS_SRCS))
 	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
@@ -104,6 +105,13 @@ $(B)/asan/test_tls: $(call objs,asan,$(TEST_TLS_SRCS))
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
 $(B)/asan/test_config: $(call objs,asan,$(TEST_CONFIG_SRCS))
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/test_http1: $(call objs,opt,$(TEST_HTTP1_SRCS)) $(call llhttp_objs,opt)
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/asan/test_http1: $(call objs,asan,$(TEST_HTTP1_SRCS)) \
+		$(call llhttp_objs,asan)
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
 ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) \
@@ -128,9 +136,10 @@ test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(WYCHEPROOF)
 	$(B)/test_mbox
 
-test-relay-units: $(B)/test_tls $(B)/test_config
+test-relay-units: $(B)/test_tls $(B)/test_config $(B)/test_http1
 	$(B)/test_tls
 	$(B)/test_config
+	$(B)/test_http1
 
 # Every pytest suite; each starts and stops the servers it needs.
 PYTEST_DIRS = tools conformance/tests ref-relay/tests
@@ -147,12 +156,13 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
-		$(B)/asan/test_mbox
+		$(B)/asan/test_mbox $(B)/asan/test_http1
 	$(ASAN_ENV) $(B)/asan/test_mbox
 	$(ASAN_ENV) $(B)/asan/test_lib vectors \
 		$(WYCHEPROOF)
 	$(ASAN_ENV) $(B)/asan/test_tls
 	$(ASAN_ENV) $(B)/asan/test_config
+	$(ASAN_ENV) $(B)/asan/test_http1
 
 # libFuzzer over every parser of lib/, seeded from the vectors (clang).
 FUZZ_TIME ?= 60

@@ -81,6 +81,9 @@ struct http1_conn {
 	/* for the obs-fold check: what precedes the data being parsed */
 	const char			*feed_start;
 	char				 feed_prev;
+	/* the first bytes of a head, to tell an unknown method from junk */
+	char				 line[METHOD_MAX];
+	size_t				 line_len;
 	char				*body;
 	size_t				 body_len, body_cap;
 	size_t				 linger_bytes;
@@ -473,27 +476,22 @@ dispatch(struct http1_conn *c)
 }
 
 /*
- * A method llhttp does not know: 501 when it is at least a token
- * followed by a space (RFC 9110 §9.1), else the request line is garbage.
+ * A method llhttp does not know: 501 when what came is a token (RFC 9110
+ * §9.1; followed by a space, or not yet followed by anything), else the
+ * request line is junk: 400.
  */
 static enum tgerr
-method_fault(struct http1_conn *c)
+method_fault(const struct http1_conn *c)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	size_t			 len = evbuffer_get_length(in);
-	const unsigned char	*s;
+	for (size_t i = 0; i < c->line_len; i++) {
+		unsigned char ch = (unsigned char)c->line[i];
 
-	if (len > METHOD_MAX)
-		len = METHOD_MAX;
-	if ((s = evbuffer_pullup(in, (ev_ssize_t)len)) == NULL)
-		return TGERR_HTTP_SYNTAX;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == ' ')
+		if (ch == ' ')
 			return i > 0 ? TGERR_NOT_IMPLEMENTED : TGERR_HTTP_SYNTAX;
-		if (!is_tchar(s[i]))
-			break;
+		if (!is_tchar(ch))
+			return TGERR_HTTP_SYNTAX;
 	}
-	return TGERR_HTTP_SYNTAX;
+	return c->line_len > 0 ? TGERR_NOT_IMPLEMENTED : TGERR_HTTP_SYNTAX;
 }
 
 /* A refused request: the owner answers, then the connection closes. */
@@ -532,6 +530,13 @@ feed(struct http1_conn *c)
 		bool		 in_head = c->state <= S_HEAD;
 
 		c->feed_start = data;
+		if (in_head && c->line_len < sizeof(c->line)) {
+			size_t n = sizeof(c->line) - c->line_len;
+			if (n > v.iov_len)
+				n = v.iov_len;
+			memcpy(c->line + c->line_len, data, n);
+			c->line_len += n;
+		}
 		e = llhttp_execute(&c->parser, data, v.iov_len);
 		used = e == HPE_OK ? v.iov_len :
 		    (size_t)(llhttp_get_error_pos(&c->parser) - data);
@@ -575,6 +580,7 @@ next_request(struct http1_conn *c)
 	c->rid_len = 0;
 	c->rids = 0;
 	c->body_len = 0;
+	c->line_len = 0;
 	memset(&c->req, 0, sizeof(c->req));
 	arm_timer(c, c->lim->idle_ms);
 	feed(c);
