@@ -191,12 +191,13 @@ grab(struct storeq *q, struct jobq *batch)
 {
 	struct storeq_job *j;
 
-	q->last_job = mono_ms();
 	for (int n = 0; n < q->batch && (j = STAILQ_FIRST(&q->jobs)); n++) {
 		STAILQ_REMOVE_HEAD(&q->jobs, link);
 		q->njobs--;
 		if (j->background)
 			q->nbackground--;
+		else	/* the sweeper's steps do not keep a store busy */
+			q->last_job = mono_ms();
 		STAILQ_INSERT_TAIL(batch, j, link);
 	}
 }
