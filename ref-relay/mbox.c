@@ -86,19 +86,17 @@ role_of(const struct store_mailbox *m, const char *claim)
 	return ROLE_NONE;
 }
 
-/* Load a live mailbox: expired ones are gone (errata E-EXPIRED-404). */
-static enum tgerr
-load(struct mbox_ctx *ctx, const char *id, struct store_mailbox *m)
+/* A live mailbox: expired ones are gone (errata E-EXPIRED-404). */
+static enum store_err
+fetch_live(struct mbox_ctx *ctx, const char *id, struct store_mailbox *m)
 {
 	enum store_err e = store_get(ctx->store, id, m);
 
-	if (e != STORE_OK)
-		return store_fault(e);
-	if (m->expires <= ctx->now) {
+	if (e == STORE_OK && m->expires <= ctx->now) {
 		store_mailbox_clear(m);
-		return TGERR_NOT_FOUND;
+		e = STORE_NOTFOUND;
 	}
-	return TGERR_OK;
+	return e;
 }
 
 /* Remember the notification token the caller gave for its role. */
@@ -331,14 +329,10 @@ do_display(struct mbox_ctx *ctx, const struct mbox_req *req,
 {
 	struct store_mailbox	 mb;
 	struct preview		 p;
-	enum store_err		 e = store_get(ctx->store, req->id, &mb);
+	enum store_err		 e = fetch_live(ctx, req->id, &mb);
 
 	if (e == STORE_BUSY)
 		return false;
-	if (e == STORE_OK && mb.expires <= ctx->now) {
-		store_mailbox_clear(&mb);
-		e = STORE_NOTFOUND;
-	}
 	if (e != STORE_OK) {
 		set_err(res, store_fault(e), NULL, store_detail(e));
 		return true;
@@ -436,7 +430,7 @@ dispatch(struct mbox_ctx *ctx, const struct mbox_req *req,
 
 	if (req->op == MBOX_CREATE)
 		return do_create(ctx, req, m, res, mb);
-	if ((err = load(ctx, req->id, mb)) != TGERR_OK)
+	if ((err = store_fault(fetch_live(ctx, req->id, mb))) != TGERR_OK)
 		return err;
 	switch (req->op) {
 	case MBOX_UPDATE:
@@ -568,12 +562,8 @@ mbox_read_only(struct mbox_ctx *ctx, const struct mbox_req *req,
 		set_err(res, req->perr, req->msg.field, NULL);
 		return true;
 	}
-	if ((e = store_get(ctx->store, req->id, &mb)) == STORE_BUSY)
+	if ((e = fetch_live(ctx, req->id, &mb)) == STORE_BUSY)
 		return false;
-	if (e == STORE_OK && mb.expires <= ctx->now) {
-		store_mailbox_clear(&mb);
-		e = STORE_NOTFOUND;
-	}
 	if (e != STORE_OK) {
 		set_err(res, store_fault(e), NULL, store_detail(e));
 		return true;

@@ -17,12 +17,15 @@ test fails, and again at interpreter exit as a last resort.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -302,6 +305,21 @@ class Background:
 
 _BACKGROUND_FNS: dict = {}
 _BACKGROUND: dict = {}
+
+
+@contextlib.contextmanager
+def private_relay(prefix: str, wrapper=None, timeout=START_TIMEOUT):
+    """A relay of its own outside the fixtures (for a Background check),
+    in a fresh temporary directory; yields (relay, directory) and always
+    stops and removes both."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    relay = Relay(build_relay(), d / "data", [], "http-00", wrapper)
+    try:
+        relay.start(timeout)
+        yield relay, d
+    finally:
+        relay.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def register_background(module: str, fn) -> None:

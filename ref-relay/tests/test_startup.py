@@ -3,6 +3,7 @@ one line naming the problem, never OpenSSL's text; a wildcard --listen
 without --public-url is warned about; the generated certificate covers
 the public name.  (The data directory's statuses are in test_files.)"""
 
+import contextlib
 import socket
 import subprocess
 
@@ -25,15 +26,21 @@ def _one_line(r):
     return lines[0]
 
 
-def test_port_in_use(relay_binary, tmp_path):
+@contextlib.contextmanager
+def _taken_port():
+    """A loopback port this test listens on, so the relay cannot."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     s.listen(1)
     try:
-        r = _run(relay_binary, tmp_path,
-                 listen="127.0.0.1:%d" % s.getsockname()[1])
+        yield s.getsockname()[1]
     finally:
         s.close()
+
+
+def test_port_in_use(relay_binary, tmp_path):
+    with _taken_port() as port:
+        r = _run(relay_binary, tmp_path, listen="127.0.0.1:%d" % port)
     assert r.returncode == EXIT_LISTEN, r
     assert "already in use" in _one_line(r)
 
@@ -65,14 +72,8 @@ def test_redis_down(relay_binary, tmp_path):
 def test_wildcard_listen_without_public_url_warns(relay_binary, tmp_path):
     """The warning comes before listening; the port is taken on loopback,
     so the relay never listens on every address."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(1)
-    try:
-        r = _run(relay_binary, tmp_path,
-                 listen="0.0.0.0:%d" % s.getsockname()[1])
-    finally:
-        s.close()
+    with _taken_port() as port:
+        r = _run(relay_binary, tmp_path, listen="0.0.0.0:%d" % port)
     assert r.returncode == EXIT_LISTEN, r
     warning = r.stderr.splitlines()[0]
     assert "warning" in warning and "--public-url" in warning, r.stderr

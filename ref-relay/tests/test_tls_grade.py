@@ -13,13 +13,10 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from conftest import Relay, background, build_relay, register_background, \
-    track
+from conftest import background, private_relay, register_background, track
 
 TESTSSL = shutil.which("testssl") or shutil.which("testssl.sh")
 CHECKS = ["-p", "-s"]
@@ -32,10 +29,7 @@ WEAK = ["SSLv2", "SSLv3", "TLS1", "TLS1_1", "cipherlist_NULL",
 def _run_testssl():
     if TESTSSL is None:
         return None
-    d = Path(tempfile.mkdtemp(prefix="tigress-testssl-"))
-    relay = Relay(build_relay(), d / "data", [], "http-00")
-    try:
-        relay.start()
+    with private_relay("tigress-testssl-") as (relay, d):
         out = d / "testssl.json"
         p = subprocess.Popen(
             [TESTSSL, "--quiet", "--color", "0", "--warnings", "off",
@@ -51,9 +45,6 @@ def _run_testssl():
             p.wait(10)
             raise AssertionError("testssl.sh ran over %d s" % TIMEOUT)
         return text, json.loads(out.read_text())
-    finally:
-        relay.cleanup()
-        shutil.rmtree(d, ignore_errors=True)
 
 
 register_background(__name__, _run_testssl)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Relay, background, build_relay, \
-    register_background, track
+from conftest import REPO, background, private_relay, register_background
 
 VALGRIND = shutil.which("valgrind")
 TIMEOUT = 600
@@ -24,24 +23,20 @@ TIMEOUT = 600
 def _run_valgrind():
     if VALGRIND is None:
         return None
-    d = Path(tempfile.mkdtemp(prefix="tigress-valgrind-"))
-    log = d / "memcheck.log"
-    relay = Relay(build_relay(), d / "data", [], "http-00",
-                  wrapper=[VALGRIND, "--tool=memcheck", "--leak-check=full",
-                           "--errors-for-leak-kinds=definite",
-                           "--error-exitcode=99", "--log-file=%s" % log])
-    try:
-        relay.start(timeout=120)
+    log = Path(tempfile.mkdtemp(prefix="tigress-memcheck-")) / "log"
+    memcheck = [VALGRIND, "--tool=memcheck", "--leak-check=full",
+                "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+                "--log-file=%s" % log]
+    with private_relay("tigress-valgrind-", memcheck, 120) as (relay, d):
         r = subprocess.run(
             [sys.executable, str(REPO / "tools" / "tigress-conformance"),
              "relay", relay.base_url, "--ca", relay.ca, "--strict-errata",
              "--id-sample", "64", "--race-trials", "4", "-q"],
             capture_output=True, text=True, timeout=TIMEOUT)
         status = relay.stop(timeout=120)
-        return r, status, log.read_text()
-    finally:
-        relay.cleanup()
-        shutil.rmtree(d, ignore_errors=True)
+    text = log.read_text()
+    shutil.rmtree(log.parent, ignore_errors=True)
+    return r, status, text
 
 
 register_background(__name__, _run_valgrind)
