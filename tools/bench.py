@@ -107,6 +107,19 @@ def status_kib(pid, key):
     return 0
 
 
+def wait_port(port, proc, seconds):
+    """True once something listens on the loopback port; False if proc
+    exited or the time ran out."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -268,13 +281,10 @@ def section_nginx(prof, tmp, out):
                          stderr=subprocess.DEVNULL)
     KEEP.append(p)
     url = "https://127.0.0.1:%d" % port
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    if not wait_port(port, p, 10):
+        out["nginx"] = {"skipped": "nginx did not start (see %s)" %
+                        os.path.join(d, "error.log")}
+        return
     res = {"file_bytes": len(body)}
     for conns in prof.conns:
         r = load(url, os.path.join(relay_dir, "cert.pem"), "static", conns,
@@ -300,18 +310,11 @@ def section_wormhole(prof, tmp, out):
                          cwd=d, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     KEEP.append(p)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            if p.poll() is not None:
-                out["wormhole"] = {"skipped": "the mailbox server did not "
-                                   "start (python3-magic-wormhole-mailbox-"
-                                   "server installed?)"}
-                return
-            time.sleep(0.1)
+    if not wait_port(port, p, 30):
+        out["wormhole"] = {"skipped": "the mailbox server did not start "
+                           "(python3-magic-wormhole-mailbox-server "
+                           "installed?)"}
+        return
     url = "ws://127.0.0.1:%d/v1" % port
     run = lambda n: subprocess.run([PY, WORMHOLE, url, str(n), "4"],
                                    capture_output=True, text=True,
