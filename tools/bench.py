@@ -453,11 +453,20 @@ def sweep_run(prof, tmp):
         time.sleep(0.2)
     took = time.time() - t_sweep
     cpu = relay.cpu() - cpu0
-    time.sleep(3)                       # idle: checkpoint and vacuum
-    after = relay.disk_bytes()
+    # idle now: the relay checkpoints, truncates its WAL and gives free
+    # pages back a step a second; wait until the files stop shrinking
+    after, deadline = relay.disk_bytes(), time.time() + 60
+    while time.time() < deadline:
+        time.sleep(2)
+        now = relay.disk_bytes()
+        if now >= after:
+            break
+        after = now
+    res_settle = round(time.time() - t_sweep - took, 1)
     relay.stop()
     res = {"expired": rows, "sweep_seconds": round(took, 2),
            "relay_cpu_s": round(cpu, 2),
+           "disk_settled_after_s": res_settle,
            "read_p99_ms_meanwhile": rd["ops"]["read"]["p99_ms"],
            "disk_bytes_full": full, "disk_bytes_after": after}
     print("  sweep %d expired: %.1f s, %.2f s CPU, read p99 meanwhile "
