@@ -26,7 +26,7 @@
 
 #define BUSY_TIMEOUT_MS		5000	/* the write handle only */
 #define WAL_LIMIT_BYTES		(4 * 1024 * 1024)	/* WAL kept after a reset */
-#define VACUUM_PAGES		2048	/* freed per maintenance step */
+#define VACUUM_PAGES		8192	/* freed per step of an idle store */
 #define VACUUM_MIN_FREE		256	/* free pages before a vacuum step */
 
 static const char schema[] =

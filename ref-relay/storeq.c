@@ -18,7 +18,7 @@
 #include "storeq.h"
 
 #define STOREQ_THREADS_MAX	16
-#define MAINTAIN_MS		1000	/* vacuum this often, with the writer */
+#define MAINTAIN_MS		1000	/* vacuum this often when idle */
 #define CHECKPOINT_MS		100	/* checkpoint this often, beside it */
 #define LOG_PAGES_MAX		1024	/* then start the log over (4 MiB) */
 #define IDLE_MS			1000	/* no batch this long: empty the log */
@@ -159,7 +159,10 @@ take(struct storeq *q, struct jobq *batch, int64_t *last_tidy,
 		if (s == q->slots[0].store &&
 		    mono_ms() - q->last_checkpoint >= CHECKPOINT_MS)
 			checkpoint(q);
-		if (writer_free(q) && mono_ms() - *last_tidy >= MAINTAIN_MS) {
+		/* Vacuum only an idle store: under load, new rows reuse
+		 * the free pages, and the writer is not held up. */
+		if (writer_free(q) && mono_ms() - *last_tidy >= MAINTAIN_MS &&
+		    mono_ms() - q->last_job >= IDLE_MS) {
 			tidy(q, s, last_tidy);
 			continue;
 		}
