@@ -72,7 +72,7 @@ class Profile:
         self.seconds = 0.6 if quick else 3.0
         self.warmup = 0.2 if quick else 1.0
         self.conns = [1, 16, 256]
-        self.levels = [1000, 4000] if quick else [10000, 100000, 1000000]
+        self.levels = [1000, 20000] if quick else [10000, 100000, 1000000]
         self.expire = 3000 if quick else 100000
         self.trials = 100 if quick else 1000
         self.exchanges = 10 if quick else 200
@@ -392,16 +392,16 @@ def section_growth(prof, tmp, out):
     for level in prof.levels:
         t0 = time.time()
         how = "api" if level <= API_FILL_MAX else "direct"
-        if how == "api":
+        need = level - live     # the measurements below add some too
+        if need > 0 and how == "api":
             load(relay.url, relay.ca, "create", 64, warmup=0,
-                 requests=level - live, payload=1024, threads=2,
-                 ttl=6 * 86400)
-        else:
+                 requests=need, payload=1024, threads=2, ttl=6 * 86400)
+        elif need > 0:
             relay.stop()
-            direct_fill(d, relay, level - live)
+            direct_fill(d, relay, need)
             relay = Relay(d, "--sweep-interval", "1h")
-        fill_rps = (level - live) / max(time.time() - t0, 1e-3)
-        live = level
+        fill_rps = max(need, 0) / max(time.time() - t0, 1e-3)
+        live = max(level, live)
         c = load(relay.url, relay.ca, "create", 16, prof.seconds, 0,
                  payload=1024, ttl=6 * 86400)
         live += c["requests"]
