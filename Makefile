@@ -9,7 +9,8 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CFLAGS	?= -O2 -g
 # -iquote, not -I: lib/limits.h must not shadow <limits.h> for system
 # headers (<openssl/err.h> needs INT_MAX).
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -iquote lib
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -iquote lib \
+	     -isystem $(LLHTTP_INC)
 B	 = build
 STAMP	 = $(B)/deps.stamp
 
@@ -26,9 +27,27 @@ LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_uuid.c \
 	   lib/test_wycheproof.c
 
 RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
-	   ref-relay/server.c ref-relay/route.c ref-relay/mbox.c \
+	   ref-relay/server.c ref-relay/datadir.c ref-relay/worker.c \
+	   ref-relay/http1.c ref-relay/longpoll.c ref-relay/storeq.c \
+	   ref-relay/route.c ref-relay/mbox.c \
 	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/store_redis.c \
 	   ref-relay/notify.c ref-relay/accesslog.c
+
+# llhttp (Node's HTTP/1.1 parser) is compiled from the C sources Debian's
+# node-llhttp ships; its files are not ours, so not under our warnings.
+LLHTTP_DIR = /usr/share/llhttp
+LLHTTP_INC = /usr/share/include/llhttp
+LLHTTP_SRCS = llhttp.c api.c http.c
+llhttp_objs = $(patsubst %.c,$(B)/$(1)/llhttp/%.o,$(LLHTTP_SRCS))
+
+$(B)/opt/llhttp/%.o: $(LLHTTP_DIR)/%.c | $(STAMP)
+	@test -f $(LLHTTP_INC)/llhttp.h || { echo "llhttp.h missing from" \
+		"$(LLHTTP_INC): make deps (Debian package node-llhttp)"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -w -I$(LLHTTP_INC) -c $< -o $@
+$(B)/asan/llhttp/%.o: $(LLHTTP_DIR)/%.c | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(ASAN_FLAGS) -w -I$(LLHTTP_INC) -c $< -o $@
 
 # Drafts for the catalog's hash checks (those tests skip without them).
 REFERENCE ?= $(abspath ../shared/reference)
@@ -74,6 +93,7 @@ $(B)/asan/test_lib: $(call objs,asan,$(LIB_TESTS) $(LIB_SRCS))
 # ---- relay unit tests: one CUnit program per module -------------------------
 TEST_TLS_SRCS	 = ref-relay/test_tls.c ref-relay/tls.c
 TEST_CONFIG_SRCS = ref-relay/test_config.c ref-relay/config.c
+TEST_HTTP1_SRCS	 = ref-relay/test_http1.c ref-relay/http1.c lib/tgerr.c
 
 $(B)/test_tls: $(call objs,opt,$(TEST_TLS_SRCS))
 	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
@@ -87,7 +107,15 @@ $(B)/asan/test_tls: $(call objs,asan,$(TEST_TLS_SRCS))
 $(B)/asan/test_config: $(call objs,asan,$(TEST_CONFIG_SRCS))
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
-ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) $(B)/libtigress.a
+$(B)/test_http1: $(call objs,opt,$(TEST_HTTP1_SRCS)) $(call llhttp_objs,opt)
+	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+$(B)/asan/test_http1: $(call objs,asan,$(TEST_HTTP1_SRCS)) \
+		$(call llhttp_objs,asan)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) \
+		$(call llhttp_objs,opt) $(B)/libtigress.a
 	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
 
 # The relay's protocol modules, without the network: unit-tested alone.
@@ -114,9 +142,10 @@ test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(WYCHEPROOF)
 	$(B)/test_mbox
 
-test-relay-units: $(B)/test_tls $(B)/test_config
+test-relay-units: $(B)/test_tls $(B)/test_config $(B)/test_http1
 	$(B)/test_tls
 	$(B)/test_config
+	$(B)/test_http1
 
 # Every pytest suite; each starts and stops the servers it needs.
 PYTEST_DIRS = tools conformance/tests ref-relay/tests
@@ -133,12 +162,13 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
-		$(B)/asan/test_mbox
+		$(B)/asan/test_mbox $(B)/asan/test_http1
 	$(ASAN_ENV) $(B)/asan/test_mbox
 	$(ASAN_ENV) $(B)/asan/test_lib vectors \
 		$(WYCHEPROOF)
 	$(ASAN_ENV) $(B)/asan/test_tls
 	$(ASAN_ENV) $(B)/asan/test_config
+	$(ASAN_ENV) $(B)/asan/test_http1
 
 # libFuzzer over every parser of lib/, seeded from the vectors (clang).
 FUZZ_TIME ?= 60
@@ -151,8 +181,13 @@ fuzz: $(B)/fuzz/fuzz_lib
 	$(B)/fuzz/fuzz_lib -max_total_time=$(FUZZ_TIME) -max_len=4096 \
 		$(B)/fuzz/corpus
 
-bench: all
-	$(PY) tools/bench.py
+# The load generator of make bench (tools/bench_load.c), on llhttp too.
+$(B)/bench_load: $(B)/opt/tools/bench_load.o $(call llhttp_objs,opt) \
+		$(B)/libtigress.a
+	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
+
+bench: all $(B)/bench_load
+	$(PY) tools/bench.py $(BENCH_FLAGS)
 
 vectors: $(STAMP)
 	$(PY) tools/gen_vectors.py

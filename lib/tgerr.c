@@ -73,6 +73,14 @@ static const struct tgerr_info infos[TGERR_COUNT] = {
 	    "request headers too large", 431 },
 	[TGERR_CAPACITY] = { "capacity", "relay at capacity, retry later",
 	    503 },
+	[TGERR_HTTP_SYNTAX] = { "http_syntax",
+	    "request is not well-formed HTTP/1.1", 400 },
+	[TGERR_REQUEST_TIMEOUT] = { "request_timeout",
+	    "request not received in time", 408 },
+	[TGERR_NOT_IMPLEMENTED] = { "not_implemented",
+	    "method not implemented", 501 },
+	[TGERR_UNAVAILABLE] = { "unavailable",
+	    "storage unavailable or full, retry later", 503 },
 };
 
 static const struct tgerr_info *

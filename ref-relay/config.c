@@ -27,7 +27,13 @@
 #define DEF_MAX_MAILBOXES	"100000"
 #define DEF_SWEEP_INTERVAL	"60s"
 #define DEF_IDLE_TIMEOUT	"30"
+#define DEF_HEADER_TIMEOUT	"10"
+#define DEF_BODY_TIMEOUT	"30"
+#define DEF_MAX_CONNECTIONS	"0"
 #define DEF_MAX_WAIT		"60"
+#define DEF_MAX_LONG_POLLS	"1000"
+#define DEF_MAX_LONG_POLLS_CLIENT "16"
+#define DEF_LOG_IDS		"hash"
 #define DEF_SYNC		"normal"
 
 #define CONFIG_LINE_MAX		4096
@@ -48,6 +54,7 @@ enum kind {
 	K_LONG,
 	K_DURATION,
 	K_SYNC,
+	K_LOG_IDS,
 	K_CONFIG,	/* the three below: command line only */
 	K_HELP,
 	K_VERSION,
@@ -84,9 +91,20 @@ static const struct option options[] = {
 	  MEMBER(sweep_interval), 0, 0 },
 	{ "idle-timeout", K_INT, DEF_IDLE_TIMEOUT, MEMBER(idle_timeout),
 	  1, 3600 },
+	{ "header-timeout", K_INT, DEF_HEADER_TIMEOUT, MEMBER(header_timeout),
+	  1, 3600 },
+	{ "body-timeout", K_INT, DEF_BODY_TIMEOUT, MEMBER(body_timeout),
+	  1, 3600 },
+	{ "max-connections", K_LONG, DEF_MAX_CONNECTIONS,
+	  MEMBER(max_connections), 0, 10000000 },
 	{ "max-wait", K_INT, DEF_MAX_WAIT, MEMBER(max_wait), 0, 3600 },
+	{ "max-long-polls", K_INT, DEF_MAX_LONG_POLLS, MEMBER(max_long_polls),
+	  0, 10000000 },
+	{ "max-long-polls-per-client", K_INT, DEF_MAX_LONG_POLLS_CLIENT,
+	  MEMBER(max_long_polls_per_client), 0, 10000000 },
 	{ "notify-spool", K_PATH_OPT, NULL, MEMBER(notify_spool), 0, 0 },
 	{ "access-log", K_PATH_OPT, NULL, MEMBER(access_log), 0, 0 },
+	{ "access-log-ids", K_LOG_IDS, DEF_LOG_IDS, NONE, 0, 0 },
 	{ "sync", K_SYNC, DEF_SYNC, NONE, 0, 0 },
 	{ "config", K_CONFIG, NULL, NONE, 0, 0 },
 	{ "help", K_HELP, NULL, NONE, 0, 0 },
@@ -132,17 +150,39 @@ static const char usage[] =
 "                           (default " DEF_MAX_MAILBOXES ")\n"
 "  --sweep-interval DURATION  how often expired mailboxes are removed\n"
 "                           (default " DEF_SWEEP_INTERVAL ")\n"
-"  --idle-timeout SECONDS   close idle connections after this, 1..3600\n"
-"                           (default " DEF_IDLE_TIMEOUT ")\n"
+"  --idle-timeout SECONDS   close a kept-alive connection idle this long,\n"
+"                           1..3600 (default " DEF_IDLE_TIMEOUT ")\n"
+"  --header-timeout SECONDS deadline for a request's head (and a new\n"
+"                           connection's TLS handshake), however the bytes\n"
+"                           trickle in; 1..3600 (default " DEF_HEADER_TIMEOUT ")\n"
+"  --body-timeout SECONDS   deadline for a request's body, 1..3600\n"
+"                           (default " DEF_BODY_TIMEOUT ")\n"
+"  --max-connections N      open connections at once; beyond, new ones\n"
+"                           wait in the kernel's queue; 0 sizes it from\n"
+"                           the descriptor limit (default " DEF_MAX_CONNECTIONS ")\n"
 "  --max-wait SECONDS       longest long-poll wait, 0..3600\n"
 "                           (default " DEF_MAX_WAIT ")\n"
+"  --max-long-polls N       reads held at once; beyond, reads answer at\n"
+"                           once (default " DEF_MAX_LONG_POLLS ")\n"
+"  --max-long-polls-per-client N  the same per client address\n"
+"                           (default " DEF_MAX_LONG_POLLS_CLIENT ")\n"
 "  --notify-spool PATH      spool push notifications here (default none)\n"
 "  --access-log FILE        log requests, client addresses truncated\n"
 "                           (default none)\n"
+"  --access-log-ids hash|plain  mailbox ids in the access log as keyed\n"
+"                           hashes (DIR/access-log.key) or as they are\n"
+"                           (default " DEF_LOG_IDS ")\n"
 "  --sync full|normal       SQLite synchronous mode (default " DEF_SYNC ")\n"
 "  --config FILE            read options from FILE first (default none)\n"
 "  --help                   show this text and exit\n"
-"  --version                show the version and exit\n";
+"  --version                show the version and exit\n"
+"\n"
+"Exit status: 0 stopped cleanly; 1 other failure to start; 2 usage; 3 data\n"
+"directory unusable; 4 cannot listen (address in use); 5 TLS certificate\n"
+"or key missing or bad; 6 store (Redis) unreachable.\n"
+"\n"
+"Example: tigress-relay --listen 0.0.0.0:8443 --public-url\n"
+"  https://relay.example.org:8443 --data-dir /var/lib/tigress\n";
 
 const char *
 config_usage(void)
@@ -358,6 +398,18 @@ parse_profile(struct config *c, const char *s)
 }
 
 static const char *
+parse_log_ids(struct config *c, const char *s)
+{
+	if (strcmp(s, "hash") == 0)
+		c->access_log_plain_ids = false;
+	else if (strcmp(s, "plain") == 0)
+		c->access_log_plain_ids = true;
+	else
+		return "is not hash or plain";
+	return NULL;
+}
+
+static const char *
 parse_sync(struct config *c, const char *s)
 {
 	if (strcmp(s, "full") == 0)
@@ -409,6 +461,8 @@ set_value(struct config *c, const struct option *o, const char *s)
 		return parse_profile(c, s);
 	case K_SYNC:
 		return parse_sync(c, s);
+	case K_LOG_IDS:
+		return parse_log_ids(c, s);
 	case K_INT:
 	case K_LONG:
 		return set_number(c, o, s);

@@ -30,10 +30,16 @@ struct config {
 	int64_t			 max_ttl;
 	long			 max_mailboxes;
 	int64_t			 sweep_interval;
-	int			 idle_timeout;	/* seconds */
+	int			 idle_timeout;	/* seconds, keep-alive */
+	int			 header_timeout;	/* seconds, request head */
+	int			 body_timeout;	/* seconds, request body */
+	long			 max_connections;	/* 0 = from RLIMIT_NOFILE */
 	int			 max_wait;	/* long-poll cap, seconds */
+	int			 max_long_polls;	/* held reads in all */
+	int			 max_long_polls_per_client;
 	char			 notify_spool[1024];	/* "" = no push */
 	char			 access_log[1024];	/* "" = none */
+	bool			 access_log_plain_ids;	/* else keyed hashes */
 	bool			 sync_full;	/* SQLite synchronous=FULL */
 };
 

@@ -1,8 +1,9 @@
 /*
  * mbox: the relay's protocol semantics.  Each operation is one function
- * that reads the mailbox, decides, and writes it back; mbox_handle() wraps
- * it in a transaction with the duplicate-request check (errata
- * E-DUP-201-BODY, E-DUP-SCOPE) around it.
+ * that reads the mailbox, decides, and writes it back; mbox_apply() runs
+ * it as one request of the caller's transaction with the duplicate-request
+ * check (errata E-DUP-201-BODY, E-DUP-SCOPE) around it, and
+ * mbox_read_only() answers reads that change nothing from a read handle.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +25,42 @@ set_err(struct mbox_res *res, enum tgerr err, const char *field,
 	res->detail = detail;
 }
 
+/* The one mapping of store errors to protocol errors. */
 static enum tgerr
 store_fault(enum store_err e)
 {
-	if (e == STORE_NOTFOUND)
+	switch (e) {
+	case STORE_OK:
+		return TGERR_OK;
+	case STORE_NOTFOUND:
 		return TGERR_NOT_FOUND;
-	if (e == STORE_BUSY)
-		return TGERR_CAPACITY;
-	return e == STORE_ENOMEM ? TGERR_NOMEM : TGERR_INTERNAL;
+	case STORE_BUSY:
+	case STORE_FULL:
+	case STORE_DOWN:
+	case STORE_CONFLICT:
+		return TGERR_UNAVAILABLE;
+	case STORE_ENOMEM:
+		return TGERR_NOMEM;
+	default:
+		return TGERR_INTERNAL;
+	}
+}
+
+/* Why a store could not take a request, for the error message. */
+static const char *
+store_detail(enum store_err e)
+{
+	switch (e) {
+	case STORE_FULL:
+		return "the relay's storage is full; retry later";
+	case STORE_DOWN:
+		return "the relay's store is unreachable; retry later";
+	case STORE_BUSY:
+	case STORE_CONFLICT:
+		return "the relay's store is busy; retry later";
+	default:
+		return NULL;
+	}
 }
 
 /* Replace *slot with a copy of s (NULL allowed).  False on ENOMEM. */
@@ -57,19 +86,17 @@ role_of(const struct store_mailbox *m, const char *claim)
 	return ROLE_NONE;
 }
 
-/* Load a live mailbox: expired ones are gone (errata E-EXPIRED-404). */
-static enum tgerr
-load(struct mbox_ctx *ctx, const char *id, struct store_mailbox *m)
+/* A live mailbox: expired ones are gone (errata E-EXPIRED-404). */
+static enum store_err
+fetch_live(struct mbox_ctx *ctx, const char *id, struct store_mailbox *m)
 {
 	enum store_err e = store_get(ctx->store, id, m);
 
-	if (e != STORE_OK)
-		return store_fault(e);
-	if (m->expires <= ctx->now) {
+	if (e == STORE_OK && m->expires <= ctx->now) {
 		store_mailbox_clear(m);
-		return TGERR_NOT_FOUND;
+		e = STORE_NOTFOUND;
 	}
-	return TGERR_OK;
+	return e;
 }
 
 /* Remember the notification token the caller gave for its role. */
@@ -144,11 +171,17 @@ do_create(struct mbox_ctx *ctx, const struct mbox_req *req,
 	enum store_err	 e;
 	enum tgerr	 err;
 	char		*url = NULL;
-	long		 live = 0;
+	long		 live = 0, swept = 0;
 
 	if ((err = configure(ctx, m, mb, res)) != TGERR_OK)
 		return err;
 	if ((e = store_count_live(ctx->store, ctx->now, &live)) != STORE_OK)
+		return store_fault(e);
+	/* At the limit, expired mailboxes not yet swept make room. */
+	if (live >= ctx->policy->max_mailboxes &&
+	    ((e = store_sweep(ctx->store, ctx->now, MBOX_SWEEP_AT_LIMIT,
+	    &swept)) != STORE_OK ||
+	    (e = store_count_live(ctx->store, ctx->now, &live)) != STORE_OK))
 		return store_fault(e);
 	if (live >= ctx->policy->max_mailboxes)
 		return TGERR_CAPACITY;
@@ -242,17 +275,35 @@ do_relinquish(struct mbox_ctx *ctx, const struct mbox_req *req,
 	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
 }
 
+/* A read binds a recipient or keeps a token: it takes the write path. */
+static bool
+read_writes(const struct store_mailbox *mb, const struct mbox_req *req)
+{
+	return req->msg.notify.present ||
+	    (role_of(mb, req->claim) == ROLE_NONE && mb->recipient[0] == '\0');
+}
+
+static enum tgerr
+read_answer(const struct store_mailbox *mb, struct mbox_res *res)
+{
+	struct msg_display	d = { mb->title, mb->description,
+	    mb->image_url };
+	struct payload_ref	p = { (enum payload_aead)mb->aead, mb->data,
+	    strlen(mb->data), 0 };
+
+	res->etag = mb->etag;
+	res->expires = mb->expires;
+	res->body = msg_build_read_response(&d, &p, mb->expires);
+	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+}
+
 static enum tgerr
 do_read(struct mbox_ctx *ctx, const struct mbox_req *req, const struct msg *m,
     struct mbox_res *res, struct store_mailbox *mb)
 {
 	enum role		r = role_of(mb, req->claim);
 	enum store_err		e;
-	bool			dirty = m->notify.present;
-	struct msg_display	d = { mb->title, mb->description,
-	    mb->image_url };
-	struct payload_ref	p = { (enum payload_aead)mb->aead, mb->data,
-	    strlen(mb->data), 0 };
+	bool			dirty = read_writes(mb, req);
 
 	if (r == ROLE_NONE && mb->recipient[0] != '\0')
 		return TGERR_UNAUTHORIZED;
@@ -260,30 +311,31 @@ do_read(struct mbox_ctx *ctx, const struct mbox_req *req, const struct msg *m,
 		snprintf(mb->recipient, sizeof(mb->recipient), "%s",
 		    req->claim);
 		r = ROLE_RECIPIENT;
-		dirty = true;
 	}
 	if (!keep_token(mb, r, &m->notify))
 		return TGERR_NOMEM;
 	if (dirty && (e = store_put(ctx->store, mb)) != STORE_OK)
 		return store_fault(e);
-	res->etag = mb->etag;
-	res->expires = mb->expires;
-	res->body = msg_build_read_response(&d, &p, mb->expires);
-	return res->body != NULL ? TGERR_OK : TGERR_NOMEM;
+	return read_answer(mb, res);
 }
 
-/* GET: the preview page, which binds nothing and changes nothing. */
-static void
+/*
+ * GET: the preview page, which binds nothing and changes nothing.  False
+ * when a read handle was busy (nothing answered).
+ */
+static bool
 do_display(struct mbox_ctx *ctx, const struct mbox_req *req,
     struct mbox_res *res)
 {
 	struct store_mailbox	 mb;
 	struct preview		 p;
-	enum tgerr		 err;
+	enum store_err		 e = fetch_live(ctx, req->id, &mb);
 
-	if ((err = load(ctx, req->id, &mb)) != TGERR_OK) {
-		set_err(res, err, NULL, NULL);
-		return;
+	if (e == STORE_BUSY)
+		return false;
+	if (e != STORE_OK) {
+		set_err(res, store_fault(e), NULL, store_detail(e));
+		return true;
 	}
 	char *url = url_of(ctx, mb.id);
 
@@ -300,6 +352,7 @@ do_display(struct mbox_ctx *ctx, const struct mbox_req *req,
 		set_err(res, TGERR_NOMEM, NULL, NULL);
 	else
 		res->status = 200;
+	return true;
 }
 
 static enum msg_kind
@@ -336,7 +389,7 @@ replayed(struct mbox_ctx *ctx, const struct mbox_req *req,
 	if (e == STORE_NOTFOUND)
 		return false;
 	if (e != STORE_OK)
-		set_err(res, store_fault(e), NULL, NULL);
+		set_err(res, store_fault(e), NULL, store_detail(e));
 	else if (l.op != (int)req->op ||
 	    (req->op != MBOX_CREATE && strcmp(l.mailbox, req->id) != 0))
 		set_err(res, TGERR_REQUEST_ID_CONFLICT, NULL,
@@ -367,8 +420,7 @@ remember(struct mbox_ctx *ctx, const struct mbox_req *req,
 	snprintf(l.mailbox, sizeof(l.mailbox), "%s", mb->id);
 	l.body = res->body;
 	l.expires = mb->expires;
-	return store_log_put(ctx->store, &l) == STORE_OK ? TGERR_OK :
-	    TGERR_INTERNAL;
+	return store_fault(store_log_put(ctx->store, &l));
 }
 
 static enum tgerr
@@ -379,7 +431,7 @@ dispatch(struct mbox_ctx *ctx, const struct mbox_req *req,
 
 	if (req->op == MBOX_CREATE)
 		return do_create(ctx, req, m, res, mb);
-	if ((err = load(ctx, req->id, mb)) != TGERR_OK)
+	if ((err = store_fault(fetch_live(ctx, req->id, mb))) != TGERR_OK)
 		return err;
 	switch (req->op) {
 	case MBOX_UPDATE:
@@ -395,64 +447,165 @@ dispatch(struct mbox_ctx *ctx, const struct mbox_req *req,
 	}
 }
 
+/* Nothing happened: notify nobody, wake nobody. */
+static void
+forget_effects(struct mbox_res *res)
+{
+	free(res->notice.type);
+	free(res->notice.token);
+	res->notice.type = res->notice.token = NULL;
+	res->changed[0] = '\0';
+}
+
 void
-mbox_handle(struct mbox_ctx *ctx, const struct mbox_req *req,
+mbox_parse(struct mbox_req *req)
+{
+	enum msg_kind kind = body_kind(req->op);
+
+	memset(&req->msg, 0, sizeof(req->msg));
+	req->perr = TGERR_OK;
+	if (kind != MSG_KIND_COUNT)
+		req->perr = msg_parse(kind, req->body, req->body_len,
+		    &req->msg);
+}
+
+void
+mbox_req_clear(struct mbox_req *req)
+{
+	msg_free(&req->msg);
+	memset(&req->msg, 0, sizeof(req->msg));
+}
+
+/* The request's work, between store_mark() and store_release(). */
+static enum tgerr
+apply_marked(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res, struct store_mailbox *mb)
+{
+	enum tgerr err;
+
+	/* A replay is answered whatever its body (§5.1). */
+	if (replayed(ctx, req, res))
+		return res->err;
+	if (req->perr != TGERR_OK) {
+		set_err(res, req->perr, req->msg.field, NULL);
+		return req->perr;
+	}
+	err = dispatch(ctx, req, &req->msg, res, mb);
+	if (err == TGERR_OK)
+		err = remember(ctx, req, mb, res);
+	return err;
+}
+
+void
+mbox_apply(struct mbox_ctx *ctx, const struct mbox_req *req,
     struct mbox_res *res)
 {
 	struct store_mailbox	 mb;
-	struct msg		 m;
-	enum tgerr		 perr = TGERR_OK, err;
-	enum msg_kind		 kind = body_kind(req->op);
+	enum tgerr		 err;
 	enum store_err		 e;
 
 	memset(res, 0, sizeof(*res));
 	memset(&mb, 0, sizeof(mb));
-	memset(&m, 0, sizeof(m));
 	if (req->op == MBOX_DISPLAY) {
-		do_display(ctx, req, res);
+		(void)do_display(ctx, req, res);
 		return;
 	}
-	/* Parse first, but a replay is answered whatever its body (§5.1). */
-	if (kind != MSG_KIND_COUNT)
-		perr = msg_parse(kind, req->body, req->body_len, &m);
-	if ((e = store_begin(ctx->store)) != STORE_OK) {
-		set_err(res, store_fault(e), NULL, NULL);
-		goto out;
+	if ((e = store_mark(ctx->store)) != STORE_OK) {
+		set_err(res, store_fault(e), NULL, store_detail(e));
+		return;
 	}
-	if (replayed(ctx, req, res)) {
-		store_rollback(ctx->store);
-		goto out;
-	}
-	if (perr != TGERR_OK) {
-		set_err(res, perr, m.field, NULL);
-		store_rollback(ctx->store);
-		goto out;
-	}
-	err = dispatch(ctx, req, &m, res, &mb);
-	if (err == TGERR_OK)
-		err = remember(ctx, req, &mb, res);
-	if (err == TGERR_OK && (e = store_commit(ctx->store)) != STORE_OK)
-		err = store_fault(e);
-	if (err != TGERR_OK) {
-		store_rollback(ctx->store);
+	err = apply_marked(ctx, req, res, &mb);
+	store_release(ctx->store, err == TGERR_OK && res->status != 201 ?
+	    1 : 0);
+	if (res->err == TGERR_OK && res->status == 201) {
+		forget_effects(res);	/* a replay: the original body */
+	} else if (err != TGERR_OK || res->err != TGERR_OK) {
 		free(res->body);
 		res->body = NULL;
+		forget_effects(res);
 		if (res->err == TGERR_OK)
 			set_err(res, err, NULL, NULL);
-		goto out;
+	} else {
+		res->status = 200;
+		res->body_len = strlen(res->body);
+		if (req->op != MBOX_READ)
+			snprintf(res->changed, sizeof(res->changed), "%s",
+			    mb.id);
 	}
-	res->status = 200;
-	res->body_len = strlen(res->body);
-	if (req->op != MBOX_READ)
-		snprintf(res->changed, sizeof(res->changed), "%s", mb.id);
-out:
-	if (res->err != TGERR_OK) {	/* nothing happened: notify nobody */
-		free(res->notice.type);
-		free(res->notice.token);
-		res->notice.type = res->notice.token = NULL;
-	}
-	msg_free(&m);
 	store_mailbox_clear(&mb);
+}
+
+void
+mbox_res_fail(struct mbox_res *res, enum store_err err)
+{
+	if (err == STORE_OK || res->err != TGERR_OK || res->status == 201)
+		return;		/* an error or a replay: nothing was to keep */
+	free(res->body);
+	res->body = NULL;
+	res->body_len = 0;
+	forget_effects(res);
+	set_err(res, store_fault(err), NULL, store_detail(err));
+}
+
+bool
+mbox_read_only(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res)
+{
+	struct store_mailbox	mb;
+	enum store_err		e;
+
+	memset(res, 0, sizeof(*res));
+	if (req->op == MBOX_DISPLAY)
+		return do_display(ctx, req, res);
+	if (req->op != MBOX_READ)
+		return false;
+	if (req->perr != TGERR_OK) {
+		set_err(res, req->perr, req->msg.field, NULL);
+		return true;
+	}
+	if ((e = fetch_live(ctx, req->id, &mb)) == STORE_BUSY)
+		return false;
+	if (e != STORE_OK) {
+		set_err(res, store_fault(e), NULL, store_detail(e));
+		return true;
+	}
+	if (read_writes(&mb, req)) {
+		store_mailbox_clear(&mb);
+		return false;
+	}
+	enum tgerr err = role_of(&mb, req->claim) == ROLE_NONE ?
+	    TGERR_UNAUTHORIZED : read_answer(&mb, res);
+	if (err != TGERR_OK)
+		set_err(res, err, NULL, NULL);
+	else {
+		res->status = 200;
+		res->body_len = strlen(res->body);
+	}
+	store_mailbox_clear(&mb);
+	return true;
+}
+
+void
+mbox_handle(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res)
+{
+	struct mbox_req	r = *req;
+	enum store_err	e;
+
+	mbox_parse(&r);
+	if (req->op == MBOX_DISPLAY)
+		mbox_apply(ctx, &r, res);
+	else if ((e = store_begin(ctx->store)) != STORE_OK) {
+		memset(res, 0, sizeof(*res));
+		set_err(res, store_fault(e), NULL, store_detail(e));
+	} else {
+		mbox_apply(ctx, &r, res);
+		if ((e = store_commit(ctx->store)) != STORE_OK) {
+			store_rollback(ctx->store);
+			mbox_res_fail(res, e);
+		}
+	}
+	mbox_req_clear(&r);
 }
 
 void

@@ -2,8 +2,13 @@
  * mbox: what the relay does with mailboxes (http-00 §4-§6 and the
  * decisions of spec/errata.md): who may do what, binding the recipient,
  * duplicate request ids, expiry, capacity.  No I/O of its own: it works
- * on a struct store handle inside one transaction per request and leaves
- * HTTP to route.c.
+ * on a struct store handle and leaves HTTP to route.c.
+ *
+ * A request is parsed on any thread (mbox_parse), applied on a store
+ * thread as one request of a transaction that may hold others
+ * (mbox_apply, see storeq.h), and answered once that transaction has
+ * committed.  Reads that change nothing are answered from a read handle
+ * (mbox_read_only) without taking the write path.
  */
 #ifndef TIGRESS_RELAY_MBOX_H
 #define TIGRESS_RELAY_MBOX_H
@@ -12,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
 #include "tglimits.h"
 #include "store.h"
 #include "tgerr.h"
@@ -40,6 +46,8 @@ struct mbox_ctx {
 	int64_t				 now;	/* epoch seconds */
 };
 
+#define MBOX_SWEEP_AT_LIMIT	64	/* expired removed by a create at the limit */
+
 struct mbox_req {
 	enum mbox_op	 op;
 	const char	*id;		/* canonical; NULL for create */
@@ -47,6 +55,9 @@ struct mbox_req {
 	const char	*request_id;	/* NULL when absent */
 	const char	*body;
 	size_t		 body_len;
+	/* filled by mbox_parse(); released by mbox_req_clear() */
+	struct msg	 msg;
+	enum tgerr	 perr;		/* the body's fault, if any */
 };
 
 /* A notification to hand to the notifier once the change is committed. */
@@ -69,11 +80,33 @@ struct mbox_res {
 	struct mbox_notice	 notice;
 };
 
+/* Parse req's body (no store needed) into req->msg and req->perr. */
+void mbox_parse(struct mbox_req *req);
+void mbox_req_clear(struct mbox_req *req);
+
 /*
- * Carry out req.  Always fills *res (release with mbox_res_clear()): on
- * success status 200 or 201 and body; on failure err, field and detail,
- * with status tgerr_http_status(err).
+ * Carry out the parsed req inside the transaction open on ctx->store, as
+ * one request (store_mark/store_release).  Always fills *res (release
+ * with mbox_res_clear()): on success status 200 or 201 and body; on
+ * failure err, field and detail, with status tgerr_http_status(err).
+ * res->changed and res->notice hold only once the caller's commit has
+ * succeeded; when it fails, call mbox_res_fail().
  */
+void mbox_apply(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res);
+
+/* The commit of res's transaction failed with err: answer that instead. */
+void mbox_res_fail(struct mbox_res *res, enum store_err err);
+
+/*
+ * Answer a parsed read or display from a read handle, when it writes
+ * nothing (no binding, no token to keep).  False, with *res empty, when
+ * req needs the write path or the handle was busy.
+ */
+bool mbox_read_only(struct mbox_ctx *ctx, const struct mbox_req *req,
+    struct mbox_res *res);
+
+/* Parse, apply and commit req as a transaction of its own. */
 void mbox_handle(struct mbox_ctx *ctx, const struct mbox_req *req,
     struct mbox_res *res);
 

@@ -1,8 +1,8 @@
 /*
- * route: method, path, header and limit checks in the order a client
- * would want them reported, then the operation (mbox.c).  Long-poll
+ * route: method, path and header checks in the order a client would want
+ * them reported, then the operation (mbox.c).  Long-poll
  * (spec/extensions.md X-LONG-POLL) is decided here and carried out by
- * server.c.
+ * worker.c and longpoll.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +41,36 @@ route_error(struct route_resp *resp, enum tgerr err, const char *field,
 	resp->is_preview = false;
 	if (err == TGERR_CAPACITY)
 		resp->retry_after = ROUTE_RETRY_AFTER;
+	else if (err == TGERR_UNAVAILABLE)
+		resp->retry_after = ROUTE_RETRY_SOON;
 }
 
-/* An acceptable Mailbox-Request-ID (errata E-REQID-FORM). */
-static bool
-request_id_ok(const char *s)
+void
+route_fault(enum tgerr err, struct route_resp *resp)
 {
-	size_t n = strlen(s);
+	memset(resp, 0, sizeof(*resp));
+	route_error(resp, err, NULL, err == TGERR_TOO_LARGE ?
+	    "request body over 98304 bytes" : err == TGERR_HEADERS_TOO_LARGE ?
+	    "request line and headers over 8192 bytes" : NULL);
+}
+
+bool
+route_echo_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > ROUTE_ECHO_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+bool
+route_request_id_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
 
 	if (n == 0 || n > TG_REQUEST_ID_MAX)
 		return false;
@@ -128,7 +151,7 @@ check_headers(const struct route_req *req, enum mbox_op op,
 		return false;
 	}
 	if (req->request_id == NULL ? need_id :
-	    !request_id_ok(req->request_id)) {
+	    !route_request_id_ok(req->request_id)) {
 		route_error(resp, req->request_id == NULL ?
 		    TGERR_HEADER_MISSING : TGERR_HEADER_VALUE,
 		    "Mailbox-Request-ID", req->request_id == NULL ?
@@ -145,18 +168,79 @@ check_headers(const struct route_req *req, enum mbox_op op,
 	return true;
 }
 
-/* Seconds asked for by "Prefer: wait=N" (RFC 7240); 0 when none. */
-static int
-prefer_wait(const char *prefer)
+static bool
+is_tchar(char c)
 {
-	const char	*p;
-	long		 v = 0;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
 
-	if (prefer == NULL || (p = strstr(prefer, "wait=")) == NULL)
-		return 0;
-	for (p += 5; *p >= '0' && *p <= '9' && v < 1000000; p++)
-		v = v * 10 + (*p - '0');
-	return (int)v;
+static const char *
+skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Past a token or a quoted-string (RFC 9110 §5.6); *len of the token. */
+static const char *
+skip_word(const char *p, size_t *len)
+{
+	const char *start = p;
+
+	*len = 0;
+	if (*p == '"') {
+		for (p++; *p != '\0' && *p != '"'; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		return *p == '"' ? p + 1 : p;
+	}
+	while (is_tchar(*p))
+		p++;
+	*len = (size_t)(p - start);
+	return p;
+}
+
+/*
+ * Seconds of the first "wait" preference of a Prefer list (RFC 7240 §2,
+ * §4.3: preference = token [ "=" word ] *( ";" parameter ), elements
+ * separated by commas); 0 when there is none or it is not delta-seconds.
+ */
+int
+route_prefer_wait(const char *prefer)
+{
+	const char	*p = prefer, *name, *value;
+	size_t		 nlen, vlen;
+	long		 v;
+
+	while (p != NULL && *p != '\0') {
+		p = skip_ows(p);
+		name = p;
+		p = skip_word(p, &nlen);
+		p = skip_ows(p);
+		value = NULL;
+		vlen = 0;
+		if (*p == '=') {
+			value = p = skip_ows(p + 1);
+			p = skip_word(p, &vlen);
+		}
+		if (nlen == 4 && strncasecmp(name, "wait", 4) == 0) {
+			if (value == NULL || vlen == 0 || vlen > 9 ||
+			    strspn(value, "0123456789") < vlen)
+				return 0;
+			for (v = 0; vlen > 0; value++, vlen--)
+				v = v * 10 + (*value - '0');
+			return (int)v;
+		}
+		/* On to the next element: past parameters, quoted or not. */
+		while (*p != '\0' && *p != ',')
+			p = *p == '"' ? skip_word(p, &vlen) : p + 1;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
 }
 
 static void
@@ -208,7 +292,7 @@ answer(struct route_ctx *ctx, const struct route_req *req, enum mbox_op op,
 	snprintf(resp->etag, sizeof(resp->etag), "\"%lld\"",
 	    (long long)res->etag);
 	/* Long-poll: nothing new yet, so hold the answer (X-LONG-POLL). */
-	int wait = prefer_wait(req->prefer);
+	int wait = route_prefer_wait(req->prefer);
 	if (!req->no_wait && wait > 0 && req->if_none_match != NULL &&
 	    strcmp(req->if_none_match, resp->etag) == 0) {
 		resp->wait = wait < ctx->max_wait ? wait : ctx->max_wait;
@@ -218,33 +302,48 @@ answer(struct route_ctx *ctx, const struct route_req *req, enum mbox_op op,
 	}
 }
 
-static void
-mailbox(struct route_ctx *ctx, const struct route_req *req, const char *id,
-    enum mbox_op op, struct route_resp *resp)
+/* Prepare the mailbox operation op on id (NULL: create). */
+static enum route_next
+mailbox(const struct route_req *req, const char *id, enum mbox_op op,
+    struct route_call *call, struct route_resp *resp)
 {
-	struct mbox_ctx	 mctx = { ctx->store, ctx->policy, req->now };
-	struct mbox_req	 mreq;
-	struct mbox_res	 res;
-	char		 claim[UUID_STR_SIZE];
+	struct mbox_req *m = &call->mreq;
 
 	if (op != MBOX_DISPLAY && req->body_len > 0 &&
 	    !is_json(req->content_type)) {
 		route_error(resp, TGERR_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
-		return;
+		return ROUTE_ANSWER;
 	}
-	if (!check_headers(req, op, claim, resp))
-		return;
-	mreq.op = op;
-	mreq.id = id;
-	mreq.claim = op == MBOX_DISPLAY ? NULL : claim;
-	mreq.request_id = req->request_id;
-	mreq.body = req->body;
-	mreq.body_len = req->body_len;
-	mbox_handle(&mctx, &mreq, &res);
-	answer(ctx, req, op, &res, resp);
+	if (!check_headers(req, op, call->claim, resp))
+		return ROUTE_ANSWER;
+	call->op = op;
+	if (id != NULL)
+		memcpy(call->id, id, sizeof(call->id));
+	m->op = op;
+	m->id = id != NULL ? call->id : NULL;
+	m->claim = op == MBOX_DISPLAY ? NULL : call->claim;
+	m->request_id = req->request_id;
+	m->body = req->body;
+	m->body_len = req->body_len;
+	mbox_parse(m);
+	return ROUTE_MAILBOX;
+}
+
+void
+route_finish(struct route_ctx *ctx, const struct route_req *req,
+    const struct route_call *call, struct mbox_res *res,
+    struct route_resp *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	answer(ctx, req, call->op, res, resp);
 	if (resp->wait > 0)
-		memcpy(resp->wait_id, id, sizeof(resp->wait_id));
-	mbox_res_clear(&res);
+		memcpy(resp->wait_id, call->id, sizeof(resp->wait_id));
+}
+
+void
+route_call_clear(struct route_call *call)
+{
+	mbox_req_clear(&call->mreq);
 }
 
 /* Checks before any operation: size of headers, path, method, body. */
@@ -254,8 +353,6 @@ precheck(const struct route_req *req, enum target t, struct route_resp *resp)
 	bool get = strcmp(req->method, "GET") == 0 ||
 	    strcmp(req->method, "HEAD") == 0;
 
-	if (req->header_bytes > ROUTE_HEADERS_MAX)
-		return TGERR_HEADERS_TOO_LARGE;
 	if (t == T_NONE)
 		return TGERR_NOT_FOUND;
 	if (t == T_WELL_KNOWN && !get)
@@ -268,27 +365,51 @@ precheck(const struct route_req *req, enum target t, struct route_resp *resp)
 		return TGERR_METHOD_NOT_ALLOWED;
 	if (req->body_len > TG_BODY_MAX)
 		return TGERR_TOO_LARGE;
+	if (req->repeated != NULL)
+		return TGERR_HEADER_VALUE;
 	return TGERR_OK;
 }
 
-void
-route_handle(struct route_ctx *ctx, const struct route_req *req,
-    struct route_resp *resp)
+enum route_next
+route_begin(struct route_ctx *ctx, const struct route_req *req,
+    struct route_call *call, struct route_resp *resp)
 {
 	char		id[UUID_STR_SIZE] = "";
 	enum target	t = parse_path(req->path, id);
 	enum tgerr	err;
 
 	memset(resp, 0, sizeof(*resp));
-	if ((err = precheck(req, t, resp)) != TGERR_OK)
-		route_error(resp, err, NULL, err == TGERR_TOO_LARGE ?
-		    "request body over 98304 bytes" : NULL);
-	else if (t == T_WELL_KNOWN)
+	memset(call, 0, sizeof(*call));
+	if ((err = precheck(req, t, resp)) != TGERR_OK) {
+		route_error(resp, err, err == TGERR_HEADER_VALUE ?
+		    req->repeated : NULL, err == TGERR_TOO_LARGE ?
+		    "request body over 98304 bytes" : err == TGERR_HEADER_VALUE ?
+		    "header given more than once" : NULL);
+		return ROUTE_ANSWER;
+	}
+	if (t == T_WELL_KNOWN) {
 		well_known(ctx, resp);
-	else if (t == T_MAILBOX)
-		mailbox(ctx, req, id, mailbox_op(req->method), resp);
-	else
-		mailbox(ctx, req, NULL, MBOX_CREATE, resp);
+		return ROUTE_ANSWER;
+	}
+	if (t == T_MAILBOX)
+		return mailbox(req, id, mailbox_op(req->method), call, resp);
+	return mailbox(req, NULL, MBOX_CREATE, call, resp);
+}
+
+void
+route_handle(struct route_ctx *ctx, const struct route_req *req,
+    struct route_resp *resp)
+{
+	struct mbox_ctx		mctx = { ctx->store, ctx->policy, req->now };
+	struct route_call	call;
+	struct mbox_res		res;
+
+	if (route_begin(ctx, req, &call, resp) == ROUTE_ANSWER)
+		return;
+	mbox_handle(&mctx, &call.mreq, &res);
+	route_finish(ctx, req, &call, &res, resp);
+	mbox_res_clear(&res);
+	route_call_clear(&call);
 }
 
 void

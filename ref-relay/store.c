@@ -22,6 +22,36 @@ store_open(const char *spec, const struct store_opts *opts,
 	return STORE_ESPEC;
 }
 
+enum store_err
+store_open_reader(const char *spec, struct store **out, char *why,
+    size_t why_size)
+{
+	struct store_opts opts = { 0, 1 };
+
+	*out = NULL;
+	if (strncmp(spec, "sqlite:", 7) == 0 && spec[7] != '\0')
+		return store_sqlite_open(spec + 7, &opts, out, why, why_size);
+	return STORE_OK;	/* no read handles: reads take the write path */
+}
+
+enum store_err
+store_follow(const char *spec, void (*changed)(const char *id, void *arg),
+    void *arg, struct store_follow **out, char *why, size_t why_size)
+{
+	*out = NULL;
+	if (strncmp(spec, "redis://", 8) == 0 ||
+	    strncmp(spec, "redis+unix:", 11) == 0)
+		return store_redis_follow(spec, changed, arg, out, why,
+		    why_size);
+	return STORE_OK;
+}
+
+void
+store_unfollow(struct store_follow *f)
+{
+	store_redis_unfollow(f);
+}
+
 void
 store_close(struct store *s)
 {
@@ -48,6 +78,12 @@ store_strerror(enum store_err err)
 		return "out of memory";
 	case STORE_ESPEC:
 		return "unknown store kind";
+	case STORE_FULL:
+		return "no space left for the store";
+	case STORE_CONFLICT:
+		return "a record changed during the transaction";
+	case STORE_DOWN:
+		return "store unreachable";
 	}
 	return "unknown store error";
 }

@@ -1,11 +1,21 @@
 /*
  * store: where the relay keeps mailboxes and the log of processed
  * requests, behind one small interface so that the protocol code (mbox.c)
- * is written once for every backend.  Every operation of a request runs
- * between store_begin() and store_commit()/store_rollback(): a backend
- * makes that one atomic, durable write transaction.
+ * is written once for every backend.
  *
- * A handle is used by one thread at a time; each worker opens its own.
+ * Writes run in a transaction: store_begin(), then one or more requests,
+ * each between store_mark() and store_release() (keep its writes) or
+ * store_undo() (drop them), then store_commit(), which makes all of them
+ * durable at once (group commit, see storeq.h), or store_rollback().  A
+ * backend that checks for conflicts at commit (Redis) answers
+ * STORE_CONFLICT there: nothing was written and the transaction is run
+ * again from the start.
+ *
+ * A read handle (store_open_reader()) only reads, outside transactions,
+ * and never waits for a lock: it answers STORE_BUSY instead; it may also
+ * checkpoint (store_checkpoint()) without holding up the writer.
+ *
+ * A handle is used by one thread at a time.
  */
 #ifndef TIGRESS_RELAY_STORE_H
 #define TIGRESS_RELAY_STORE_H
@@ -23,6 +33,9 @@ enum store_err {
 	STORE_EIO,	/* the backend failed; see store_why() */
 	STORE_ENOMEM,
 	STORE_ESPEC,	/* store_open: unknown "kind:..." spec */
+	STORE_FULL,	/* no space left: nothing of the transaction kept */
+	STORE_CONFLICT,	/* commit: a record read was changed meanwhile */
+	STORE_DOWN,	/* the backend is unreachable (reconnects later) */
 };
 
 /* A mailbox.  Strings are the record's own (malloc); NULL when absent. */
@@ -61,9 +74,14 @@ struct store_ops {
 	enum store_err	(*begin)(void *impl);
 	enum store_err	(*commit)(void *impl);
 	void		(*rollback)(void *impl);
+	enum store_err	(*mark)(void *impl);
+	void		(*release)(void *impl, int keep);
 	enum store_err	(*get)(void *impl, const char *id,
 			    struct store_mailbox *out);
 	enum store_err	(*put_new)(void *impl, const struct store_mailbox *m);
+	/* put writes back a record read in this transaction; its id,
+	 * initiator, rights, created, expires and display information never
+	 * change after put_new, and a backend may keep the stored ones. */
 	enum store_err	(*put)(void *impl, const struct store_mailbox *m);
 	enum store_err	(*del)(void *impl, const char *id);
 	enum store_err	(*log_get)(void *impl, const char *claim,
@@ -71,18 +89,39 @@ struct store_ops {
 			    struct store_log *out);
 	enum store_err	(*log_put)(void *impl, const struct store_log *l);
 	enum store_err	(*count_live)(void *impl, int64_t now, long *n);
-	enum store_err	(*sweep)(void *impl, int64_t now, long *removed);
+	enum store_err	(*sweep)(void *impl, int64_t now, long limit,
+			    long *removed);
+	void		(*maintain)(void *impl);
+	long		(*checkpoint)(void *impl, int truncate);
 	const char	*(*why)(void *impl);
 	void		(*close)(void *impl);
+};
+
+/*
+ * What a backend allows: writers is how many write handles may work at
+ * once (SQLite: 1, one writer; Redis: several), batch how many requests
+ * one transaction may hold (Redis: 1, each is checked on its own),
+ * readers whether read handles exist (else reads take the write path),
+ * and quick_commit whether a commit never waits for the disk or the
+ * network (SQLite with synchronous=NORMAL: a write to the WAL, no fsync),
+ * so that an event loop may run a batch itself (storeq.h).
+ */
+struct store_caps {
+	int	writers;
+	int	batch;
+	int	readers;
+	int	quick_commit;
 };
 
 struct store {
 	const struct store_ops	*ops;
 	void			*impl;
+	struct store_caps	 caps;
 };
 
 struct store_opts {
 	int	sync_full;	/* fsync every commit, not only the WAL */
+	int	reader;		/* a read handle (store_open_reader) */
 };
 
 /*
@@ -92,9 +131,29 @@ struct store_opts {
  */
 enum store_err store_open(const char *spec, const struct store_opts *opts,
     struct store **out, char *why, size_t why_size);
+
+/*
+ * A read handle on the store named by spec, or *out = NULL (and STORE_OK)
+ * when the backend has none.  Only get and log_get may be used on it.
+ */
+enum store_err store_open_reader(const char *spec, struct store **out,
+    char *why, size_t why_size);
 void store_close(struct store *s);
 
 const char *store_strerror(enum store_err err);
+
+/*
+ * Follow the changes other relay nodes make to the store named by spec:
+ * changed(id, arg) is called (on a thread of its own) with the id of
+ * every mailbox any node updated or deleted.  *out is NULL, with
+ * STORE_OK, when the backend serves one node only (SQLite).  Stop with
+ * store_unfollow().
+ */
+struct store_follow;
+enum store_err store_follow(const char *spec,
+    void (*changed)(const char *id, void *arg), void *arg,
+    struct store_follow **out, char *why, size_t why_size);
+void store_unfollow(struct store_follow *f);
 
 /* Free the strings of a record or log entry (not the struct itself). */
 void store_mailbox_clear(struct store_mailbox *m);
@@ -107,6 +166,10 @@ static inline enum store_err store_commit(struct store *s)
 { return s->ops->commit(s->impl); }
 static inline void store_rollback(struct store *s)
 { s->ops->rollback(s->impl); }
+static inline enum store_err store_mark(struct store *s)
+{ return s->ops->mark(s->impl); }
+static inline void store_release(struct store *s, int keep)
+{ s->ops->release(s->impl, keep); }
 static inline enum store_err store_get(struct store *s, const char *id,
     struct store_mailbox *out)
 { return s->ops->get(s->impl, id, out); }
@@ -127,9 +190,21 @@ static inline enum store_err store_log_put(struct store *s,
 static inline enum store_err store_count_live(struct store *s, int64_t now,
     long *n)
 { return s->ops->count_live(s->impl, now, n); }
+/* Delete up to limit expired mailboxes (and expired log entries). */
 static inline enum store_err store_sweep(struct store *s, int64_t now,
-    long *removed)
-{ return s->ops->sweep(s->impl, now, removed); }
+    long limit, long *removed)
+{ return s->ops->sweep(s->impl, now, limit, removed); }
+/* Housekeeping on a write handle between transactions (vacuum). */
+static inline void store_maintain(struct store *s)
+{ if (s->ops->maintain != NULL) s->ops->maintain(s->impl); }
+/*
+ * Copy committed log pages into the store (any handle; no wait); with
+ * truncate, also empty the log file if no one reads it (else it stays).
+ * Returns the pages in the log, or 0 when the backend keeps none.
+ */
+static inline long store_checkpoint(struct store *s, int truncate)
+{ return s->ops->checkpoint != NULL ?
+    s->ops->checkpoint(s->impl, truncate) : 0; }
 static inline const char *store_why(struct store *s)
 { return s->ops->why(s->impl); }
 

@@ -1,77 +1,158 @@
 /*
  * store_redis: the store interface on Redis (hiredis).  Keys:
- *   tigress:lock              the write lock, with a random token
  *   tigress:mb:{id}           a mailbox, one hash field per column
  *   tigress:expiry            sorted set of mailbox ids by expiration
  *   tigress:log:{claim}:{rid} a remembered request, expiring with it
+ *
+ * Optimistic transactions, no locks: every key a transaction reads is
+ * WATCHed first (in the same round trip as the read), writes are buffered
+ * and sent as one MULTI/EXEC at commit.  When another node changed a
+ * watched key meanwhile, Redis refuses the EXEC and commit answers
+ * STORE_CONFLICT: the caller runs the request again on fresh data.  So
+ * correctness never depends on timing: a node paused for any time between
+ * its read and its commit finds its EXEC refused.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <hiredis/hiredis.h>
-#include <openssl/rand.h>
 
 #include "store_redis.h"
 
-#define LOCK_KEY	"tigress:lock"
 #define EXPIRY_KEY	"tigress:expiry"
-#define LOCK_TTL_MS	10000	/* a node that dies frees the lock */
-#define LOCK_WAIT_MS	10000	/* then STORE_BUSY */
-#define MAX_PENDING	8	/* buffered writes of one transaction */
+#define MAX_PENDING	16	/* buffered writes of one transaction */
 #define MB_FIELDS	17	/* columns besides the id */
+#define CONNECT_SEC	5	/* connect and command timeouts */
+#define FOLLOW_POLL_SEC	1	/* the follower looks at its stop flag */
+#define SPEC_MAX	1100
 
 struct redis_store {
-	redisContext	*c;
-	char		 token[33];		/* our lock's value */
+	redisContext	*c;		/* NULL: reconnect at next begin */
+	char		 spec[SPEC_MAX];
 	char		*pending[MAX_PENDING];	/* formatted commands */
 	int		 pending_len[MAX_PENDING];
 	int		 npending;
+	int		 mark;		/* npending at store_mark() */
+	int		 watching;
 	char		 why[256];
 };
 
-/* Release lock only if it is still ours (it may have timed out). */
-static const char unlock_script[] =
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('del', KEYS[1]) else return 0 end";
+static redisContext *connect_spec(const char *spec, char *why,
+    size_t why_size);
 
+/* The connection failed: drop it, reconnect at the next transaction. */
 static enum store_err
-fail(struct redis_store *s, const char *what)
+down(struct redis_store *s, const char *what)
 {
 	snprintf(s->why, sizeof(s->why), "redis: %s: %s", what,
-	    s->c->err ? s->c->errstr : "unexpected reply");
+	    s->c != NULL && s->c->err ? s->c->errstr : "no connection");
+	if (s->c != NULL)
+		redisFree(s->c);
+	s->c = NULL;
+	s->watching = 0;
+	return STORE_DOWN;
+}
+
+static enum store_err
+reply_error(struct redis_store *s, const redisReply *r)
+{
+	snprintf(s->why, sizeof(s->why), "redis: %s",
+	    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	return STORE_EIO;
 }
 
-/* Run a command; NULL (and s->why) on a transport or Redis error. */
-static redisReply *
-command(struct redis_store *s, const char *fmt, ...)
+/*
+ * Send the n commands queued with redisAppendCommand() and read their
+ * replies into r[0..n) (freed by the caller).  A transport failure drops
+ * the connection.
+ */
+static enum store_err
+replies(struct redis_store *s, redisReply **r, int n)
 {
-	redisReply	*r;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	r = redisvCommand(s->c, fmt, ap);
-	va_end(ap);
-	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
-		snprintf(s->why, sizeof(s->why), "redis: %s", r->str);
-		freeReplyObject(r);
-		return NULL;
+	for (int i = 0; i < n; i++)
+		r[i] = NULL;
+	for (int i = 0; i < n; i++) {
+		void *reply = NULL;
+		if (redisGetReply(s->c, &reply) != REDIS_OK) {
+			for (int j = 0; j < i; j++)
+				freeReplyObject(r[j]);
+			return down(s, "reply");
+		}
+		r[i] = reply;
 	}
-	if (r == NULL)
-		fail(s, "command");
-	return r;
+	return STORE_OK;
 }
 
 static void
-drop_pending(struct redis_store *s)
+free_replies(redisReply **r, int n)
 {
-	for (int i = 0; i < s->npending; i++)
-		redisFreeCommand(s->pending[i]);
-	s->npending = 0;
+	for (int i = 0; i < n; i++)
+		if (r[i] != NULL)
+			freeReplyObject(r[i]);
+}
+
+/* WATCH key, then run the read "CMD key": one round trip. */
+static enum store_err
+watched(struct redis_store *s, const char *cmd, const char *key,
+    redisReply **out)
+{
+	redisReply	*r[2];
+	enum store_err	 err;
+
+	*out = NULL;
+	if (s->c == NULL)
+		return down(s, "read");
+	if (redisAppendCommand(s->c, "WATCH %s", key) != REDIS_OK ||
+	    redisAppendCommand(s->c, "%s %s", cmd, key) != REDIS_OK)
+		return down(s, "read");
+	if ((err = replies(s, r, 2)) != STORE_OK)
+		return err;
+	s->watching = 1;
+	if (r[0]->type == REDIS_REPLY_ERROR || r[1]->type == REDIS_REPLY_ERROR) {
+		err = reply_error(s, r[0]->type == REDIS_REPLY_ERROR ? r[0] :
+		    r[1]);
+		free_replies(r, 2);
+		return err;
+	}
+	freeReplyObject(r[0]);
+	*out = r[1];
+	return STORE_OK;
+}
+
+/* Run one command outside the watched reads (count, sweep). */
+static enum store_err
+plain(struct redis_store *s, redisReply **out, const char *fmt, ...)
+{
+	va_list ap;
+
+	*out = NULL;
+	if (s->c == NULL)
+		return down(s, "command");
+	va_start(ap, fmt);
+	*out = redisvCommand(s->c, fmt, ap);
+	va_end(ap);
+	if (*out == NULL)
+		return down(s, "command");
+	if ((*out)->type == REDIS_REPLY_ERROR) {
+		enum store_err err = reply_error(s, *out);
+		freeReplyObject(*out);
+		*out = NULL;
+		return err;
+	}
+	return STORE_OK;
+}
+
+static void
+drop_pending(struct redis_store *s, int keep)
+{
+	while (s->npending > keep)
+		redisFreeCommand(s->pending[--s->npending]);
 }
 
 /* Buffer a formatted write until commit. */
@@ -90,68 +171,79 @@ buffer(struct redis_store *s, char *cmd, int len)
 	return STORE_OK;
 }
 
+static void
+unwatch(struct redis_store *s)
+{
+	redisReply *r = NULL;
+
+	if (s->c != NULL && s->watching &&
+	    plain(s, &r, "UNWATCH") == STORE_OK)
+		freeReplyObject(r);
+	s->watching = 0;
+}
+
 static enum store_err
 rd_begin(void *impl)
 {
-	struct redis_store	*s = impl;
-	struct timespec		 pause = { 0, 1000000 };	/* 1 ms */
-	uint8_t			 rnd[16];
+	struct redis_store *s = impl;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return STORE_EIO;
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(s->token + 2 * i, 3, "%02x", rnd[i]);
-	for (int waited = 0; waited < LOCK_WAIT_MS; waited++) {
-		redisReply *r = command(s, "SET %s %s NX PX %d", LOCK_KEY,
-		    s->token, LOCK_TTL_MS);
-		if (r == NULL)
-			return STORE_EIO;
-		int got = r->type == REDIS_REPLY_STATUS;
-		freeReplyObject(r);
-		if (got)
-			return STORE_OK;
-		nanosleep(&pause, NULL);
-	}
-	snprintf(s->why, sizeof(s->why), "redis: lock busy");
-	return STORE_BUSY;
+	drop_pending(s, 0);
+	s->mark = 0;
+	if (s->c == NULL &&
+	    (s->c = connect_spec(s->spec, s->why, sizeof(s->why))) == NULL)
+		return STORE_DOWN;
+	if (s->c->err)
+		return down(s, "connect");
+	return STORE_OK;
 }
 
-static void
-unlock(struct redis_store *s)
+/* Check EXEC's answer: nil when a watched key changed, else each reply. */
+static enum store_err
+check_exec(struct redis_store *s, const redisReply *r)
 {
-	redisReply *r = command(s, "EVAL %s 1 %s %s", unlock_script, LOCK_KEY,
-	    s->token);
-
-	if (r != NULL)
-		freeReplyObject(r);
+	if (r->type == REDIS_REPLY_NIL)
+		return STORE_CONFLICT;
+	if (r->type != REDIS_REPLY_ARRAY)
+		return reply_error(s, r);
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_ERROR)
+			return reply_error(s, r->element[i]);
+	return STORE_OK;
 }
 
-/* Apply the buffered writes in one MULTI/EXEC, then unlock. */
+/* Apply the buffered writes in one MULTI/EXEC, if nothing watched moved. */
 static enum store_err
 rd_commit(void *impl)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r = NULL;
+	redisReply		*r[MAX_PENDING + 2] = { NULL };
 	enum store_err		 err = STORE_OK;
 	int			 n = s->npending;
 
-	if (n > 0) {
-		redisAppendCommand(s->c, "MULTI");
-		for (int i = 0; i < n; i++)
-			redisAppendFormattedCommand(s->c, s->pending[i],
-			    (size_t)s->pending_len[i]);
-		redisAppendCommand(s->c, "EXEC");
-		for (int i = 0; i < n + 2 && err == STORE_OK; i++) {
-			if (redisGetReply(s->c, (void **)&r) != REDIS_OK)
-				err = fail(s, "commit");
-			else if (i == n + 1 && r->type != REDIS_REPLY_ARRAY)
-				err = fail(s, "EXEC");
-			freeReplyObject(r);
-			r = NULL;
-		}
+	if (n == 0) {
+		unwatch(s);
+		return s->c != NULL ? STORE_OK : STORE_DOWN;
 	}
-	drop_pending(s);
-	unlock(s);
+	if (s->c == NULL)
+		return down(s, "commit");
+	if (redisAppendCommand(s->c, "MULTI") != REDIS_OK)
+		return down(s, "commit");
+	for (int i = 0; i < n; i++)
+		if (redisAppendFormattedCommand(s->c, s->pending[i],
+		    (size_t)s->pending_len[i]) != REDIS_OK)
+			return down(s, "commit");
+	if (redisAppendCommand(s->c, "EXEC") != REDIS_OK)
+		return down(s, "commit");
+	drop_pending(s, 0);
+	s->watching = 0;
+	if ((err = replies(s, r, n + 2)) != STORE_OK)
+		return err;
+	for (int i = 0; i < n + 1 && err == STORE_OK; i++)
+		if (r[i]->type == REDIS_REPLY_ERROR)
+			err = reply_error(s, r[i]);
+	if (err == STORE_OK)
+		err = check_exec(s, r[n + 1]);
+	free_replies(r, n + 2);
 	return err;
 }
 
@@ -160,8 +252,26 @@ rd_rollback(void *impl)
 {
 	struct redis_store *s = impl;
 
-	drop_pending(s);
-	unlock(s);
+	drop_pending(s, 0);
+	unwatch(s);
+}
+
+static enum store_err
+rd_mark(void *impl)
+{
+	struct redis_store *s = impl;
+
+	s->mark = s->npending;
+	return STORE_OK;
+}
+
+static void
+rd_release(void *impl, int keep)
+{
+	struct redis_store *s = impl;
+
+	if (!keep)
+		drop_pending(s, s->mark);
 }
 
 /* The value of field name in a HGETALL reply, or NULL. */
@@ -169,8 +279,10 @@ static const char *
 field(const redisReply *r, const char *name)
 {
 	for (size_t i = 0; i + 1 < r->elements; i += 2)
-		if (strcmp(r->element[i]->str, name) == 0)
-			return r->element[i + 1]->str;
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, name) == 0)
+			return r->element[i + 1]->type == REDIS_REPLY_STRING ?
+			    r->element[i + 1]->str : NULL;
 	return NULL;
 }
 
@@ -194,25 +306,34 @@ dup_field(const redisReply *r, const char *name, int *ok)
 	return copy;
 }
 
+static void
+copy_field(const redisReply *r, const char *name, char *out, size_t size)
+{
+	const char *v = field(r, name);
+
+	snprintf(out, size, "%s", v != NULL ? v : "");
+}
+
 static enum store_err
 rd_get(void *impl, const char *id, struct store_mailbox *m)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r = command(s, "HGETALL tigress:mb:%s", id);
+	redisReply		*r;
+	char			 key[64];
+	enum store_err		 err;
 	int			 ok = 1;
 
 	memset(m, 0, sizeof(*m));
-	if (r == NULL)
-		return STORE_EIO;
+	snprintf(key, sizeof(key), "tigress:mb:%s", id);
+	if ((err = watched(s, "HGETALL", key, &r)) != STORE_OK)
+		return err;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
 		freeReplyObject(r);
 		return STORE_NOTFOUND;
 	}
 	snprintf(m->id, sizeof(m->id), "%s", id);
-	snprintf(m->initiator, sizeof(m->initiator), "%s",
-	    field(r, "initiator") ? field(r, "initiator") : "");
-	snprintf(m->recipient, sizeof(m->recipient), "%s",
-	    field(r, "recipient") ? field(r, "recipient") : "");
+	copy_field(r, "initiator", m->initiator, sizeof(m->initiator));
+	copy_field(r, "recipient", m->recipient, sizeof(m->recipient));
 	m->rights = (unsigned)num(r, "rights");
 	m->created = num(r, "created");
 	m->expires = num(r, "expires");
@@ -231,6 +352,7 @@ rd_get(void *impl, const char *id, struct store_mailbox *m)
 	freeReplyObject(r);
 	if (!ok || m->title == NULL || m->data == NULL) {
 		store_mailbox_clear(m);
+		snprintf(s->why, sizeof(s->why), "redis: incomplete mailbox");
 		return ok ? STORE_EIO : STORE_ENOMEM;
 	}
 	return STORE_OK;
@@ -240,7 +362,7 @@ rd_get(void *impl, const char *id, struct store_mailbox *m)
 static enum store_err
 buffer_hset(struct redis_store *s, const struct store_mailbox *m)
 {
-	char		 key[64], nums[7][24];
+	char		 key[64], nums[6][24];
 	const char	*argv[2 + 2 * MB_FIELDS];
 	size_t		 lens[2 + 2 * MB_FIELDS];
 	int		 argc = 0;
@@ -271,8 +393,8 @@ buffer_hset(struct redis_store *s, const struct store_mailbox *m)
 	}
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
-	return buffer(s, cmd, len);
+	long long len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+	return buffer(s, cmd, len > 0 && len < (1LL << 30) ? (int)len : -1);
 }
 
 /* Buffer the whole record: old fields dropped, expiry index updated. */
@@ -296,40 +418,41 @@ buffer_mailbox(struct redis_store *s, const struct store_mailbox *m)
 	return buffer(s, cmd, len);
 }
 
+/* Tell the other nodes (store_redis_follow) that mailbox id changed. */
 static enum store_err
-exists(struct redis_store *s, const char *id, int *yes)
+buffer_publish(struct redis_store *s, const char *id)
 {
-	redisReply *r = command(s, "EXISTS tigress:mb:%s", id);
+	char	*cmd = NULL;
+	int	 len = redisFormatCommand(&cmd, "PUBLISH %s %s",
+	    STORE_REDIS_CHANNEL, id);
 
-	if (r == NULL)
-		return STORE_EIO;
-	*yes = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-	freeReplyObject(r);
-	return STORE_OK;
+	return buffer(s, cmd, len);
 }
 
 static enum store_err
 rd_put_new(void *impl, const struct store_mailbox *m)
 {
 	struct redis_store	*s = impl;
+	redisReply		*r;
+	char			 key[64];
 	enum store_err		 err;
 	int			 yes;
 
-	if ((err = exists(s, m->id, &yes)) != STORE_OK)
+	snprintf(key, sizeof(key), "tigress:mb:%s", m->id);
+	if ((err = watched(s, "EXISTS", key, &r)) != STORE_OK)
 		return err;
+	yes = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
 	return yes ? STORE_EXISTS : buffer_mailbox(s, m);
 }
 
+/* put and del follow a get of the same record, which watches it. */
 static enum store_err
 rd_put(void *impl, const struct store_mailbox *m)
 {
-	struct redis_store	*s = impl;
-	enum store_err		 err;
-	int			 yes;
+	enum store_err err = buffer_mailbox(impl, m);
 
-	if ((err = exists(s, m->id, &yes)) != STORE_OK)
-		return err;
-	return yes ? buffer_mailbox(s, m) : STORE_NOTFOUND;
+	return err != STORE_OK ? err : buffer_publish(impl, m->id);
 }
 
 static enum store_err
@@ -338,17 +461,15 @@ rd_del(void *impl, const char *id)
 	struct redis_store	*s = impl;
 	enum store_err		 err;
 	char			*cmd = NULL;
-	int			 yes, len;
+	int			 len;
 
-	if ((err = exists(s, id, &yes)) != STORE_OK)
-		return err;
-	if (!yes)
-		return STORE_NOTFOUND;
 	len = redisFormatCommand(&cmd, "DEL tigress:mb:%s", id);
 	if ((err = buffer(s, cmd, len)) != STORE_OK)
 		return err;
 	len = redisFormatCommand(&cmd, "ZREM %s %s", EXPIRY_KEY, id);
-	return buffer(s, cmd, len);
+	if ((err = buffer(s, cmd, len)) != STORE_OK)
+		return err;
+	return buffer_publish(s, id);
 }
 
 static enum store_err
@@ -357,12 +478,14 @@ rd_log_get(void *impl, const char *claim, const char *request_id,
 {
 	struct redis_store	*s = impl;
 	redisReply		*r;
+	char			 key[64 + TG_REQUEST_ID_MAX];
+	enum store_err		 err;
 	int			 ok = 1;
 
 	memset(l, 0, sizeof(*l));
-	r = command(s, "HGETALL tigress:log:%s:%s", claim, request_id);
-	if (r == NULL)
-		return STORE_EIO;
+	snprintf(key, sizeof(key), "tigress:log:%s:%s", claim, request_id);
+	if ((err = watched(s, "HGETALL", key, &r)) != STORE_OK)
+		return err;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
 	    num(r, "expires") <= now) {
 		freeReplyObject(r);
@@ -370,13 +493,13 @@ rd_log_get(void *impl, const char *claim, const char *request_id,
 	}
 	snprintf(l->claim, sizeof(l->claim), "%s", claim);
 	snprintf(l->request_id, sizeof(l->request_id), "%s", request_id);
-	snprintf(l->mailbox, sizeof(l->mailbox), "%s",
-	    field(r, "mailbox") ? field(r, "mailbox") : "");
+	copy_field(r, "mailbox", l->mailbox, sizeof(l->mailbox));
 	l->op = (int)num(r, "op");
 	l->expires = num(r, "expires");
 	l->body = dup_field(r, "body", &ok);
 	freeReplyObject(r);
 	if (l->body == NULL) {
+		snprintf(s->why, sizeof(s->why), "redis: incomplete log entry");
 		return ok ? STORE_EIO : STORE_ENOMEM;
 	}
 	return STORE_OK;
@@ -400,15 +523,17 @@ rd_log_put(void *impl, const struct store_log *l)
 	return buffer(s, cmd, len);
 }
 
+/* Live mailboxes: the expiry index from now on, O(log n) in Redis. */
 static enum store_err
 rd_count_live(void *impl, int64_t now, long *n)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r = command(s, "ZCOUNT %s (%lld +inf",
-	    EXPIRY_KEY, (long long)now);
+	redisReply		*r;
+	enum store_err		 err;
 
-	if (r == NULL)
-		return STORE_EIO;
+	if ((err = plain(s, &r, "ZCOUNT %s (%lld +inf", EXPIRY_KEY,
+	    (long long)now)) != STORE_OK)
+		return err;
 	*n = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : 0;
 	freeReplyObject(r);
 	return STORE_OK;
@@ -416,15 +541,17 @@ rd_count_live(void *impl, int64_t now, long *n)
 
 /* Mailbox hashes expire by themselves (EXPIREAT); tidy the index too. */
 static enum store_err
-rd_sweep(void *impl, int64_t now, long *removed)
+rd_sweep(void *impl, int64_t now, long limit, long *removed)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r = command(s, "ZREMRANGEBYSCORE %s -inf %lld",
-	    EXPIRY_KEY, (long long)now);
+	redisReply		*r;
+	enum store_err		 err;
 
+	(void)limit;	/* one ZREMRANGEBYSCORE, fast in Redis */
 	*removed = 0;
-	if (r == NULL)
-		return STORE_EIO;
+	if ((err = plain(s, &r, "ZREMRANGEBYSCORE %s -inf %lld", EXPIRY_KEY,
+	    (long long)now)) != STORE_OK)
+		return err;
 	*removed = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : 0;
 	freeReplyObject(r);
 	return STORE_OK;
@@ -445,44 +572,56 @@ rd_close(void *impl)
 
 	if (s == NULL)
 		return;
-	drop_pending(s);
+	drop_pending(s, 0);
 	if (s->c != NULL)
 		redisFree(s->c);
 	free(s);
 }
 
 static const struct store_ops redis_ops = {
-	rd_begin, rd_commit, rd_rollback, rd_get, rd_put_new, rd_put, rd_del,
-	rd_log_get, rd_log_put, rd_count_live, rd_sweep, rd_why, rd_close,
+	rd_begin, rd_commit, rd_rollback, rd_mark, rd_release, rd_get,
+	rd_put_new, rd_put, rd_del, rd_log_get, rd_log_put, rd_count_live,
+	rd_sweep, NULL, NULL, rd_why, rd_close,
 };
 
-/* "redis://HOST:PORT" or "redis+unix:PATH" to a connection. */
+/* "redis://HOST:PORT" or "redis+unix:PATH" to a connection; NULL + why. */
 static redisContext *
 connect_spec(const char *spec, char *why, size_t why_size)
 {
-	struct timeval	 tv = { 5, 0 };
+	struct timeval	 tv = { CONNECT_SEC, 0 };
+	redisContext	*c;
 	char		 host[256];
-	const char	*colon;
+	const char	*colon, *p = spec + 8;	/* after "redis://" */
 	char		*end;
 	long		 port;
 
 	if (strncmp(spec, "redis+unix:", 11) == 0)
-		return redisConnectUnixWithTimeout(spec + 11, tv);
-	spec += 8;	/* "redis://" */
-	if ((colon = strrchr(spec, ':')) == NULL ||
-	    (size_t)(colon - spec) >= sizeof(host)) {
-		snprintf(why, why_size, "redis store: expected redis://HOST:PORT");
+		c = redisConnectUnixWithTimeout(spec + 11, tv);
+	else {
+		if ((colon = strrchr(p, ':')) == NULL ||
+		    (size_t)(colon - p) >= sizeof(host) || colon == p) {
+			snprintf(why, why_size,
+			    "redis store: expected redis://HOST:PORT");
+			return NULL;
+		}
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || port < 1 || port > 65535) {
+			snprintf(why, why_size, "redis store: bad port");
+			return NULL;
+		}
+		memcpy(host, p, (size_t)(colon - p));
+		host[colon - p] = '\0';
+		c = redisConnectWithTimeout(host, (int)port, tv);
+	}
+	if (c == NULL || c->err || redisSetTimeout(c, tv) != REDIS_OK) {
+		snprintf(why, why_size, "%s: %s", spec, c != NULL && c->err ?
+		    c->errstr : "cannot connect");
+		if (c != NULL)
+			redisFree(c);
 		return NULL;
 	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || port < 1 || port > 65535) {
-		snprintf(why, why_size, "redis store: bad port");
-		return NULL;
-	}
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = '\0';
-	return redisConnectWithTimeout(host, (int)port, tv);
+	return c;
 }
 
 enum store_err
@@ -490,7 +629,7 @@ store_redis_open(const char *spec, struct store **out, char *why,
     size_t why_size)
 {
 	struct redis_store	*s = calloc(1, sizeof(*s));
-	struct store		*st = malloc(sizeof(*st));
+	struct store		*st = calloc(1, sizeof(*st));
 
 	*out = NULL;
 	if (s == NULL || st == NULL) {
@@ -499,16 +638,132 @@ store_redis_open(const char *spec, struct store **out, char *why,
 		return STORE_ENOMEM;
 	}
 	why[0] = '\0';
-	s->c = connect_spec(spec, why, why_size);
-	if (s->c == NULL || s->c->err) {
-		if (s->c != NULL)
-			snprintf(why, why_size, "%s: %s", spec, s->c->errstr);
+	if (strlen(spec) >= sizeof(s->spec) ||
+	    (s->c = connect_spec(spec, why, why_size)) == NULL) {
+		if (why[0] == '\0')
+			snprintf(why, why_size, "redis store: spec too long");
 		rd_close(s);
 		free(st);
-		return why[0] != '\0' ? STORE_EIO : STORE_ESPEC;
+		return strstr(why, "redis store:") == why ? STORE_ESPEC :
+		    STORE_DOWN;
 	}
+	snprintf(s->spec, sizeof(s->spec), "%s", spec);
 	st->ops = &redis_ops;
 	st->impl = s;
+	st->caps.writers = STORE_REDIS_WRITERS;
+	st->caps.batch = 1;
+	st->caps.readers = 0;
 	*out = st;
 	return STORE_OK;
+}
+
+/* ---- following the other nodes' changes ---------------------------------- */
+
+struct store_follow {
+	char		 spec[SPEC_MAX];
+	void		(*changed)(const char *id, void *arg);
+	void		*arg;
+	pthread_t	 thread;
+	atomic_bool	 stop;
+};
+
+/* A subscribed connection, or NULL (the follower tries again later). */
+static redisContext *
+subscribe(struct store_follow *f)
+{
+	struct timeval	 poll = { FOLLOW_POLL_SEC, 0 };
+	char		 why[256];
+	redisContext	*c = connect_spec(f->spec, why, sizeof(why));
+	redisReply	*r;
+
+	if (c == NULL)
+		return NULL;
+	r = redisCommand(c, "SUBSCRIBE %s", STORE_REDIS_CHANNEL);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR ||
+	    redisSetTimeout(c, poll) != REDIS_OK) {
+		if (r != NULL)
+			freeReplyObject(r);
+		redisFree(c);
+		return NULL;
+	}
+	freeReplyObject(r);
+	return c;
+}
+
+/* A "message" reply: ["message", channel, id]. */
+static void
+deliver(struct store_follow *f, const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "message") == 0 &&
+	    r->element[2]->type == REDIS_REPLY_STRING)
+		f->changed(r->element[2]->str, f->arg);
+}
+
+static void *
+follow_main(void *arg)
+{
+	struct store_follow	*f = arg;
+	redisContext		*c = NULL;
+	struct timespec		 pause = { FOLLOW_POLL_SEC, 0 };
+
+	while (!atomic_load(&f->stop)) {
+		void *reply = NULL;
+
+		if (c == NULL && (c = subscribe(f)) == NULL) {
+			(void)nanosleep(&pause, NULL);
+			continue;
+		}
+		if (redisGetReply(c, &reply) == REDIS_OK) {
+			deliver(f, reply);
+			freeReplyObject(reply);
+		} else if (c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK)) {
+			c->err = 0;	/* only the poll timeout: read on */
+			c->errstr[0] = '\0';
+		} else {
+			redisFree(c);	/* lost: subscribe again */
+			c = NULL;
+		}
+	}
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+enum store_err
+store_redis_follow(const char *spec, void (*changed)(const char *id,
+    void *arg), void *arg, struct store_follow **out, char *why,
+    size_t why_size)
+{
+	struct store_follow *f = calloc(1, sizeof(*f));
+
+	*out = NULL;
+	if (f == NULL || strlen(spec) >= sizeof(f->spec)) {
+		free(f);
+		snprintf(why, why_size, "redis store: cannot follow changes");
+		return STORE_ENOMEM;
+	}
+	snprintf(f->spec, sizeof(f->spec), "%s", spec);
+	f->changed = changed;
+	f->arg = arg;
+	atomic_init(&f->stop, false);
+	if (pthread_create(&f->thread, NULL, follow_main, f) != 0) {
+		free(f);
+		snprintf(why, why_size, "cannot start the Redis follower");
+		return STORE_ENOMEM;
+	}
+	*out = f;
+	return STORE_OK;
+}
+
+void
+store_redis_unfollow(struct store_follow *f)
+{
+	if (f == NULL)
+		return;
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	free(f);
 }

@@ -10,7 +10,12 @@
 
 #include "store.h"
 
-/* Open (creating) the database at path.  Errors: STORE_EIO, _ENOMEM. */
+#define STORE_SQLITE_BATCH	256	/* requests per group commit, at most */
+
+/*
+ * Open (creating) the database at path; with opts->reader a read handle
+ * on an existing one.  Errors: STORE_EIO, STORE_FULL, STORE_ENOMEM.
+ */
 enum store_err store_sqlite_open(const char *path,
     const struct store_opts *opts, struct store **out, char *why,
     size_t why_size);

@@ -74,9 +74,15 @@ run(struct fixture *f, int64_t now, enum mbox_op op, const char *claim,
     const char *reqid, const char *body, struct mbox_res *res)
 {
 	struct mbox_ctx	ctx = { f->store, &f->policy, now };
-	struct mbox_req	req = { op, op == MBOX_CREATE ? NULL : f->id, claim,
-	    reqid, body != NULL ? body : "", body != NULL ? strlen(body) : 0 };
+	struct mbox_req	req;
 
+	memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.id = op == MBOX_CREATE ? NULL : f->id;
+	req.claim = claim;
+	req.request_id = reqid;
+	req.body = body != NULL ? body : "";
+	req.body_len = strlen(req.body);
 	mbox_handle(&ctx, &req, res);
 	return res->status;
 }
@@ -253,8 +259,15 @@ test_expiry_and_limits(void)
 	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, C, "x", far, &res), 503);
 	CU_ASSERT_EQUAL(res.err, TGERR_CAPACITY);
 	mbox_res_clear(&res);
-	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, &removed), STORE_OK);
-	CU_ASSERT_EQUAL(removed, 5);
+	CU_ASSERT_EQUAL_FATAL(store_begin(f.store), STORE_OK);
+	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, 3, &removed), STORE_OK);
+	CU_ASSERT_EQUAL(removed, 3);	/* at most the limit per call */
+	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, 3, &removed), STORE_OK);
+	CU_ASSERT_EQUAL(removed, 2);
+	CU_ASSERT_EQUAL(store_commit(f.store), STORE_OK);
+	CU_ASSERT_EQUAL(store_count_live(f.store, T0 + 3601, &removed),
+	    STORE_OK);
+	CU_ASSERT_EQUAL(removed, 0);
 	store_close(f.store);
 	free(past);
 	free(far);
@@ -330,7 +343,8 @@ test_route(void)
 static void
 test_accesslog(void)
 {
-	char ip[64], line[256];
+	char ip[64], line[ACCESSLOG_LINE_MAX], path[128];
+	char hash[ACCESSLOG_HASH_LEN + 2];
 
 	accesslog_truncate_ip("192.0.2.77", ip, sizeof(ip));
 	CU_ASSERT_STRING_EQUAL(ip, "192.0.2.0");
@@ -339,8 +353,28 @@ test_accesslog(void)
 	accesslog_truncate_ip("junk", ip, sizeof(ip));
 	CU_ASSERT_STRING_EQUAL(ip, "-");
 	CU_ASSERT(accesslog_line(line, sizeof(line), 0, "-", "GET", "/", 200,
-	    5) > 0);
+	    5, NULL) > 0);
 	CU_ASSERT_STRING_EQUAL(line, "1970-01-01T00:00:00Z - GET / 200 5\n");
+	/* Every byte outside printable ASCII escaped, and the backslash. */
+	CU_ASSERT(accesslog_line(line, sizeof(line), 0, "-", "G T",
+	    "/\x1b[31m\\\xff", 400, 0, NULL) > 0);
+	CU_ASSERT_STRING_EQUAL(line, "1970-01-01T00:00:00Z - G\\x20T "
+	    "/\\x1b[31m\\x5c\\xff 400 0\n");
+	/* Mailbox ids as keyed hashes, also inside other paths; the hash is
+	 * what `printf %s ID | openssl dgst -sha256 -hmac key` begins with. */
+	CU_ASSERT_EQUAL(accesslog_hash_id("key", A, hash), 0);
+	CU_ASSERT_STRING_EQUAL(hash, "#f92033b44968450b");
+	snprintf(path, sizeof(path), "/v1/m/%s", A);
+	CU_ASSERT(accesslog_line(line, sizeof(line), 0, "-", "POST", path,
+	    200, 0, "key") > 0);
+	CU_ASSERT(strstr(line, A) == NULL);
+	CU_ASSERT(strstr(line, hash) != NULL);
+	CU_ASSERT_EQUAL(strlen(hash), 1 + ACCESSLOG_HASH_LEN);
+	snprintf(path, sizeof(path), "/v9/x/11111111-1111-4111-8111-"
+	    "111111111111/y");
+	CU_ASSERT(accesslog_line(line, sizeof(line), 0, "-", "GET", path,
+	    404, 0, "key") > 0);
+	CU_ASSERT(strstr(line, hash) != NULL);
 }
 
 int

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -137,15 +138,16 @@ add_name(GENERAL_NAMES *gens, const char *host)
 }
 
 static int
-add_san(X509 *x, const char *host)
+add_san(X509 *x, const char *const *hosts)
 {
 	GENERAL_NAMES	*gens = sk_GENERAL_NAME_new_null();
 	int		 ok;
 
 	ok = gens != NULL && add_name(gens, "localhost") &&
-	    add_name(gens, "127.0.0.1") && add_name(gens, "::1") &&
-	    (host == NULL || add_name(gens, host)) &&
-	    X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+	    add_name(gens, "127.0.0.1") && add_name(gens, "::1");
+	for (size_t i = 0; ok && hosts != NULL && hosts[i] != NULL; i++)
+		ok = add_name(gens, hosts[i]);
+	ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
 	    X509V3_ADD_DEFAULT) == 1;
 	GENERAL_NAMES_free(gens);
 	return ok;
@@ -198,7 +200,7 @@ set_name_and_dates(X509 *x)
  * its own issuer by OpenSSL, so clients could not pin it as a CA file.
  */
 static X509 *
-make_cert(EVP_PKEY *key, const char *host)
+make_cert(EVP_PKEY *key, const char *const *hosts)
 {
 	X509 *x = X509_new();
 
@@ -209,7 +211,7 @@ make_cert(EVP_PKEY *key, const char *host)
 	    !add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !add_ext(x, NID_ext_key_usage, "serverAuth") ||
 	    !add_ext(x, NID_subject_key_identifier, "hash") ||
-	    !add_san(x, host) || X509_sign(x, key, EVP_sha256()) <= 0) {
+	    !add_san(x, hosts) || X509_sign(x, key, EVP_sha256()) <= 0) {
 		X509_free(x);
 		return NULL;
 	}
@@ -245,7 +247,8 @@ write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 }
 
 static enum tls_err
-generate(const char *cert_path, const char *key_path, const char *host)
+generate(const char *cert_path, const char *key_path,
+    const char *const *hosts)
 {
 	EVP_PKEY	*key = NULL;
 	X509		*cert = NULL;
@@ -253,10 +256,10 @@ generate(const char *cert_path, const char *key_path, const char *host)
 	int		 wrote_key = 0, wrote_cert = 0;
 
 	if ((key = EVP_EC_gen("P-256")) == NULL ||
-	    (cert = make_cert(key, host)) == NULL)
+	    (cert = make_cert(key, hosts)) == NULL)
 		goto fail;
 	if ((wrote_key = write_pem(key_path, 0600, key, NULL)) != 2 ||
-	    (wrote_cert = write_pem(cert_path, 0644, NULL, cert)) != 2)
+	    (wrote_cert = write_pem(cert_path, 0600, NULL, cert)) != 2)
 		goto fail;
 	err = TLS_OK;
 fail:
@@ -272,7 +275,7 @@ fail:
 
 enum tls_err
 tls_ensure_selfsigned(const char *cert_path, const char *key_path,
-    const char *host, int *generated)
+    const char *const *hosts, int *generated)
 {
 	int		 have_cert, have_key;
 	enum tls_err	 err;
@@ -286,26 +289,39 @@ tls_ensure_selfsigned(const char *cert_path, const char *key_path,
 	/* One file without the other is an operator's half-finished setup. */
 	if (have_cert != 0 || have_key != 0)
 		return TLS_ECERT;
-	if ((err = generate(cert_path, key_path, host)) == TLS_OK &&
+	if ((err = generate(cert_path, key_path, hosts)) == TLS_OK &&
 	    generated != NULL)
 		*generated = 1;
 	return err;
 }
 
-/* OpenSSL's newest reason, after what we were doing, into why. */
-static void
-set_why(char *why, size_t why_size, const char *doing, const char *path)
+/* One line for people (OpenSSL's queue is dropped, never shown). */
+static void __attribute__((format(printf, 3, 4)))
+set_why(char *why, size_t why_size, const char *fmt, ...)
 {
-	char		 reason[256] = "";
-	unsigned long	 e = ERR_peek_last_error();
+	va_list ap;
 
-	if (e != 0)
-		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
-	if (why != NULL && why_size > 0)
-		snprintf(why, why_size, "%s%s%s%s%s", doing,
-		    path != NULL ? " " : "", path != NULL ? path : "",
-		    *reason != '\0' ? ": " : "", reason);
+	if (why == NULL || why_size == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, why_size, fmt, ap);
+	va_end(ap);
+}
+
+/* 0 when path can be read, else -1 with why. */
+static int
+readable(const char *what, const char *path, char *why, size_t why_size)
+{
+	FILE	*fp = fopen(path, "r");
+	int	 e = errno;
+
+	if (fp != NULL) {
+		fclose(fp);
+		return 0;
+	}
+	set_why(why, why_size, "%s %s: %s", what, path, strerror(e));
+	return -1;
 }
 
 static enum tls_err
@@ -313,7 +329,8 @@ configure(SSL_CTX *c, char *why, size_t why_size)
 {
 	if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(c, TLS12_CIPHERS) != 1) {
-		set_why(why, why_size, "setting the protocol versions", NULL);
+		set_why(why, why_size, "this OpenSSL refuses TLS 1.2 with "
+		    "AEAD ciphers");
 		return TLS_ECTX;
 	}
 	/* Tickets would carry session keys beyond the process's memory. */
@@ -322,21 +339,46 @@ configure(SSL_CTX *c, char *why, size_t why_size)
 	return TLS_OK;
 }
 
+/* An encrypted key is refused, never prompted for. */
+static int
+no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
 static enum tls_err
 load(SSL_CTX *c, const char *cert_path, const char *key_path, char *why,
     size_t why_size)
 {
+	EVP_PKEY	*key = NULL;
+	FILE		*fp;
+	int		 ok;
+
+	if (readable("certificate", cert_path, why, why_size) != 0)
+		return TLS_ECERT;
 	if (SSL_CTX_use_certificate_chain_file(c, cert_path) != 1) {
-		set_why(why, why_size, "loading certificate", cert_path);
+		set_why(why, why_size, "certificate %s holds no PEM certificate "
+		    "(chain)", cert_path);
 		return TLS_ECERT;
 	}
-	if (SSL_CTX_use_PrivateKey_file(c, key_path, SSL_FILETYPE_PEM) != 1) {
-		set_why(why, why_size, "loading key", key_path);
+	if (readable("key", key_path, why, why_size) != 0)
+		return TLS_ECERT;
+	if ((fp = fopen(key_path, "r")) != NULL) {
+		key = PEM_read_PrivateKey(fp, NULL, no_password, NULL);
+		fclose(fp);
+	}
+	if (key == NULL) {
+		set_why(why, why_size, "key %s holds no unencrypted PEM private "
+		    "key", key_path);
 		return TLS_ECERT;
 	}
-	if (SSL_CTX_check_private_key(c) != 1) {
-		set_why(why, why_size, "key does not match certificate",
-		    key_path);
+	ok = SSL_CTX_use_PrivateKey(c, key) == 1 &&
+	    SSL_CTX_check_private_key(c) == 1;
+	EVP_PKEY_free(key);
+	if (!ok) {
+		set_why(why, why_size, "key %s does not belong to certificate "
+		    "%s", key_path, cert_path);
 		return TLS_ECERT;
 	}
 	return TLS_OK;
@@ -353,7 +395,8 @@ tls_server_ctx(const char *cert_path, const char *key_path, SSL_CTX **ctx,
 	if (why != NULL && why_size > 0)
 		why[0] = '\0';
 	if ((c = SSL_CTX_new(TLS_server_method())) == NULL) {
-		set_why(why, why_size, "creating the TLS context", NULL);
+		set_why(why, why_size, "cannot create a TLS context (out of "
+		    "memory?)");
 		return TLS_ENOMEM;
 	}
 	if ((err = configure(c, why, why_size)) != TLS_OK ||

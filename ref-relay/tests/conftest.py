@@ -17,12 +17,15 @@ test fails, and again at interpreter exit as a last resort.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -78,7 +81,10 @@ class Relay:
     listen_stream ("stdout" or "stderr").
     """
 
-    def __init__(self, binary: Path, data_dir: Path, flags, profile):
+    def __init__(self, binary: Path, data_dir: Path, flags, profile,
+                 wrapper=None, preexec=None):
+        self.wrapper = list(wrapper or [])
+        self.preexec = preexec
         self.binary = Path(binary)
         self.data_dir = Path(data_dir)
         self.flags = [str(f) for f in flags]
@@ -112,14 +118,16 @@ class Relay:
     def start(self, timeout: float = START_TIMEOUT) -> "Relay":
         assert self.process is None or self.process.poll() is not None, \
             "relay already running"
-        self.argv = [str(self.binary), "--listen", "127.0.0.1:0",
-                     "--data-dir", str(self.data_dir)] + self.flags
+        self.argv = self.wrapper + [
+            str(self.binary), "--listen", "127.0.0.1:0",
+            "--data-dir", str(self.data_dir)] + self.flags
         q: "queue.Queue" = queue.Queue()
         self._lines = q
         proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE,
-                                start_new_session=True)
+                                start_new_session=True,
+                                preexec_fn=self.preexec)
         with _ALL_LOCK:
             _ALL_PROCS.append(proc)
         self.process = proc
@@ -235,18 +243,108 @@ class Relay:
 
 # ---- building ---------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def relay_binary() -> Path:
-    """Build the relay once per session; a failed build fails the tests."""
+def build_relay() -> Path:
+    """The relay binary, built if needed; RelayStartError when the build
+    fails.  TIGRESS_RELAY_BINARY names another binary to test instead
+    (e.g. an older build, to see a test fail on it); nothing is built
+    then."""
+    other = os.environ.get("TIGRESS_RELAY_BINARY")
+    if other:
+        return Path(other)
     r = subprocess.run(["make", "-C", str(REPO), "ref-relay/tigress-relay"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=1200)
     if r.returncode != 0:
-        pytest.fail("make ref-relay/tigress-relay failed (status %d):\n%s"
-                    % (r.returncode, r.stdout[-4000:]), pytrace=False)
+        raise RelayStartError("make ref-relay/tigress-relay failed (status "
+                              "%d):\n%s" % (r.returncode, r.stdout[-4000:]))
     if not os.access(BINARY, os.X_OK):
-        pytest.fail("%s was not built" % BINARY, pytrace=False)
+        raise RelayStartError("%s was not built" % BINARY)
     return BINARY
+
+
+@pytest.fixture(scope="session")
+def relay_binary() -> Path:
+    """Build the relay once per session; a failed build fails the tests."""
+    try:
+        return build_relay()
+    except RelayStartError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+# ---- checks that run beside the others ------------------------------------------
+
+class Background:
+    """A slow check (testssl.sh, valgrind) run in a thread from the end of
+    collection, so that its minute of mostly waiting overlaps the other
+    tests; the test that owns it collects the result."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.value = self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self.value = self.fn()
+        except BaseException as e:      # reported by result()
+            self.error = e
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def result(self, timeout):
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise AssertionError("background check still running after "
+                                 "%.0f s" % timeout)
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+_BACKGROUND_FNS: dict = {}
+_BACKGROUND: dict = {}
+
+
+@contextlib.contextmanager
+def private_relay(prefix: str, wrapper=None, timeout=START_TIMEOUT):
+    """A relay of its own outside the fixtures (for a Background check),
+    in a fresh temporary directory; yields (relay, directory) and always
+    stops and removes both."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    relay = Relay(build_relay(), d / "data", [], "http-00", wrapper)
+    try:
+        relay.start(timeout)
+        yield relay, d
+    finally:
+        relay.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def register_background(module: str, fn) -> None:
+    """Have fn() start in the background when a test of module (its
+    __name__) is collected; the test gets it from background(module)."""
+    _BACKGROUND_FNS[module] = fn
+
+
+def background(module: str) -> Background:
+    if module not in _BACKGROUND:
+        _BACKGROUND[module] = Background(_BACKGROUND_FNS[module]).start()
+    return _BACKGROUND[module]
+
+
+def pytest_collection_finish(session):
+    wanted = {getattr(item.module, "__name__", "") for item in session.items
+              if getattr(item, "module", None) is not None}
+    for module in sorted(wanted & set(_BACKGROUND_FNS)):
+        background(module)
+
+
+def track(proc) -> None:
+    """Have a process of a test killed at exit if it is still running."""
+    with _ALL_LOCK:
+        _ALL_PROCS.append(proc)
 
 
 # ---- factories --------------------------------------------------------------
@@ -258,10 +356,13 @@ class RelayFactory:
         self.relays: list = []
 
     def __call__(self, *flags, tls: bool = True, data_dir=None,
-                 start: bool = True) -> Relay:
+                 start: bool = True, wrapper=None, preexec=None,
+                 timeout: float = START_TIMEOUT) -> Relay:
         """Start a relay with the given extra flags.  tls=False adds
         --insecure-http.  A profile flag (--profile X) is noted so that its
-        clients use the right header names."""
+        clients use the right header names.  wrapper: argv words before
+        the binary (valgrind, unshare); preexec: run in the child before
+        exec (limits, umask)."""
         flags = list(flags)
         if not tls and "--insecure-http" not in flags:
             flags.append("--insecure-http")
@@ -269,10 +370,10 @@ class RelayFactory:
         if "--profile" in flags:
             profile = flags[flags.index("--profile") + 1]
         d = Path(data_dir) if data_dir else self.tmp.mktemp("relay-data")
-        r = Relay(self.binary, d, flags, profile)
+        r = Relay(self.binary, d, flags, profile, wrapper, preexec)
         self.relays.append(r)
         if start:
-            r.start()
+            r.start(timeout)
         return r
 
     def cleanup(self):

@@ -30,7 +30,8 @@ ERROR_CODES = {
     "payload_truncated", "payload_key", "payload_auth", "not_found",
     "method_not_allowed", "unauthorized", "header_missing", "header_value",
     "request_id_conflict", "unsupported_media_type", "headers_too_large",
-    "capacity",
+    "capacity", "http_syntax", "request_timeout", "not_implemented",
+    "unavailable",
 }
 
 DISPLAY = {
@@ -216,3 +217,56 @@ def wait_closed(sock, limit: float = 30.0) -> bool:
 
 def parse_url(url: str):
     return tp_url.parse(url)
+
+
+# ---- raw HTTP -------------------------------------------------------------------
+
+class RawAnswer:
+    """The first answer in bytes the relay sent: status, headers (names in
+    lower case; a repeated name keeps the last), body, and the bytes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        self.status = None
+        self.headers = {}
+        if lines and lines[0].startswith(b"HTTP/1."):
+            self.status = int(lines[0].split()[1])
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            self.headers[name.decode("latin-1").strip().lower()] = \
+                value.decode("latin-1").strip()
+        n = int(self.headers.get("content-length", "0") or 0)
+        self.body = rest[:n]
+
+    @property
+    def json(self):
+        import json as _json
+        try:
+            return _json.loads(self.body)
+        except ValueError:
+            return None
+
+    def __repr__(self):
+        return "<RawAnswer %r>" % (self.data[:300],)
+
+
+def raw_answer(client, request: bytes, timeout: float = 5.0) -> RawAnswer:
+    """Send request bytes on a new connection; parse what comes back."""
+    return RawAnswer(client.raw_bytes(request, timeout=timeout))
+
+
+def assert_raw_error(ans: RawAnswer, status: int, code: str,
+                     request_id: str = None) -> None:
+    """An HTTP-layer refusal with the relay's JSON error body (errata
+    E-ERROR-BODY) and, when the request had one, the request id."""
+    assert ans.status == status, ans
+    assert ans.headers.get("content-type", "").startswith(
+        "application/json"), ans
+    j = ans.json
+    assert isinstance(j, dict) and j.get("error") == code, ans
+    assert isinstance(j.get("message"), str), ans
+    tp_bodies.parse("error_response", ans.body)
+    if request_id is not None:
+        assert ans.headers.get("mailbox-request-id") == request_id, ans

@@ -1,6 +1,7 @@
 """Limits (spec/extensions.md X-LIMITS, spec/rules.md, errata E-LIMITS):
 each limit's answer, and that the relay keeps serving others while a
-client is over a limit, slow or idle (--idle-timeout 2).  Also: plain
+client is over a limit, slow or idle (--idle-timeout 2, --header-timeout
+2, --body-timeout 2).  Also: plain
 HTTP is refused on the TLS port (http-00 §8.1.1)."""
 
 import json
@@ -19,7 +20,8 @@ BODY_MAX = 98304
 
 @pytest.fixture(scope="module")
 def lrelay(module_relay_factory):
-    return module_relay_factory("--idle-timeout", "2")
+    return module_relay_factory("--idle-timeout", "2", "--header-timeout", "2",
+                                "--body-timeout", "2")
 
 
 @pytest.fixture
