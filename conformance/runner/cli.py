@@ -9,9 +9,9 @@
                         [--case ID ...] [--expected-failures FILE]
     tigress-conformance list                         # cases and categories
 
-Exit status: 0 no case failed (expected failures aside), 1 a case failed
-(or the runner erred in one), 2 the run could not happen (bad arguments,
-relay unreachable or not started, driver not runnable, no case selected).
+Exit status: see core/exits.py (and --help).  Whatever stops a run is a
+CannotRun carrying its status and one line saying why; main() prints it
+once, followed by the summary line CI reads.
 """
 
 from __future__ import annotations
@@ -25,24 +25,45 @@ from pathlib import Path
 from typing import List, Optional
 
 from .core import catalog as catalog_mod
-from .core import launch, report
+from .core import exits, launch, report
+from .core.exits import CannotRun, usage
 from .core.model import DRAFTS
 from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
 
 
-class UsageError(Exception):
-    pass
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (CannotRun) instead of the
+    usage block."""
+
+    def error(self, message):
+        raise usage("%s (see %s --help)" % (message, self.prog))
+
+
+def _common(kind: str) -> argparse.ArgumentParser:
+    """The options `relay` and `client` share."""
+    c = Parser(add_help=False)
+    c.add_argument("--report", metavar="DIR",
+                   help="write conformance.json, .xml (JUnit) and .html here")
+    c.add_argument("--expected-failures", metavar="FILE",
+                   help="case IDs known to fail, one per line (# comments)")
+    c.add_argument("--verbose", "-v", action="store_true",
+                   help="show every note and each %s as it finishes" % (
+                       "session" if kind == "client" else "case"))
+    c.add_argument("--quiet", "-q", action="store_true",
+                   help="list only the cases that did not pass")
+    return c
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="tigress-conformance",
         description="Check a TIGRESS relay against draft-vinokurov-tigress-"
         "http-00 (or the sct-04 profile).")
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("relay", help="check a relay",
+                       parents=[_common("relay")],
                        description="Run the conformance cases against a "
                        "relay and report where it departs from the draft.")
     r.add_argument("url", nargs="?", help="the relay, e.g. https://host:8443")
@@ -54,13 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the draft revision (profile) to check against; "
                    "auto (the default): the one whose claim header the "
                    "relay honours")
-    r.add_argument("--report", metavar="DIR",
-                   help="write conformance.json, .xml (JUnit) and .html here")
     r.add_argument("--case", metavar="ID", nargs="+", action="extend",
                    help="run only these cases; an ID or a category prefix "
                    "(API, REPLAY, THREAT, OPACITY, PROFILE, REPLAY-UPDATE...)")
-    r.add_argument("--expected-failures", metavar="FILE",
-                   help="case IDs known to fail, one per line (# comments)")
     r.add_argument("--start-ref", action="store_true",
                    help="start the bundled ref-relay (temporary data, "
                    "ephemeral port), check it, stop it")
@@ -81,11 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--strict-errata", action="store_true",
                    help="treat tigress-ref's decisions (spec/errata.md) as "
                    "MUSTs: for tigress-ref's own relays only")
-    r.add_argument("--verbose", "-v", action="store_true",
-                   help="show every note and each case as it finishes")
-    r.add_argument("--quiet", "-q", action="store_true",
-                   help="list only the cases that did not pass")
     c = sub.add_parser("client", help="check a client through its driver",
+                       parents=[_common("client")],
                        description="Run the client cases: the driver "
                        "(spec/drivers.md) plays scenarios against the "
                        "suite's instrumented test relay, the suite plays the "
@@ -93,23 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("driver", help="the client's driver executable")
     c.add_argument("--draft", choices=DRAFTS, default="http-00",
                    help="the draft revision (profile) to check against")
-    c.add_argument("--report", metavar="DIR",
-                   help="write conformance.json, .xml (JUnit) and .html here")
     c.add_argument("--case", metavar="ID", nargs="+", action="extend",
                    help="run only these cases; an ID or a category prefix "
                    "(URL, TLS, SECRET, REQID, CLAIM, PRIVACY, PAYLOAD, "
                    "RECEIVE, REFUSE, RETRY, FLOW, REQUEST, ...)")
-    c.add_argument("--expected-failures", metavar="FILE",
-                   help="case IDs known to fail, one per line (# comments)")
     c.add_argument("--timeout", type=float, default=20.0, metavar="S",
                    help="TIGRESS_TIMEOUT of receive steps (default "
                    "%(default)s); a step is killed 40 s after it")
     c.add_argument("--workers", type=int, default=3, metavar="N",
                    help="sessions run at once (default %(default)s)")
-    c.add_argument("--verbose", "-v", action="store_true",
-                   help="show every note and each case as it finishes")
-    c.add_argument("--quiet", "-q", action="store_true",
-                   help="list only the cases that did not pass")
     ls = sub.add_parser("list", help="list the cases")
     ls.add_argument("which", nargs="?", choices=("relay", "client", "all"),
                     default="all")
@@ -125,7 +131,7 @@ def read_expected(path: str) -> set:
                 if ln:
                     ids.add(ln.upper())
     except OSError as e:
-        raise UsageError("cannot read %s: %s" % (path, e))
+        raise usage("cannot read %s: %s" % (path, e))
     return ids
 
 
@@ -158,19 +164,16 @@ def run_client(args, out, err) -> int:
     from .client.testrelay import TestRelay
     driver = str(Path(args.driver).resolve())
     if not (os.path.isfile(driver) and os.access(driver, os.X_OK)):
-        err.write("tigress-conformance: %s is not an executable file\n" %
-                  args.driver)
-        out.write("conformance: 0 passed, 0 failed, could not run (driver "
-                  "not runnable)\n")
-        return 2
+        raise CannotRun(exits.USAGE, "%s is not an executable file" %
+                        args.driver, "driver not runnable")
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
         selected = client_engine.select(args.case, args.draft)
     except engine.SelectionError as e:
-        raise UsageError(str(e))
+        raise usage(str(e))
     if not selected:
-        raise UsageError("no client case to run for --draft %s" % args.draft)
+        raise usage("no client case to run for --draft %s" % args.draft)
     unknown = sorted(x for x in expected if x not in CLIENT_REGISTRY)
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
@@ -182,11 +185,8 @@ def run_client(args, out, err) -> int:
             try:                        # the test relay can run here
                 TestRelay(Path(d), args.draft).stop()
             except Exception as e:      # noqa: BLE001
-                err.write("tigress-conformance: the test relay does not "
-                          "start: %s\n" % e)
-                out.write("conformance: 0 passed, 0 failed, could not run "
-                          "(test relay not started)\n")
-                return 2
+                raise CannotRun(exits.USAGE, "the test relay does not "
+                                "start: %s" % e, "test relay not started")
         t0, started = time.monotonic(), time.time()
 
         def progress(r):
@@ -229,8 +229,8 @@ def run_relay(args, out, err) -> int:
     starts = sum(bool(x) for x in (args.url, args.start_ref,
                                    args.start_broken))
     if starts != 1:
-        raise UsageError("give a relay URL, or --start-ref, or "
-                         "--start-broken (exactly one)")
+        raise usage("give a relay URL, or --start-ref, or --start-broken "
+                    "(exactly one)")
     if args.id_sample < 1000 and args.id_sample != Options.id_sample:
         err.write("note: --id-sample %d is below the 1000 creations the "
                   "full identifier check uses\n" % args.id_sample)
@@ -240,12 +240,11 @@ def run_relay(args, out, err) -> int:
         if args.draft != "auto":
             selected = engine.select(args.case, args.draft)
             if not selected:
-                raise UsageError("no case to run for --draft %s" %
-                                 args.draft)
+                raise usage("no case to run for --draft %s" % args.draft)
         else:
             engine.select(args.case, DRAFTS[0])     # the patterns are valid
     except engine.SelectionError as e:
-        raise UsageError(str(e))
+        raise usage(str(e))
     unknown = sorted(x for x in expected if x not in REGISTRY)
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
@@ -274,14 +273,11 @@ def run_relay(args, out, err) -> int:
                          args.strict_errata)
         problem = engine.preflight(state)
         if problem:
-            err.write("tigress-conformance: cannot reach %s: %s\n" % (
-                url, problem))
             if "CERTIFICATE_VERIFY_FAILED" in problem:
-                err.write("(give the relay's certificate or CA with --ca "
-                          "FILE)\n")
-            out.write("conformance: 0 passed, 0 failed, could not run (relay "
-                      "unreachable)\n")
-            return 2
+                problem += " (give the relay's certificate or CA with --ca " \
+                    "FILE)"
+            raise CannotRun(exits.USAGE, "cannot reach %s: %s" % (
+                url, problem), "relay unreachable")
         t0, started = time.monotonic(), time.time()
         found = profiles.detect(state)
         top = []
@@ -297,7 +293,7 @@ def run_relay(args, out, err) -> int:
             if hint:
                 top.insert(0, hint)
         if not selected:
-            raise UsageError("no case to run for --draft %s" % state.profile)
+            raise usage("no case to run for --draft %s" % state.profile)
 
         def progress(r):
             if args.verbose:
@@ -328,40 +324,39 @@ def run_relay(args, out, err) -> int:
             err.write("reports: %s\n" % ", ".join(str(p) for p in
                                                   paths.values()))
         if not results:
-            out.write("conformance: 0 passed, 0 failed, could not run (no case "
-                      "executed)\n")
-            return 2
+            raise CannotRun(exits.USAGE, "no case executed",
+                            "no case executed")
         report.terminal(run, out, args.verbose, args.quiet)
         return run.exit_status()
     except launch.LaunchError as e:
-        err.write("tigress-conformance: %s\n" % e)
-        out.write("conformance: 0 passed, 0 failed, could not run (relay not "
-                  "started)\n")
-        return 2
+        raise CannotRun(exits.USAGE, str(e), "relay not started")
     finally:
         if launched is not None:
             launched.stop()
         launch.restore_signals(old_handlers)
 
 
+def _could_not_run(out, err, e: CannotRun) -> int:
+    err.write("tigress-conformance: %s\n" % e)
+    out.write("conformance: 0 passed, 0 failed, could not run%s\n" % (
+        " (%s)" % e.short if e.short else ""))
+    return e.status
+
+
 def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    p = _parser()
     try:
-        args = p.parse_args(argv)
-    except SystemExit as e:
-        return 2 if e.code else 0
-    if args.command == "list":
-        return list_cases(out, args.which)
-    if args.command not in ("relay", "client"):
-        p.print_help(err)
-        return 2
-    try:
+        args = _parser().parse_args(argv)
+        if args.command == "list":
+            return list_cases(out, args.which)
         if args.command == "client":
             return run_client(args, out, err)
-        return run_relay(args, out, err)
-    except UsageError as e:
-        err.write("tigress-conformance: %s\n" % e)
-        out.write("conformance: 0 passed, 0 failed, could not run\n")
-        return 2
+        if args.command == "relay":
+            return run_relay(args, out, err)
+        raise usage("give a command: relay, client or list (see "
+                    "tigress-conformance --help)")
+    except SystemExit as e:             # --help
+        return exits.USAGE if e.code else exits.OK
+    except CannotRun as e:
+        return _could_not_run(out, err, e)
