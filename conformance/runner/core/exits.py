@@ -19,6 +19,8 @@ one it could not reach:
 
 from __future__ import annotations
 
+import textwrap
+
 OK = 0
 FINDINGS = 1
 USAGE = 2
@@ -30,7 +32,7 @@ INTERRUPTED = 130
 
 # The short reason of each status, for the summary line "could not run
 # (...)" when the raiser gives none.
-SHORT = {USAGE: "", NOTHING: "nothing executed",
+SHORT = {USAGE: "usage error", NOTHING: "nothing executed",
          UNREACHABLE: "relay unreachable", TLS: "TLS failure",
          INTERNAL: "internal error", INTERRUPTED: "interrupted"}
 
@@ -58,7 +60,8 @@ MEANING = (
 def help_table(meaning=MEANING) -> str:
     """The exit statuses as an --help epilog paragraph."""
     return "exit status:\n" + "\n".join(
-        "  %-3d  %s" % (code, text) for code, text in meaning)
+        textwrap.fill(text, 78, initial_indent="  %-5d" % code,
+                      subsequent_indent=" " * 7) for code, text in meaning)
 
 
 class CannotRun(Exception):
