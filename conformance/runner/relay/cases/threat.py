@@ -13,6 +13,7 @@ import urllib.parse
 from tigress_py import rfc3339, uuids
 
 from ...core.context import describe
+from ...core.text import highlight
 from ..registry import case
 from ...core import rawhttp
 from .. import preview, uuidstats
@@ -565,8 +566,9 @@ def preview_escape(t):
         t.check(titles[0] == d["title"] and descs[0] == d["description"],
                 ["RLY-PREVIEW-OPENGRAPH"],
                 "og:title and og:description equal to the strings given, "
-                "escaped (not altered)",
-                "%r / %r" % (titles[0][:60], descs[0][:60]), ex)
+                "escaped (not altered)", changed_strings(
+                    [("og:title", d["title"], titles[0]),
+                     ("og:description", d["description"], descs[0])]), ex)
     img = p.og.get("og:image")
     t.check(img is None or not ('"' in img or "<" in img), ["E-IMAGEURL"],
             "no og:image for an imageURL with quotes and markup",
@@ -591,6 +593,16 @@ def preview_active(t):
             "no active content", ", ".join(p.active)[:200], ex)
     if not ex.header("Content-Security-Policy"):
         t.note("no Content-Security-Policy header on the preview")
+
+
+def changed_strings(pairs) -> str:
+    """What a relay made of display strings: for each (name, sent, shown)
+    that differs, the shown text with the changed characters marked (or
+    what came instead of a string)."""
+    return "; ".join("%s %s" % (name, highlight(sent, shown) if isinstance(
+        shown, str) else "missing" if shown is None else
+        json.dumps(shown)[:60]) for name, sent, shown in pairs
+        if sent != shown) or "the same strings"
 
 
 BAD_IMAGE_URLS = ["javascript:alert(1)", "JaVaScRiPt:alert(1)",
