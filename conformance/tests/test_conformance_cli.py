@@ -1,4 +1,6 @@
-"""tools/tigress-conformance as a program: exit status 0/1/2, the summary
+"""tools/tigress-conformance as a program, as a stranger uses it: one line
+for every user error (never a traceback or library text), an exit status
+per kind of failure (core/exits.py), --version and --help, the summary
 line CI reads, --case selection, --expected-failures, the reports."""
 
 import json
@@ -42,16 +44,142 @@ def test_tool_is_an_executable_script():
     assert TOOL.read_text().startswith("#!/usr/bin/python3\n")
 
 
-def test_unreachable_relay_exits_2():
+def one_line(err: str) -> str:
+    """The one line a user error prints: no traceback, no library text."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for raw in ("Traceback", "urllib3", "object at 0x", "[Errno",
+                "HTTPSConnectionPool", "Max retries"):
+        assert raw not in err, err
+    assert lines[0].startswith("tigress-conformance: "), err
+    return lines[0]
+
+
+def free_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()                                   # nobody listens there
+    return port
+
+
+def test_unreachable_relay_exits_4():
+    port = free_port()
     rc, out, err, last = tool("relay", "https://127.0.0.1:%d" % port)
-    assert rc == 2, out + err
-    assert "cannot reach" in err
+    assert rc == 4, out + err
+    line = one_line(err)
+    assert "127.0.0.1:%d refused the connection" % port in line
     m = SUMMARY_RE.match(last)
     assert m and m.group(1) == "0" and m.group(2) == "0"
+    assert last.endswith("could not run (relay unreachable)")
+
+
+# Issue 12's examples, and their kin: refused before anything is sent.
+@pytest.mark.parametrize("args, said", [
+    (["relay", "https://relay.example:8443", "--ca", "ca.pem", "--report",
+      "out/"], "--ca ca.pem: no such file"),
+    (["relay", "not a url"], "'not a url' is not a relay URL"),
+    (["relay", "relay.example.org"], "relay.example.org is not a URL: give "
+     "the relay's base with its scheme, https://relay.example.org"),
+    (["relay", "https://relay.example:8443/v1"], "give the relay's base "
+     "without a path"),
+    (["relay", "http://relay.example:8443"], "reached over HTTPS"),
+    (["relay", "https://relay.example:99999"], "the port is not a number"),
+    (["relay", "https://relay.example", "--ca", "/etc/hostname"],
+     "holds no PEM certificate"),
+    (["relay", "https://relay.example", "--ca", "/etc"], "a directory"),
+    (["relay", "https://relay.example", "--ca", "/etc/hostname",
+      "--insecure"], "contradict"),
+    (["relay", "https://relay.example", "--expected-failures",
+      "/nonexistent/known.txt"], "cannot read it (no such file"),
+    (["relay", "https://relay.example", "--draft", "http-99"],
+     "invalid choice: 'http-99'"),
+    (["relay"], "give a relay URL, or --start-ref"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "give a command"),
+])
+def test_user_errors_are_one_line_exit_2(args, said):
+    rc, out, err, last = tool(*args)
+    assert rc == 2, out + err
+    assert said in one_line(err), err
+    assert last == "conformance: 0 passed, 0 failed, could not run (usage " \
+        "error)"
+
+
+def test_make_conformance_without_scheme():
+    """`make conformance RELAY=relay.example.org`: the tool's one line,
+    its exit status through make, no traceback."""
+    p = subprocess.run(["make", "-s", "-C", str(REPO), "conformance",
+                        "RELAY=relay.example.org"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0
+    assert "tigress-conformance: relay.example.org is not a URL" in p.stderr
+    assert "Traceback" not in p.stdout + p.stderr
+
+
+@pytest.fixture(scope="module")
+def wrong_ca(tmp_path_factory):
+    """A PEM file holding a certificate that is not the relay's."""
+    from brokenrelay import certs
+    cert, _ = certs.ensure(tmp_path_factory.mktemp("other-ca"))
+    return cert
+
+
+def test_tls_errors_in_plain_words(cookie_relay, wrong_ca):
+    # no --ca: the system does not trust a self-signed relay; --ca helps
+    rc, out, err, last = tool("relay", cookie_relay.base_url)
+    assert rc == 5, out + err
+    line = one_line(err)
+    assert "the relay's certificate (CN=tigress brokenrelay, self-signed) " \
+        "is not trusted" in line
+    assert "give the relay's certificate or its CA with --ca FILE" in line
+    assert last.endswith("could not run (TLS failure)")
+    # a --ca that is not the relay's: said so, without suggesting --ca
+    rc, out, err, last = tool("relay", cookie_relay.base_url, "--ca",
+                              wrong_ca)
+    assert rc == 5, out + err
+    line = one_line(err)
+    assert "does not chain to a certificate in --ca %s" % wrong_ca in line
+    assert "give the relay's" not in line
+
+
+def test_a_plain_http_server_is_not_tls():
+    import http.server
+    import threading
+    srv = http.server.HTTPServer(("127.0.0.1", 0),
+                                 http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        rc, out, err, last = tool("relay", "https://127.0.0.1:%d" %
+                                  srv.server_address[1])
+    finally:
+        srv.shutdown()
+    assert rc == 5, out + err
+    assert "does not speak TLS" in one_line(err)
+
+
+def test_version_and_help():
+    rc, out, err, last = tool("--version")
+    assert rc == 0, err
+    from runner import __version__
+    assert out.startswith("tigress-conformance %s (draft-vinokurov-tigress-"
+                          "http-00, draft-secure-credential-transfer-04" %
+                          __version__), out
+    from runner.core import exits
+    for cmd in ([], ["relay"], ["client"]):
+        rc, out, err, last = tool(*(cmd + ["--help"]))
+        assert rc == 0, err
+        assert "examples:" in out and "tigress-conformance relay https://" \
+            in out
+        for code, _ in exits.MEANING:       # every status documented
+            assert re.search(r"^  %-5d\S" % code, out, re.M), (code, out)
+    # and in the READMEs
+    for readme in (REPO / "conformance" / "README.md",
+                   REPO / "tools" / "README.md"):
+        text = readme.read_text()
+        for code, _ in exits.MEANING:
+            assert re.search(r"\| \*\*%d\*\* \|" % code, text), (readme,
+                                                                 code)
 
 
 @pytest.mark.parametrize("args", [
@@ -65,14 +193,36 @@ def test_bad_arguments_exit_2(args):
     assert rc == 2, out + err
 
 
-def test_case_matching_nothing_exits_2(cookie_relay):
+def test_case_matching_nothing(cookie_relay):
     rc, out, err, last = tool("relay", cookie_relay.base_url, "--ca",
                               cookie_relay.ca, "--case", "NO-SUCH-CASE")
-    assert rc == 2 and "no case matches" in err
+    assert rc == 2 and "no case matches" in one_line(err)
     # a case of the other profile only: nothing is executed
     rc, out, err, last = tool("relay", cookie_relay.base_url, "--ca",
                               cookie_relay.ca, "--case", "PROFILE-SCT04-PARAM")
-    assert rc == 2, out + err
+    assert rc == 3, out + err
+    assert "selects no case of http-00 (sct-04 only)" in one_line(err)
+    assert last.endswith("could not run (nothing executed)")
+
+
+def test_internal_error_and_interrupt_are_one_line(monkeypatch):
+    from io import StringIO
+    from runner import cli
+
+    def boom(*a):
+        raise RuntimeError("something odd\nsecond line")
+    for exc, rc_want, said in ((boom, 6, "internal error: RuntimeError: "
+                                "something odd\\x0asecond line (a bug"),
+                               (KeyboardInterrupt, 130, "interrupted")):
+        def raiser(*a, _e=exc):
+            if _e is boom:
+                boom()
+            raise _e()
+        monkeypatch.setattr(cli, "run_relay", raiser)
+        out, err = StringIO(), StringIO()
+        rc = cli.main(["relay", "https://relay.example"], out, err)
+        assert rc == rc_want
+        assert said in one_line(err.getvalue()), err.getvalue()
 
 
 def test_failure_exits_1_and_reports(cookie_relay, tmp_path):
