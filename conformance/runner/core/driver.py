@@ -225,7 +225,10 @@ class Party:
                                  start_new_session=True)
         except OSError as e:
             run.exit = 126
-            run.stderr = ("cannot run the driver: %s" % e).encode()
+            run.stderr = ("cannot run the driver: %s%s" % (
+                (e.strerror or str(e)).lower(), " (not a program, or its #! "
+                "line names no interpreter)" if e.errno == 8 else "")
+                ).encode()
             self.runs.append(run)
             return run
         what = 'driver step "%s" of %s' % (run.label,

@@ -16,6 +16,7 @@ s).
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -24,7 +25,18 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .text import printable
 
-ANNOUNCE_EVERY = 20.0       # seconds between announcements of a long wait
+
+
+def _announce_every() -> float:
+    """Seconds between announcements of a long wait: 20, or
+    $TIGRESS_ANNOUNCE_EVERY (the tests shorten it)."""
+    try:
+        return max(0.1, float(os.environ.get("TIGRESS_ANNOUNCE_EVERY", 20)))
+    except ValueError:
+        return 20.0
+
+
+ANNOUNCE_EVERY = _announce_every()
 TICK = 1.0                  # seconds between redraws of the status line
 
 
@@ -53,7 +65,7 @@ class Progress:
         self.waits = waits
         self.announce_every = announce_every
         self._running: Dict[str, float] = {}
-        self._announced: Dict[str, int] = {}
+        self._announced: Dict[tuple, int] = {}
         self._shown = False
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -98,7 +110,6 @@ class Progress:
         `text`, when given, is its line on `out`."""
         with self._lock:
             self._running.pop(name, None)
-            self._announced.pop(name, None)
             self.done += 1
             if verdict:
                 self.verdicts[verdict] += 1
@@ -108,12 +119,13 @@ class Progress:
                 self._draw()
 
     # -- the status line and the announcements ---------------------------------------
-    def _long_waits(self) -> List[Tuple[str, float]]:
+    def _long_waits(self) -> List[Tuple[str, float, float]]:
+        """[(what, seconds, start)] of what runs or is waited for now."""
         now = time.monotonic()
-        waits = [("running %s" % n, now - t0)
+        waits = [("running %s" % n, now - t0, t0)
                  for n, t0 in self._running.items()]
         if self.waits is not None:
-            waits += [("waiting for %s" % what, now - t0)
+            waits += [("waiting for %s" % what, now - t0, t0)
                       for what, t0 in self.waits()]
         return waits
 
@@ -126,7 +138,7 @@ class Progress:
             s += " " + counts
         waits = sorted(self._long_waits(), key=lambda w: -w[1])
         if waits:
-            what, secs = waits[0]
+            what, secs, _ = waits[0]
             s += " - %s (%d s)" % (what, secs)
             if len(waits) > 1:
                 s += " +%d more" % (len(waits) - 1)
@@ -143,12 +155,12 @@ class Progress:
         terminal: the status line shows it there)."""
         if self.live:
             return
-        for what, secs in self._long_waits():
+        for what, secs, t0 in self._long_waits():
             n = int(secs // self.announce_every)
-            if n >= 1 and self._announced.get(what, 0) < n:
-                self._announced[what] = n
-                self.err.write("still %s (%d s)\n" % (
-                    what, n * self.announce_every))
+            if n >= 1 and self._announced.get((what, t0), 0) < n:
+                self._announced[(what, t0)] = n
+                self.err.write("still %s (%g s)\n" % (
+                    what, round(n * self.announce_every, 1)))
                 self.err.flush()
 
     def _width(self) -> int:

@@ -479,15 +479,18 @@ mark{background:#ffe066}
 """
 
 # The page stays under HTML_PAGE characters (mail archives, browsers on
-# phones): what the evidence does not fill of it comes first, then the
-# exchanges while room is left - those the findings of failed cases cite,
-# then one per other case, then the rest - each body cut to HTML_BODY
-# characters (its size and SHA-256 said).  Everything is in
-# conformance.json.
+# phones).  The text of the cases comes first, each line, finding and note
+# cut to HTML_CAPS characters (all scaled down together until at least
+# HTML_EVIDENCE_MIN is left: a relay whose every answer is long and
+# hostile cannot grow the page); then the exchanges while room is left -
+# those the findings of failed cases cite, then one per other case, then
+# the rest - each body cut to HTML_BODY characters (its size and SHA-256
+# said).  Everything is in conformance.json.
 HTML_PAGE = 190_000
 HTML_EVIDENCE_MIN = 30_000
 HTML_BODY = 600
-HTML_NOTE = 1500
+HTML_CAPS = {"table": 200, "line": 600, "finding": 400, "findings": 8,
+             "note": 1500, "notes": 6}
 
 
 def _e(s) -> str:
@@ -585,12 +588,50 @@ def _requirements_html(run: Run, rids) -> str:
                         for x in rids))
 
 
-def _short(s: str, limit: int) -> str:
-    """One line of a table, cut (the whole is in the JSON)."""
-    return s if len(s) <= limit else s[:limit - 5] + " ..."
+def _ecut(s, cap: int) -> str:
+    """`s` as HTML (see _e) of at most about `cap` characters; what is cut
+    is said (the whole is in the JSON)."""
+    t = printable(s)
+    h = _e(t)
+    if len(h) <= cap:
+        return h
+    k = cap
+    while k > 10:
+        h = _e(t[:k])
+        if len(h) <= cap:
+            break
+        k = max(10, k * cap // len(h) - 1)
+    return h + " [... %d characters cut]" % (len(t) - k)
+
+
+def _caps(scale: float) -> dict:
+    return {k: max(1 if k in ("findings", "notes") else 60, int(v * scale))
+            for k, v in HTML_CAPS.items()}
 
 
 def to_html(run: Run) -> str:
+    """The page; the text of the cases cut ever shorter until the
+    evidence has HTML_EVIDENCE_MIN of HTML_PAGE."""
+    for scale in (1, 0.5, 0.25, 0.12, 0.06):
+        out, slots = _page(run, _caps(scale))
+        room = HTML_PAGE - sum(len(x) + 1 for x in out) - 200 * len(slots)
+        if room >= HTML_EVIDENCE_MIN:
+            break
+    shown = _evidence_shown(run, max(HTML_EVIDENCE_MIN, room))
+    for r in run.results:
+        if id(r) in slots:
+            mine = shown.get(id(r), {})
+            out[slots[id(r)]] = "\n".join(
+                ["<details><summary>evidence: %d exchange%s%s</summary>" % (
+                    len(r.evidence), "" if len(r.evidence) == 1 else "s",
+                    "" if len(mine) == len(r.evidence) else
+                    " (%d shown here; all in conformance.json)" % len(mine))]
+                + [mine[i] for i in sorted(mine)] + ["</details>"])
+    return "\n".join(out) + "\n"
+
+
+def _page(run: Run, caps: dict) -> tuple:
+    """(the page's lines, {id(result): the line its evidence goes in})."""
     doc = run.catalog.sources.get(run.draft, {}).get("document", run.draft)
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
            "<title>tigress-conformance: %s</title>" % _e(run.implementation()),
@@ -607,7 +648,7 @@ def to_html(run: Run) -> str:
                                 time.gmtime(run.started)))),
            "<p class=\"line\">%s</p>" % _e(run.summary_line())]
     for ln in run.top + run.late:
-        out.append("<p class=\"line\">%s</p>" % _e(ln))
+        out.append("<p class=\"line\">%s</p>" % _ecut(ln, caps["line"]))
     if run.nothing_to_judge:
         out.append("<p>Nothing to judge: %s.</p>" % _e(run.nothing_to_judge))
     rc = run.root_causes()
@@ -638,7 +679,7 @@ def to_html(run: Run) -> str:
                    "<a href=\"#%s\">%s</a></td><td>%s</td><td class=\"line\">"
                    "%s</td></tr>" % (_cls(r), tag, _e(r.id), _e(r.id),
                                      _e(r.title),
-                                     _e(_short(r.line, 200))
+                                     _ecut(r.line, caps["table"])
                                      if r.verdict != "PASS" else ""))
     out.append("</table>")
     out.append("<h2>Cases</h2><p class=\"muted\">Requirements are cited "
@@ -655,24 +696,30 @@ def to_html(run: Run) -> str:
                    "</span> <b>%s</b> %s</summary>" % (
                        _e(r.id), " open" if r.verdict in ("FAIL", "ERROR")
                        else "", _cls(r), tag, _e(r.id), _e(r.title)))
-        out.append("<p class=\"line\">%s</p>" % _e(_short(r.line, 600)))
+        out.append("<p class=\"line\">%s</p>" % _ecut(r.line, caps["line"]))
         if r.unreliable:
             out.append("<p>Unreliable, not counted: %s</p>" % _e(r.unreliable))
         out.append("<p>Requirements: %s</p>" % _requirements_html(
             run, r.requirements))
         if r.findings:
             out.append("<ul>")
-            for f in r.findings:
+            for f in r.findings[:caps["findings"]]:
                 out.append("<li><span class=\"v %s\">%s</span> <span "
                            "class=\"line\">%s</span> [%s] %s</li>" % (
                                f.verdict, f.verdict,
-                               _e(_short(f.line(), 400)),
+                               _ecut(f.line(), caps["finding"]),
                                _requirements_html(run, f.requirements),
                                _e(" ".join("#%d" % i for i in f.exchanges))))
+            if len(r.findings) > caps["findings"]:
+                out.append("<li>%d more findings in conformance.json</li>" %
+                           (len(r.findings) - caps["findings"]))
             out.append("</ul>")
-        for n in r.notes:
-            out.append("<pre class=\"muted\">%s</pre>" % _e(cut(n,
-                                                              HTML_NOTE)))
+        for n in r.notes[:caps["notes"]]:
+            out.append("<pre class=\"muted\">%s</pre>" % _ecut(
+                n, caps["note"]))
+        if len(r.notes) > caps["notes"]:
+            out.append("<p class=\"muted\">%d more notes in conformance.json"
+                       "</p>" % (len(r.notes) - caps["notes"]))
         if r.evidence:
             slots[id(r)] = len(out)
             out.append("")              # the evidence, filled in below
@@ -698,18 +745,7 @@ def to_html(run: Run) -> str:
             _e(e["id"]), _e(run.catalog.where(e["id"])), _e(e["summary"]),
             _e(e["untestable_reason"])))
     out.append("</table></body></html>")
-    room = HTML_PAGE - sum(len(x) + 1 for x in out) - 200 * len(slots)
-    shown = _evidence_shown(run, max(HTML_EVIDENCE_MIN, room))
-    for r in run.results:
-        if id(r) in slots:
-            mine = shown.get(id(r), {})
-            out[slots[id(r)]] = "\n".join(
-                ["<details><summary>evidence: %d exchange%s%s</summary>" % (
-                    len(r.evidence), "" if len(r.evidence) == 1 else "s",
-                    "" if len(mine) == len(r.evidence) else
-                    " (%d shown here; all in conformance.json)" % len(mine))]
-                + [mine[i] for i in sorted(mine)] + ["</details>"])
-    return "\n".join(out) + "\n"
+    return out, slots
 
 
 # -- Markdown --------------------------------------------------------------------------------
