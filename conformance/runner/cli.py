@@ -25,17 +25,15 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import List, Optional
 
 from .core import catalog as catalog_mod
 from .core import driver as driver_mod
 from .core import exits, launch, reach, report
-from .core.exits import CannotRun, usage
+from .core.exits import CannotRun, Parser, usage
 from .core.model import DRAFTS
 from .core.progress import Progress
-from .core.text import printable
 from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
@@ -51,14 +49,6 @@ EXAMPLES = """examples:
 Reports (--report DIR): conformance.json, .xml (JUnit), .html and .md.
 More: conformance/README.md.
 """
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with its errors as one line (CannotRun) instead of the
-    usage block."""
-
-    def error(self, message):
-        raise usage("%s (see %s --help)" % (message, self.prog))
 
 
 def _common(kind: str) -> argparse.ArgumentParser:
@@ -423,18 +413,11 @@ def _none_for(patterns, draft: str) -> str:
         draft, ", ".join(d for d in DRAFTS if d != draft))
 
 
-def _could_not_run(out, err, e: CannotRun) -> int:
-    err.write("tigress-conformance: %s\n" % e)
-    out.write("conformance: 0 passed, 0 failed, could not run%s\n" % (
-        " (%s)" % e.short if e.short else ""))
-    out.flush()
-    return e.status
-
-
 def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    try:
+
+    def body() -> int:
         args = _parser().parse_args(argv)
         if args.command == "list":
             return list_cases(out, args.which)
@@ -444,20 +427,8 @@ def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
             return run_relay(args, out, err)
         raise usage("give a command: relay, client or list (see "
                     "tigress-conformance --help)")
-    except SystemExit as e:     # --help, --version; SIGTERM (launch.py)
-        if isinstance(e.code, int):
-            return e.code
-        return exits.USAGE if e.code else exits.OK
-    except CannotRun as e:
-        return _could_not_run(out, err, e)
-    except KeyboardInterrupt:
-        driver_mod.kill_in_flight()
-        return _could_not_run(out, err, CannotRun(exits.INTERRUPTED,
-                                                  "interrupted"))
-    except Exception as e:              # noqa: BLE001 - a bug of ours
-        if os.environ.get("TIGRESS_DEBUG"):
-            traceback.print_exc(file=err)
-        return _could_not_run(out, err, CannotRun(
-            exits.INTERNAL, "internal error: %s: %s (a bug; please report "
-            "this line; TIGRESS_DEBUG=1 shows the traceback)" % (
-                type(e).__name__, printable(str(e), keep="")[:200])))
+    return exits.guarded(
+        "tigress-conformance",
+        lambda e: "conformance: 0 passed, 0 failed, could not run%s" % (
+            " (%s)" % e.short if e.short else ""),
+        body, out, err, driver_mod.kill_in_flight)

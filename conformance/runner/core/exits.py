@@ -19,7 +19,11 @@ one it could not reach:
 
 from __future__ import annotations
 
+import argparse
+import os
 import textwrap
+import traceback
+from typing import Callable
 
 OK = 0
 FINDINGS = 1
@@ -77,3 +81,45 @@ class CannotRun(Exception):
 
 def usage(message: str) -> CannotRun:
     return CannotRun(USAGE, message)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (CannotRun) instead of the
+    usage block."""
+
+    def error(self, message):
+        raise usage("%s (see %s --help)" % (message, self.prog))
+
+
+def guarded(prog: str, could_not_run: Callable[[CannotRun], str], body,
+            out, err, interrupted=None) -> int:
+    """Run `body()` (returning the exit status) so that whatever stops it
+    is one line on `err` ("PROG: why") and the summary line
+    `could_not_run(e)` on `out`, with its status: a CannotRun, Ctrl-C
+    (after `interrupted()`), a bug of ours (INTERNAL; TIGRESS_DEBUG=1
+    prints the traceback), SIGTERM turned into SystemExit (launch.py)."""
+    from .text import printable
+    try:
+        return body()
+    except SystemExit as e:             # --help, --version; SIGTERM
+        if isinstance(e.code, int):
+            return e.code
+        return USAGE if e.code else OK
+    except KeyboardInterrupt:
+        if interrupted:
+            interrupted()
+        e = CannotRun(INTERRUPTED, "interrupted")
+    except CannotRun as caught:
+        e = caught
+    except Exception as bug:            # noqa: BLE001 - a bug of ours
+        if os.environ.get("TIGRESS_DEBUG"):
+            traceback.print_exc(file=err)
+        e = CannotRun(INTERNAL, "internal error: %s: %s (a bug; please "
+                      "report this line; TIGRESS_DEBUG=1 shows the "
+                      "traceback)" % (type(bug).__name__,
+                                      printable(str(bug), keep="")[:200]))
+    err.write("%s: %s\n" % (prog, e))
+    err.flush()
+    out.write(could_not_run(e) + "\n")
+    out.flush()
+    return e.status
