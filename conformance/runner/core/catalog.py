@@ -20,14 +20,16 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from protocol import SPEC
+
 from . import drafttext
 
 CORE = Path(__file__).resolve().parent
-REPO = CORE.parents[2]
-CATALOG = REPO / "spec" / "requirements.json"
-SCHEMA = REPO / "spec" / "requirements.schema.json"
-ERRATA = REPO / "spec" / "errata.md"
-EXTENSIONS = REPO / "spec" / "extensions.md"
+REPO = SPEC.parent          # the checkout, or the installed package
+CATALOG = SPEC / "requirements.json"
+SCHEMA = SPEC / "requirements.schema.json"
+ERRATA = SPEC / "errata.md"
+EXTENSIONS = SPEC / "extensions.md"
 
 # What breaking a requirement of each level yields (the catalog stores the
 # verdict per entry; these are the defaults it was built from).

@@ -25,8 +25,8 @@ from typing import List, Optional, Sequence
 
 CORE = Path(__file__).resolve().parent
 REPO = CORE.parents[2]
-REF_RELAY = REPO / "ref-relay" / "tigress-relay"
-BROKEN_RELAY = REPO / "conformance" / "brokenrelay"
+REF_RELAY = REPO / "ref-relay" / "tigress-relay"     # in a built checkout
+BROKEN_RELAY = CORE.parents[1] / "brokenrelay"      # also when installed
 PYTHON = "/usr/bin/python3"
 
 CONTROL_RE = re.compile(r"control on (?P<url>http://[^\s()]+?)/?\s*$")
