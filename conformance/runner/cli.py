@@ -229,10 +229,11 @@ def run_client(args, out, err) -> int:
                                 len(selected), args.label))
 
             def session_progress(s):
-                line = "session %-17s %d driver runs, %.1f s%s" % (
-                    s.name, len(s.runs), s.duration,
-                    " (unsupported)" if s.unsupported else
-                    " (suite error)" if s.error else "")
+                line = "session %-17s %d driver run%s, %.1f s%s" % (
+                    s.name, len(s.runs), "" if len(s.runs) == 1 else "s",
+                    s.duration, " (unsupported: a step exited 127)"
+                    if s.unsupported else " (suite error)" if s.error
+                    else "")
                 pg.finish(s.name, "unsupported" if s.unsupported else "done")
                 if args.verbose or not pg.live:
                     pg.line(line, err)

@@ -101,10 +101,11 @@ def _context(ca: Union[None, str, bool]) -> ssl.SSLContext:
 
 
 def probe(base: str, ca: Union[None, str, bool], timeout: float = TIMEOUT,
-          option: str = "--ca") -> None:
+          ca_hint: str = "--ca FILE") -> None:
     """Connect to the relay of `base` and shake hands as the runner will
     (`ca`: None for the system's trust, a PEM file, or False for none);
-    raises CannotRun(UNREACHABLE or TLS) with the cause in one line."""
+    raises CannotRun(UNREACHABLE or TLS) with the cause in one line
+    (`ca_hint`: how a user gives a CA, said when none was given)."""
     parts = urllib.parse.urlsplit(base)
     host, port = parts.hostname, parts.port or 443
     where = "%s:%d" % (host, port)
@@ -126,7 +127,7 @@ def probe(base: str, ca: Union[None, str, bool], timeout: float = TIMEOUT,
         with _context(ca).wrap_socket(sock, server_hostname=host):
             return
     except ssl.SSLCertVerificationError as e:
-        raise CannotRun(TLS, untrusted(e, host, port, ca, timeout, option))
+        raise CannotRun(TLS, untrusted(e, host, port, ca, timeout, ca_hint))
     except ssl.SSLError as e:
         if e.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE",
                         "HTTP_REQUEST", "UNKNOWN_PROTOCOL"):
@@ -147,7 +148,7 @@ def probe(base: str, ca: Union[None, str, bool], timeout: float = TIMEOUT,
 
 
 def untrusted(e: ssl.SSLCertVerificationError, host: str, port: int, ca,
-              timeout: float, option: str) -> str:
+              timeout: float, ca_hint: str) -> str:
     """Why the relay's certificate was refused, and what to do, in one
     line."""
     names, subject, issuer = _peer_names(host, port, timeout)
@@ -162,7 +163,7 @@ def untrusted(e: ssl.SSLCertVerificationError, host: str, port: int, ca,
         why = "it is not valid yet"
     elif code in (18, 19, 20, 21, 2):
         why = "it does not chain to a certificate %s" % (
-            "in %s %s" % (option, ca) if ca else "the system trusts")
+            "in %s" % ca if ca else "the system trusts")
     else:
         why = msg[0].lower() + msg[1:]
     who = " (%s%s)" % (subject, ", issued by %s" % issuer
@@ -170,7 +171,7 @@ def untrusted(e: ssl.SSLCertVerificationError, host: str, port: int, ca,
                        ", self-signed" if issuer else "") if subject else ""
     # Only when none was given is a CA file the likely cure.
     hint = "" if ca else \
-        " (give the relay's certificate or its CA with %s FILE)" % option
+        " (give the relay's certificate or its CA with %s)" % ca_hint
     return "the relay's certificate%s is not trusted: %s%s" % (who, why,
                                                                hint)
 

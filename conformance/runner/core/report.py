@@ -265,8 +265,9 @@ def tail(run: Run, stream) -> None:
                                          " ... (%d more)" % (len(ids) - 8)
                                          if len(ids) > 8 else "",
                                          run.catalog.where(req)))
-    w("%d cases in %.1f s%s\n" % (len(run.results), run.duration,
-                                  ", %s" % run.label if run.label else ""))
+    w("%d case%s in %.1f s%s\n" % (len(run.results), "" if len(run.results)
+                                    == 1 else "s", run.duration,
+                                    ", %s" % run.label if run.label else ""))
     w(run.summary_line() + "\n")
     stream.flush()
 
