@@ -14,7 +14,7 @@ from tigress_py.errors import TigressError
 from ...core.context import describe
 from ..registry import case
 from .. import preview
-from .threat import changed_strings
+from ..preview import changed_strings
 
 JSON_REQS = ["RLY-BODY-FORMAT"]
 

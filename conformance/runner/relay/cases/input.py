@@ -22,7 +22,7 @@ from ...core.context import describe
 from ...core.wellformed import server_error_requirement
 from .. import generated, preview
 from ..registry import case
-from .threat import changed_strings
+from ..preview import changed_strings
 
 
 class Tally:

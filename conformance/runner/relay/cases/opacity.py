@@ -11,7 +11,7 @@ from tigress_py import payload as tpayload
 
 from ...core.context import describe
 from ..registry import case
-from .threat import changed_strings
+from ..preview import changed_strings
 
 OPACITY_REQS = ["RLY-OPAQUE-STORE", "RLY-READ-PAYLOAD", "RLY-PAYLOAD-TYPE",
                 "RLY-PAYLOAD-DATA", "Req-Opaque", "Req-CredentialType",

@@ -13,10 +13,10 @@ import urllib.parse
 from tigress_py import rfc3339, uuids
 
 from ...core.context import describe
-from ...core.text import highlight
 from ..registry import case
 from ...core import rawhttp
 from .. import preview, uuidstats
+from ..preview import changed_strings
 
 
 def _refused(t, ex, reqs, what, limit=None) -> None:
@@ -593,16 +593,6 @@ def preview_active(t):
             "no active content", ", ".join(p.active)[:200], ex)
     if not ex.header("Content-Security-Policy"):
         t.note("no Content-Security-Policy header on the preview")
-
-
-def changed_strings(pairs) -> str:
-    """What a relay made of display strings: for each (name, sent, shown)
-    that differs, the shown text with the changed characters marked (or
-    what came instead of a string)."""
-    return "; ".join("%s %s" % (name, highlight(sent, shown) if isinstance(
-        shown, str) else "missing" if shown is None else
-        json.dumps(shown)[:60]) for name, sent, shown in pairs
-        if sent != shown) or "the same strings"
 
 
 BAD_IMAGE_URLS = ["javascript:alert(1)", "JaVaScRiPt:alert(1)",
