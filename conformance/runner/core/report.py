@@ -515,8 +515,9 @@ def body_text(b, limit: int) -> str:
         s = "(base64) " + s
     else:
         s = s.replace("\r\n", "\n")
-    return cut(printable(s), limit, b.get("length"), b.get("sha256"),
-               bool(b.get("truncated")))
+    more = bool(b.get("truncated")) or len(s) > limit
+    return cut(printable(s[:limit]), limit * 10, b.get("length"),
+               b.get("sha256"), more)
 
 
 def _exchange_html(i: int, ev: dict, limit: int = HTML_BODY) -> str:
@@ -574,6 +575,8 @@ def _evidence_shown(run: Run, budget: int) -> Dict[int, Dict[int, str]]:
     shown: Dict[int, Dict[int, str]] = {}
     left = budget
     for tier, r, i in tiers:
+        if left < 400:                  # no exchange fits any more
+            break
         h = _exchange_html(i, r.evidence[i])
         if len(h) > left:
             continue

@@ -12,6 +12,7 @@ what was expected with the changed characters marked.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from typing import Optional
 
@@ -19,6 +20,7 @@ from typing import Optional
 # into <mark>.
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"
 HIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")
+_NOT_ASCII_TEXT = re.compile(r"[^\x20-\x7e]")     # the characters to look at
 
 
 def _escape(ch: str) -> str:
@@ -35,8 +37,12 @@ def printable(s, keep: str = "\n\t") -> str:
     s = str(s)
     if s.isprintable():
         return s
-    return "".join(ch if ch in keep or unicodedata.category(ch) not in
-                   HIDDEN else _escape(ch) for ch in s)
+
+    def one(m) -> str:
+        ch = m.group()
+        return ch if ch in keep or unicodedata.category(ch) not in HIDDEN \
+            else _escape(ch)
+    return _NOT_ASCII_TEXT.sub(one, s)
 
 
 def cut(text: str, limit: int, length: Optional[int] = None,
