@@ -103,6 +103,8 @@ def guarded(prog: str, could_not_run: Callable[[CannotRun], str], body,
         return body()
     except SystemExit as e:             # --help, --version; SIGTERM
         if isinstance(e.code, int):
+            if e.code >= 128 and interrupted:   # a signal: stop the drivers
+                interrupted()
             return e.code
         return USAGE if e.code else OK
     except KeyboardInterrupt:

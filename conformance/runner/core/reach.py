@@ -218,17 +218,16 @@ def plain_transport_error(text: Optional[str]) -> str:
             ("temporary failure in name resolution",
              "the host name does not resolve"),
             ("certificate verify failed", "certificate not trusted"),
-            ("read timed out", "no answer in time"),
-            ("connect timeout", "no connection in time"),
-            ("timed out", "no answer in time"),
+            ("read timed out", "timed out waiting for the answer"),
+            ("connect timeout", "timed out connecting"),
+            ("timed out", "timed out"),
             ("remotedisconnected", "the connection was closed without an "
              "answer"),
             ("connection aborted", "the connection was closed without an "
              "answer"),
             ("connection reset", "the connection was reset"),
             ("badstatusline", "an answer that is not HTTP"),
-            ("wrong_version_number", "not TLS"),
-            ("sslerror", "a TLS error")):
+            ("wrong_version_number", "not TLS")):
         if needle in low:
             return words
     first = re.sub(r"<[^<>]* object at 0x[0-9a-f]+>", "", text.splitlines()[0])
