@@ -105,6 +105,11 @@ DEFECTS = OrderedDict((d.name, d) for d in [
     Defect("preview-unescaped", "THREAT",
            "display strings go into the preview page unescaped",
            "RLY-PREVIEW-OG", ("THREAT-PREVIEW-ESCAPE",)),
+    Defect("preview-double-escape", "THREAT",
+           "display strings are HTML-escaped twice in the preview page, so "
+           "a '<' shows as '&lt;'",
+           "RLY-PREVIEW-OPENGRAPH", ("THREAT-PREVIEW-ESCAPE",),
+           verdict="WARN"),
     Defect("preview-script", "THREAT",
            "the preview page loads a third-party analytics script",
            "RLY-NO-TRACK", ("THREAT-PREVIEW-ACTIVE",)),

@@ -508,6 +508,9 @@ class Relay:
     def render_preview(self, mb: Mailbox) -> str:
         esc = (lambda s: s) if self.has("preview-unescaped") else \
             (lambda s: html.escape(s, quote=True))
+        if self.has("preview-double-escape"):
+            once = esc
+            esc = (lambda s: html.escape(once(s), quote=True))
         d = mb.display
         lines = ["<!DOCTYPE html>",
                  '<html lang="en" prefix="og: https://ogp.me/ns#">',

@@ -17,6 +17,7 @@ reset before the request was applied), the answer's headers and body, and
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from typing import List, Optional
@@ -27,13 +28,14 @@ MAX_ANSWER = 4096       # bytes of an answer body kept
 
 def _body(b: bytes, limit: int) -> dict:
     cut = b[:limit]
+    out = {"encoding": "utf-8", "length": len(b), "truncated": len(b) > limit,
+           "sha256": hashlib.sha256(b).hexdigest()}
     try:
-        return {"encoding": "utf-8", "length": len(b),
-                "data": cut.decode("utf-8"), "truncated": len(b) > limit}
+        out["data"] = cut.decode("utf-8")
     except UnicodeDecodeError:
-        return {"encoding": "base64", "length": len(b),
-                "data": base64.b64encode(cut).decode("ascii"),
-                "truncated": len(b) > limit}
+        out["encoding"] = "base64"
+        out["data"] = base64.b64encode(cut).decode("ascii")
+    return out
 
 
 def record_of(req, resp, seq: int = 0) -> dict:

@@ -27,9 +27,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-REPO = Path(__file__).resolve().parents[2]
-PROTOCOL = REPO / "spec" / "protocol.json"
-SCHEMA = REPO / "spec" / "protocol.schema.json"
+def _spec_dir() -> Path:
+    """spec/ beside conformance/ in a checkout, or the copy inside the
+    installed package (pyproject.toml installs spec/ as
+    tigress_conformance/spec)."""
+    here = Path(__file__).resolve().parents[1]
+    for d in (here.parent / "spec", here / "spec"):
+        if (d / "protocol.json").exists():
+            return d
+    return here.parent / "spec"
+
+
+SPEC = _spec_dir()
+REPO = SPEC.parent
+PROTOCOL = SPEC / "protocol.json"
+SCHEMA = SPEC / "protocol.schema.json"
 
 JSON_TYPES = ("string", "number", "boolean", "object", "array")
 

@@ -25,4 +25,4 @@ suite's test relay) and Python 3 with requests, cryptography and
 jsonschema.
 """
 
-__version__ = "1.0"
+__version__ = "1.1"

@@ -1,7 +1,9 @@
-"""The command line of tools/tigress-conformance.
+"""The command line of tools/tigress-conformance (also `python3 -m
+conformance` from a checkout, and the `tigress-conformance` command of
+the installed package).
 
     tigress-conformance relay URL [--ca FILE] [--draft http-00|sct-04]
-                        [--report DIR] [--case ID ...]
+                        [--report DIR] [--case ID ...] [--label NAME]
                         [--expected-failures FILE]
     tigress-conformance relay --start-ref            # the bundled ref-relay
     tigress-conformance relay --start-broken DEFECTS # the broken relay
@@ -12,10 +14,12 @@
     tigress-conformance lab --listen HOST:PORT [--public-url URL] ...
                                                      # the live lab (lab/)
     tigress-conformance list                         # cases and categories
+    tigress-conformance --version
 
-Exit status: 0 no case failed (expected failures aside), 1 a case failed
-(or the runner erred in one), 2 the run could not happen (bad arguments,
-relay unreachable or not started, driver not runnable, no case selected).
+Exit status: core/exits.py (and --help).  Whatever stops a run is a
+CannotRun carrying its status and one line saying why; main() prints it
+once, followed by the summary line CI reads.  Each case is printed as it
+finishes (core/progress.py).
 """
 
 from __future__ import annotations
@@ -29,25 +33,59 @@ from pathlib import Path
 from typing import List, Optional
 
 from .core import catalog as catalog_mod
-from .core import launch, report
+from .core import driver as driver_mod
+from .core import exits, launch, reach, report
+from .core.exits import CannotRun, Parser, usage
 from .core.model import DRAFTS
+from .core.progress import Progress
 from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
 from .explore import cli as explore_cli
 
+EXAMPLES = """examples:
+  tigress-conformance relay https://relay.example:8443 --ca ca.pem --report out/
+  tigress-conformance relay https://relay.example:8443 --label "Example relay 0.3"
+  tigress-conformance relay URL --case REPLAY THREAT-CLAIM-RACE
+  tigress-conformance relay --start-ref              # the bundled ref-relay
+  tigress-conformance client ./my-driver --report out/   # spec/drivers.md
+  tigress-conformance list relay
 
-class UsageError(Exception):
-    pass
+Reports (--report DIR): conformance.json, .xml (JUnit), .html and .md.
+More: conformance/README.md.
+"""
+
+
+def _common(kind: str) -> argparse.ArgumentParser:
+    """The options `relay` and `client` share."""
+    c = Parser(add_help=False)
+    c.add_argument("--report", metavar="DIR",
+                   help="write conformance.json, .xml (JUnit) and .html here")
+    c.add_argument("--expected-failures", metavar="FILE",
+                   help="case IDs known to fail, one per line (# comments)")
+    c.add_argument("--verbose", "-v", action="store_true",
+                   help="show every note and each %s as it finishes" % (
+                       "session" if kind == "client" else "case"))
+    c.add_argument("--quiet", "-q", action="store_true",
+                   help="list only the cases that did not pass")
+    c.add_argument("--label", metavar="NAME",
+                   help="the implementation under test, as the reports "
+                   "name it (e.g. \"Example relay 0.3\")")
+    return c
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="tigress-conformance",
-        description="Check a TIGRESS relay against draft-vinokurov-tigress-"
-        "http-00 (or the sct-04 profile).")
-    sub = p.add_subparsers(dest="command")
+    epilog = EXAMPLES + "\n" + exits.help_table()
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = Parser(
+        prog="tigress-conformance", formatter_class=fmt, epilog=epilog,
+        description="Check a TIGRESS relay, or a client through its driver, "
+        "against draft-vinokurov-tigress-http-00 (or the sct-04 profile).")
+    p.add_argument("--version", action="version", version=version_text())
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
     r = sub.add_parser("relay", help="check a relay",
+                       parents=[_common("relay")], formatter_class=fmt,
+                       epilog=epilog,
                        description="Run the conformance cases against a "
                        "relay and report where it departs from the draft.")
     r.add_argument("url", nargs="?", help="the relay, e.g. https://host:8443")
@@ -59,13 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the draft revision (profile) to check against; "
                    "auto (the default): the one whose claim header the "
                    "relay honours")
-    r.add_argument("--report", metavar="DIR",
-                   help="write conformance.json, .xml (JUnit) and .html here")
     r.add_argument("--case", metavar="ID", nargs="+", action="extend",
                    help="run only these cases; an ID or a category prefix "
                    "(API, REPLAY, THREAT, OPACITY, PROFILE, REPLAY-UPDATE...)")
-    r.add_argument("--expected-failures", metavar="FILE",
-                   help="case IDs known to fail, one per line (# comments)")
     r.add_argument("--start-ref", action="store_true",
                    help="start the bundled ref-relay (temporary data, "
                    "ephemeral port), check it, stop it")
@@ -86,12 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--strict-errata", action="store_true",
                    help="treat tigress-ref's decisions (spec/errata.md) as "
                    "MUSTs: for tigress-ref's own relays only")
-    r.add_argument("--verbose", "-v", action="store_true",
-                   help="show every note and each case as it finishes")
-    r.add_argument("--quiet", "-q", action="store_true",
-                   help="list only the cases that did not pass")
     explore_cli.add_arguments(r)
     c = sub.add_parser("client", help="check a client through its driver",
+                       parents=[_common("client")], formatter_class=fmt,
+                       epilog=epilog,
                        description="Run the client cases: the driver "
                        "(spec/drivers.md) plays scenarios against the "
                        "suite's instrumented test relay, the suite plays the "
@@ -99,29 +131,29 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("driver", help="the client's driver executable")
     c.add_argument("--draft", choices=DRAFTS, default="http-00",
                    help="the draft revision (profile) to check against")
-    c.add_argument("--report", metavar="DIR",
-                   help="write conformance.json, .xml (JUnit) and .html here")
     c.add_argument("--case", metavar="ID", nargs="+", action="extend",
                    help="run only these cases; an ID or a category prefix "
                    "(URL, TLS, SECRET, REQID, CLAIM, PRIVACY, PAYLOAD, "
                    "RECEIVE, REFUSE, RETRY, FLOW, REQUEST, ...)")
-    c.add_argument("--expected-failures", metavar="FILE",
-                   help="case IDs known to fail, one per line (# comments)")
     c.add_argument("--timeout", type=float, default=20.0, metavar="S",
                    help="TIGRESS_TIMEOUT of receive steps (default "
                    "%(default)s); a step is killed 40 s after it")
     c.add_argument("--workers", type=int, default=3, metavar="N",
                    help="sessions run at once (default %(default)s)")
-    c.add_argument("--verbose", "-v", action="store_true",
-                   help="show every note and each case as it finishes")
-    c.add_argument("--quiet", "-q", action="store_true",
-                   help="list only the cases that did not pass")
     from .lab import server as lab_server
     lab_server.add_parser(sub)
-    ls = sub.add_parser("list", help="list the cases")
+    ls = sub.add_parser("list", help="list the cases", epilog=epilog,
+                        formatter_class=fmt)
     ls.add_argument("which", nargs="?", choices=("relay", "client", "all"),
                     default="all")
     return p
+
+
+def version_text() -> str:
+    """--version: the suite's version and the drafts it checks."""
+    cat = catalog_mod.load()
+    return "%s; %d requirements catalogued" % (report.suite_line(cat),
+                                              len(cat.entries))
 
 
 def read_expected(path: str) -> set:
@@ -133,7 +165,10 @@ def read_expected(path: str) -> set:
                 if ln:
                     ids.add(ln.upper())
     except OSError as e:
-        raise UsageError("cannot read %s: %s" % (path, e))
+        raise usage("--expected-failures %s: cannot read it (%s)" % (
+            path, reach.strerror(e)))
+    except UnicodeDecodeError:
+        raise usage("--expected-failures %s: not a text file" % path)
     return ids
 
 
@@ -165,20 +200,21 @@ def run_client(args, out, err) -> int:
     from .client.registry import CLIENT_REGISTRY
     from .client.testrelay import TestRelay
     driver = str(Path(args.driver).resolve())
+    if not os.path.exists(driver):
+        raise usage("%s: no such file (the driver, spec/drivers.md)" %
+                    args.driver)
     if not (os.path.isfile(driver) and os.access(driver, os.X_OK)):
-        err.write("tigress-conformance: %s is not an executable file\n" %
-                  args.driver)
-        out.write("conformance: 0 passed, 0 failed, could not run (driver "
-                  "not runnable)\n")
-        return 2
+        raise usage("%s is not an executable file (chmod +x it?)" %
+                    args.driver)
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
         selected = client_engine.select(args.case, args.draft)
     except engine.SelectionError as e:
-        raise UsageError(str(e))
+        raise usage(str(e))
     if not selected:
-        raise UsageError("no client case to run for --draft %s" % args.draft)
+        raise CannotRun(exits.NOTHING, "no client case to run for --draft "
+                        "%s" % args.draft)
     unknown = sorted(x for x in expected if x not in CLIENT_REGISTRY)
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
@@ -190,26 +226,35 @@ def run_client(args, out, err) -> int:
             try:                        # the test relay can run here
                 TestRelay(Path(d), args.draft).stop()
             except Exception as e:      # noqa: BLE001
-                err.write("tigress-conformance: the test relay does not "
-                          "start: %s\n" % e)
-                out.write("conformance: 0 passed, 0 failed, could not run "
-                          "(test relay not started)\n")
-                return 2
+                raise CannotRun(exits.UNREACHABLE, "the test relay could "
+                                "not be started: %s" % reach.strerror(e),
+                                "test relay not started")
         t0, started = time.monotonic(), time.time()
+        sessions_needed = client_engine.sessions_of(selected)
+        with Progress(out, err, len(sessions_needed), "session",
+                      waits=driver_mod.in_flight) as pg:
+            pg.line(report.head("client", driver, args.draft, cat,
+                                len(selected), args.label))
 
-        def progress(r):
-            if args.verbose:
-                err.write("%-11s %s\n" % (r.verdict, r.id))
+            def session_progress(s):
+                line = "session %-17s %d driver run%s, %.1f s%s" % (
+                    s.name, len(s.runs), "" if len(s.runs) == 1 else "s",
+                    s.duration, " (unsupported: a step exited 127)"
+                    if s.unsupported else " (suite error)" if s.error
+                    else "")
+                pg.finish(s.name, "unsupported" if s.unsupported else "done")
+                if args.verbose or not pg.live:
+                    pg.line(line, err)
 
-        def session_progress(s):
-            if args.verbose:
-                err.write("session %-17s %d driver runs, %.1f s%s\n" % (
-                    s.name, len(s.runs), s.duration,
-                    " (unsupported)" if s.unsupported else
-                    " (suite error)" if s.error else ""))
-        results, sessions = client_engine.run(
-            driver, args.draft, selected, cat, args.timeout,
-            max(1, args.workers), progress, session_progress)
+            def progress(r):
+                if pg.unit != "case":       # the sessions are over
+                    pg.unit, pg.total, pg.done = "case", len(selected), 0
+                    pg.verdicts.clear()
+                pg.finish(r.id, r.verdict, report.case_text(
+                    r, cat, args.verbose, args.quiet))
+            results, sessions = client_engine.run(
+                driver, args.draft, selected, cat, args.timeout,
+                max(1, args.workers), progress, session_progress)
         extra = {"test_relay": "conformance/brokenrelay (in process, "
                  "correct mode, recording, fault injection)",
                  "sessions": [{"name": s.name, "title": s.title,
@@ -222,23 +267,45 @@ def run_client(args, out, err) -> int:
                      results, sessions)}
         run = report.Run(driver, args.draft, results, cat, started,
                          time.monotonic() - t0, expected, None, False,
-                         kind="client", extra=extra)
-        if args.report:
-            paths = report.write_all(run, args.report)
-            err.write("reports: %s\n" % ", ".join(str(p) for p in
-                                                  paths.values()))
-        report.terminal(run, out, args.verbose, args.quiet)
+                         kind="client", extra=extra, label=args.label)
+        _write_reports(run, args, err)
+        report.tail(run, out)
         return run.exit_status()
     finally:
         launch.restore_signals(old_handlers)
 
 
-def run_relay(args, out, err) -> int:
+def _write_reports(run: report.Run, args, err) -> None:
+    if not args.report:
+        return
+    try:
+        paths = report.write_all(run, args.report)
+    except OSError as e:
+        raise usage("--report %s: cannot write there (%s)" % (
+            args.report, reach.strerror(e)))
+    err.write("reports: %s\n" % ", ".join(str(p) for p in paths.values()))
+
+
+def _relay_given(args):
+    """(URL, CA) of a relay given on the command line, checked before
+    anything starts: (None, None) for --start-ref and --start-broken."""
     starts = sum(bool(x) for x in (args.url, args.start_ref,
                                    args.start_broken))
     if starts != 1:
-        raise UsageError("give a relay URL, or --start-ref, or "
-                         "--start-broken (exactly one)")
+        raise usage("give a relay URL, or --start-ref, or --start-broken "
+                    "(exactly one)")
+    if args.ca and args.insecure:
+        raise usage("--ca and --insecure contradict each other: give one")
+    if args.ca and not args.url:
+        raise usage("--ca is for a relay URL; a started relay brings its "
+                    "own certificate")
+    url = reach.relay_base(args.url) if args.url else None
+    ca = reach.ca_file(args.ca) if args.ca else None
+    return url, ca
+
+
+def run_relay(args, out, err) -> int:
+    url, ca = _relay_given(args)
     if args.id_sample < 1000 and args.id_sample != Options.id_sample:
         err.write("note: --id-sample %d is below the 1000 creations the "
                   "full identifier check uses\n" % args.id_sample)
@@ -246,19 +313,19 @@ def run_relay(args, out, err) -> int:
         explore_opts = explore_cli.options(args)
         args.case = explore_cli.patterns(args, args.case, CATEGORIES)
     except ValueError as e:
-        raise UsageError(str(e))
+        raise usage(str(e))
     expected = read_expected(args.expected_failures) \
         if args.expected_failures else set()
     try:
         if args.draft != "auto":
             selected = engine.select(args.case, args.draft)
             if not selected:
-                raise UsageError("no case to run for --draft %s" %
-                                 args.draft)
+                raise CannotRun(exits.NOTHING, _none_for(args.case,
+                                                         args.draft))
         else:
             engine.select(args.case, DRAFTS[0])     # the patterns are valid
     except engine.SelectionError as e:
-        raise UsageError(str(e))
+        raise usage(str(e))
     unknown = sorted(x for x in expected if x not in REGISTRY)
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
@@ -277,10 +344,9 @@ def run_relay(args, out, err) -> int:
         if launched is not None:
             url, ca = launched.base_url, launched.ca
             err.write("started %s at %s\n" % (launched.name, url))
-        else:
-            url, ca = args.url, args.ca
         if args.insecure:
             ca = False
+        reach.probe(url, ca)
         opts = Options(id_sample=args.id_sample, race_trials=args.race_trials,
                        seed=args.seed)
         state = RunState(url, ca, start_profile, cat, opts,
@@ -288,14 +354,9 @@ def run_relay(args, out, err) -> int:
         problem = engine.preflight(state)
         state.explore = explore_opts
         if problem:
-            err.write("tigress-conformance: cannot reach %s: %s\n" % (
-                url, problem))
-            if "CERTIFICATE_VERIFY_FAILED" in problem:
-                err.write("(give the relay's certificate or CA with --ca "
-                          "FILE)\n")
-            out.write("conformance: 0 passed, 0 failed, could not run (relay "
-                      "unreachable)\n")
-            return 2
+            raise CannotRun(exits.UNREACHABLE, "%s did not answer an HTTP "
+                            "request: %s" % (url, reach.plain_transport_error(
+                                problem)))
         t0, started = time.monotonic(), time.time()
         found = profiles.detect(state)
         top = []
@@ -311,17 +372,25 @@ def run_relay(args, out, err) -> int:
             if hint:
                 top.insert(0, hint)
         if not selected:
-            raise UsageError("no case to run for --draft %s" % state.profile)
+            raise CannotRun(exits.NOTHING, _none_for(args.case,
+                                                     state.profile))
+        with Progress(out, err, len(selected)) as pg:
+            pg.line(report.head("relay", url, state.profile, cat,
+                                len(selected), args.label,
+                                args.strict_errata))
+            for ln in top:
+                pg.line(ln)
 
-        def progress(r):
-            if args.verbose:
-                err.write("%-11s %s (%.1f s)\n" % (r.verdict, r.id,
-                                                   r.duration))
-        results = engine.run_cases(state, selected, progress)
+            def progress(r):
+                pg.finish(r.id, r.verdict, report.case_text(
+                    r, cat, args.verbose, args.quiet))
+            results = engine.run_cases(state, selected, progress,
+                                       lambda c: pg.start(c.id))
+        late = []
         if state.canary:
-            top.append("canary: " + state.canary)
+            late.append("canary: " + state.canary)
         if state.generated:
-            top.append("generated inputs: %d in %d cases (seed %d)" % (
+            late.append("generated inputs: %d in %d cases (seed %d)" % (
                 sum(state.generated.values()), len(state.generated),
                 args.seed))
         extra = {"profile": dict(found.to_json(), draft_option=args.draft,
@@ -336,51 +405,50 @@ def run_relay(args, out, err) -> int:
                             "last_serving_after": state.last_good}}
         run = report.Run(url, state.profile, results, cat, started,
                          time.monotonic() - t0, expected, state.well_known,
-                         args.strict_errata, extra=extra, top=top)
-        if args.report:
-            paths = report.write_all(run, args.report)
-            err.write("reports: %s\n" % ", ".join(str(p) for p in
-                                                  paths.values()))
+                         args.strict_errata, extra=extra, top=top,
+                         label=args.label, late=late)
+        _write_reports(run, args, err)
         if not results:
-            out.write("conformance: 0 passed, 0 failed, could not run (no case "
-                      "executed)\n")
-            return 2
+            raise CannotRun(exits.NOTHING, "no case executed")
         if args.explore or args.replay:
             explore_cli.print_results(explore_opts, out)
-        report.terminal(run, out, args.verbose, args.quiet)
+        report.tail(run, out)
         return run.exit_status()
     except launch.LaunchError as e:
-        err.write("tigress-conformance: %s\n" % e)
-        out.write("conformance: 0 passed, 0 failed, could not run (relay not "
-                  "started)\n")
-        return 2
+        raise CannotRun(exits.UNREACHABLE, str(e), "relay not started")
     finally:
         if launched is not None:
             launched.stop()
         launch.restore_signals(old_handlers)
 
 
+def _none_for(patterns, draft: str) -> str:
+    """Why a valid --case selected nothing: its cases are of another
+    profile."""
+    return "nothing to run: %s selects no case of %s (%s only)" % (
+        "--case " + " ".join(patterns) if patterns else "the selection",
+        draft, ", ".join(d for d in DRAFTS if d != draft))
+
+
 def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    p = _parser()
-    try:
-        args = p.parse_args(argv)
-    except SystemExit as e:
-        return 2 if e.code else 0
-    if args.command == "list":
-        return list_cases(out, args.which)
-    if args.command == "lab":
-        from .lab import server as lab_server
-        return lab_server.main(args, out, err)
-    if args.command not in ("relay", "client"):
-        p.print_help(err)
-        return 2
-    try:
+
+    def body() -> int:
+        args = _parser().parse_args(argv)
+        if args.command == "list":
+            return list_cases(out, args.which)
+        if args.command == "lab":
+            from .lab import server as lab_server
+            return lab_server.main(args, out, err)
         if args.command == "client":
             return run_client(args, out, err)
-        return run_relay(args, out, err)
-    except UsageError as e:
-        err.write("tigress-conformance: %s\n" % e)
-        out.write("conformance: 0 passed, 0 failed, could not run\n")
-        return 2
+        if args.command == "relay":
+            return run_relay(args, out, err)
+        raise usage("give a command: relay, client, lab or list (see "
+                    "tigress-conformance --help)")
+    return exits.guarded(
+        "tigress-conformance",
+        lambda e: "conformance: 0 passed, 0 failed, could not run%s" % (
+            " (%s)" % e.short if e.short else ""),
+        body, out, err, driver_mod.kill_in_flight)

@@ -282,7 +282,7 @@ def test_cli_cannot_run_exits_2(args):
 
 
 # Issue 9: drivers that do nothing a check could examine.  Each gets no
-# PASS, and the run exits 2 "nothing to judge".
+# PASS, and the run exits 3 "nothing to judge".
 DEAD = {"exits-127": "echo 'unsupported' >&2\nexit 127",
         "fails-everything": "echo 'cannot do that' >&2\nexit 1"}
 
@@ -293,7 +293,7 @@ def test_dead_driver_has_nothing_to_judge(tmp_path, kind):
     d.write_text("#!/bin/sh\n%s\n" % DEAD[kind])
     d.chmod(d.stat().st_mode | stat.S_IEXEC)
     rc, out, err, last = tool("client", d)
-    assert rc == 2, out + err
+    assert rc == 3, out + err
     assert not re.search(r"^PASS ", out, re.M), out
     assert SUMMARY_RE.match(last), last
     assert re.search(r", 0 of \d+ cases observed driver traffic, nothing to "

@@ -50,6 +50,11 @@ def assert_reports_valid(d: Path) -> dict:
     assert int(root.get("tests")) == len(j["cases"])
     html = (d / "conformance.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
+    # a full run's page stays small enough for a mail archive (issue 12:
+    # 1.3 MB before), and the Markdown summary is written beside it
+    assert (d / "conformance.html").stat().st_size < 200_000
+    assert (d / "conformance.md").read_text().startswith(
+        "# TIGRESS conformance: ")
     # self-contained: no external scripts, styles, images or links
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html,
                          re.I)

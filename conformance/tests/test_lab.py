@@ -199,7 +199,7 @@ def test_defect_is_caught_as_by_the_client_suite(played, defect):
     _, target, verdict, req = DEFECTS[defect]
     if defect == "no-op":
         assert r["report"]["nothing_to_judge"], r["report"]["summary_line"]
-        assert r["report"]["exit_status"] == 2
+        assert r["report"]["exit_status"] == 3    # exits.NOTHING
         assert not [c for c, x in cases.items() if x["verdict"] == "PASS"]
         return
     c = cases[target]

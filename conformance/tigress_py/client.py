@@ -26,6 +26,7 @@ Header names depend on the profile (errata E-SCT04-HEADERS):
 from __future__ import annotations
 
 import base64
+import hashlib
 import json as _json
 import re
 import socket
@@ -178,7 +179,8 @@ class Exchange:
                 enc = "base64"
             trunc = len(s) > max_body
             return {"encoding": enc, "length": len(b),
-                    "data": s[:max_body], "truncated": trunc}
+                    "data": s[:max_body], "truncated": trunc,
+                    "sha256": hashlib.sha256(b).hexdigest()}
         return {
             "request": {
                 "method": self.method,

@@ -20,14 +20,16 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from protocol import SPEC
+
 from . import drafttext
 
 CORE = Path(__file__).resolve().parent
-REPO = CORE.parents[2]
-CATALOG = REPO / "spec" / "requirements.json"
-SCHEMA = REPO / "spec" / "requirements.schema.json"
-ERRATA = REPO / "spec" / "errata.md"
-EXTENSIONS = REPO / "spec" / "extensions.md"
+REPO = SPEC.parent          # the checkout, or the installed package
+CATALOG = SPEC / "requirements.json"
+SCHEMA = SPEC / "requirements.schema.json"
+ERRATA = SPEC / "errata.md"
+EXTENSIONS = SPEC / "extensions.md"
 
 # What breaking a requirement of each level yields (the catalog stores the
 # verdict per entry; these are the defaults it was built from).
@@ -87,6 +89,35 @@ class Catalog:
             if VERDICT_RANK[v] > VERDICT_RANK[best]:
                 best = v
         return best
+
+    def where(self, rid: str, short: bool = False) -> str:
+        """Where requirement `rid` comes from, as reports cite it:
+        'draft-vinokurov-tigress-http-00 §4.2', or for our decisions
+        'spec/errata.md, on §7.2'; `short`: 'http-00 §4.2', 'errata, on
+        §7.2' (empty for an unknown ID)."""
+        e = self.entries.get(rid)
+        if e is None:
+            return ""
+        doc = self.sources.get(e["source"], {}).get("document") or \
+            e.get("revision") or e["source"]
+        if short:
+            doc = e["source"]
+        sec = str(e.get("section") or "-")
+        if e["source"] in ("errata", "extensions"):
+            doc = doc if short else e.get("revision") or doc
+            return doc if sec == "-" else "%s, on §%s" % (doc, sec)
+        return "%s §%s" % (doc, sec)
+
+    def cite(self, rid: str) -> str:
+        """'RLY-HTTPS-URI (draft-vinokurov-tigress-http-00 §4.2)'."""
+        w = self.where(rid)
+        return "%s (%s)" % (rid, w) if w else rid
+
+    def documents(self) -> List[str]:
+        """The drafts the catalog's requirements come from, e.g.
+        ['draft-vinokurov-tigress-http-00', ...] (not our own files)."""
+        return [s["document"] for k, s in self.sources.items()
+                if "reference" in s and "document" in s]
 
     def source_path(self, source: str) -> Optional[Path]:
         """The file of a source document, or None if unknown."""

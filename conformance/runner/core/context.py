@@ -20,6 +20,7 @@ from tigress_py.client import Exchange
 from tigress_py.errors import TigressError
 
 from .model import Finding
+from .reach import plain_transport_error
 
 # Evidence kept per case: beyond this many exchanges the middle is left
 # out (the exchanges a finding cites are always kept).
@@ -45,8 +46,7 @@ def describe(ex) -> str:
     if ex is None:
         return "nothing"
     if ex.status is None:
-        err = (ex.transport_error or "no answer").splitlines()[0]
-        return "no answer (%s)" % err[:160]
+        return "no answer (%s)" % plain_transport_error(ex.transport_error)
     ct = ""
     if isinstance(ex, Exchange):
         ct = ex.media_type

@@ -8,17 +8,21 @@ Every run is kept as evidence (DriverRun.to_evidence, shaped like the
 relay runner's raw exchanges).  The driver inherits the environment except
 the contract's own variables (which are set per step) and any *_proxy
 variable; TIGRESS_DRIVER_DEFECTS and the like pass through.  A step that
-outlives its timeout is killed (its process group).
+outlives its timeout is killed (its process group).  The steps running
+now are listed by in_flight() (progress announces one that hangs) and
+killed by kill_in_flight() (an interrupted run leaves none behind).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 CONTRACT_VARS = ("TIGRESS_ROLE", "TIGRESS_SCENARIO", "TIGRESS_STEP",
                  "TIGRESS_RELAY", "TIGRESS_CA", "TIGRESS_PROFILE",
@@ -41,6 +45,26 @@ def _kill(p: subprocess.Popen) -> None:
         os.killpg(p.pid, signal.SIGKILL)
     except OSError:
         pass
+
+
+# The driver steps running now: id(run) -> (what, monotonic start, process)
+_IN_FLIGHT: Dict[int, tuple] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def in_flight() -> List[Tuple[str, float]]:
+    """[(what, monotonic start)] of the driver steps running now, e.g.
+    ('driver step "initiator stateful receive" of my-driver', 1234.5)."""
+    with _IN_FLIGHT_LOCK:
+        return [(what, t0) for what, t0, _ in _IN_FLIGHT.values()]
+
+
+def kill_in_flight() -> None:
+    """Kill every driver step still running (an interrupted run)."""
+    with _IN_FLIGHT_LOCK:
+        procs = [p for _, _, p in _IN_FLIGHT.values()]
+    for p in procs:
+        _kill(p)
 
 
 def base_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
@@ -123,15 +147,18 @@ class DriverRun:
         if self.out is not None:
             resp += "\nTIGRESS_OUT holds: %s" % self.out.decode(
                 "utf-8", "replace")[:max_body]
+        def body(text: str) -> dict:
+            b = text.encode("utf-8", "replace")
+            return {"encoding": "utf-8", "length": len(b), "data": text,
+                    "truncated": False,
+                    "sha256": hashlib.sha256(b).hexdigest()}
         return {
             "raw": True, "driver": True,
             "description": "driver: %s -> exit %s" % (self.label, self.exit),
             "request": {"method": "RUN", "url": self.label, "headers": [],
-                        "body": {"encoding": "utf-8", "length": len(req),
-                                 "data": req, "truncated": False}},
+                        "body": body(req)},
             "response": {"status": self.exit, "reason": "", "headers": [],
-                         "body": {"encoding": "utf-8", "length": len(resp),
-                                  "data": resp, "truncated": False}},
+                         "body": body(resp)},
             "transport_error": None, "note": self.note,
             "started": self.started, "elapsed": self.elapsed,
         }
@@ -201,9 +228,16 @@ class Party:
                                  start_new_session=True)
         except OSError as e:
             run.exit = 126
-            run.stderr = ("cannot run the driver: %s" % e).encode()
+            run.stderr = ("cannot run the driver: %s%s" % (
+                (e.strerror or str(e)).lower(), " (not a program, or its #! "
+                "line names no interpreter)" if e.errno == 8 else "")
+                ).encode()
             self.runs.append(run)
             return run
+        what = 'driver step "%s" of %s' % (run.label,
+                                           Path(self.driver).name)
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT[id(run)] = (what, t0, p)
         try:
             run.stdout, run.stderr = p.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -214,6 +248,9 @@ class Party:
             _kill(p)
             p.wait()
             raise
+        finally:
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.pop(id(run), None)
         run.exit = p.returncode
         run.elapsed = time.monotonic() - t0
         out = Path(env["TIGRESS_OUT"])

@@ -25,8 +25,8 @@ from typing import List, Optional, Sequence
 
 CORE = Path(__file__).resolve().parent
 REPO = CORE.parents[2]
-REF_RELAY = REPO / "ref-relay" / "tigress-relay"
-BROKEN_RELAY = REPO / "conformance" / "brokenrelay"
+REF_RELAY = REPO / "ref-relay" / "tigress-relay"     # in a built checkout
+BROKEN_RELAY = CORE.parents[1] / "brokenrelay"      # also when installed
 PYTHON = "/usr/bin/python3"
 
 CONTROL_RE = re.compile(r"control on (?P<url>http://[^\s()]+?)/?\s*$")
@@ -72,10 +72,15 @@ class Launched:
             self._lines.put(None)
 
     def start(self, timeout: float = 30.0) -> "Launched":
-        self.process = subprocess.Popen(
-            self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, cwd=self.cwd,
-            env=self.env)
+        try:
+            self.process = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, start_new_session=True, cwd=self.cwd,
+                env=self.env)
+        except OSError as e:
+            self.stop()
+            raise LaunchError("%s cannot be run: %s" % (
+                self.argv[0], (e.strerror or str(e)).lower()))
         _RUNNING.append(self)
         for stream, name in ((self.process.stdout, "stdout"),
                              (self.process.stderr, "stderr")):
@@ -87,9 +92,11 @@ class Launched:
             left = deadline - time.monotonic()
             if left <= 0 or closed == 2:
                 self.stop()
-                raise LaunchError("%s did not report 'listening on' (%s)\n%s"
-                                  % (self.argv[0], "exited" if closed == 2
-                                     else "timeout", "\n".join(self.output)))
+                said = [ln.strip() for ln in self.output if ln.strip()]
+                raise LaunchError("%s %s%s" % (
+                    self.name, "exited before it listened" if closed == 2
+                    else "did not say 'listening on' within %g s" % timeout,
+                    ": %s" % said[-1][:300] if said else ""))
             try:
                 line = self._lines.get(timeout=min(left, 0.5))
             except queue.Empty:
@@ -148,8 +155,8 @@ def start_ref(binary: Optional[str] = None, profile: str = "http-00",
     certificate, SQLite in a temporary data directory)."""
     b = Path(binary) if binary else REF_RELAY
     if not b.exists():
-        raise LaunchError("%s is not built (run `make ref-relay/tigress-relay`)"
-                          % b)
+        raise LaunchError("%s is not built: run make in the checkout (or "
+                          "give --ref-binary PATH)" % b)
     d = Path(tempfile.mkdtemp(prefix="tigress-conformance-"))
     argv = [str(b), "--listen", "127.0.0.1:0", "--data-dir", str(d)]
     if profile != "http-00":

@@ -7,6 +7,7 @@ Each function returns a context.RawExchange (evidence for the report).
 
 from __future__ import annotations
 
+import hashlib
 import select
 import socket
 import ssl
@@ -36,7 +37,8 @@ class RawExchange:
         def text(b: bytes) -> dict:
             s = b.decode("utf-8", errors="replace")
             return {"encoding": "utf-8", "length": len(b),
-                    "data": s[:max_body], "truncated": len(s) > max_body}
+                    "data": s[:max_body], "truncated": len(s) > max_body,
+                    "sha256": hashlib.sha256(b).hexdigest()}
         return {
             "raw": True,
             "description": self.description,

@@ -1,6 +1,12 @@
-"""Reports of a run: the terminal summary, JSON, JUnit XML and one
-self-contained HTML page (inline CSS, no scripts, no external assets; the
-evidence of each case in collapsible sections).
+"""Reports of a run: the terminal summary (streamed case by case while the
+run goes, see cli.py), JSON, JUnit XML, one self-contained HTML page
+(inline CSS, no scripts, no external assets; the evidence of each case in
+collapsible sections) and a Markdown summary for a mailing list.  Each
+names the implementation (`--label`), the suite's version and the draft,
+and cites every requirement with the draft and section it comes from.
+Text from the implementation is shown printable (core/text.py); the HTML
+page shows evidence cut to a budget, each body with its size and SHA-256
+(the JSON keeps up to 4 KiB of each).
 
 The terminal summary ends with the line
 
@@ -26,6 +32,8 @@ from typing import Dict, List, Optional
 
 from .. import __version__
 from .model import CaseResult
+from . import exits
+from .text import MARK_CLOSE, MARK_OPEN, cut, printable
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
 COUNTED_AS = {"PASS": "passed", "FAIL": "failed", "WARN": "warned",
@@ -40,9 +48,13 @@ class Run:
                  expected: Optional[set] = None, well_known=None,
                  strict_errata: bool = False, kind: str = "relay",
                  extra: Optional[dict] = None,
-                 top: Optional[List[str]] = None):
+                 top: Optional[List[str]] = None,
+                 label: Optional[str] = None,
+                 late: Optional[List[str]] = None):
         self.strict_errata = strict_errata
         self.top = list(top or [])      # lines shown first: profile, hints
+        self.late = list(late or [])    # lines known after: canary, inputs
+        self.label = label              # the implementation's name
         self.kind = kind                # "relay", or "client": `relay` is
         self.relay = relay              # then the driver checked
         self.extra = dict(extra or {})  # more run facts for the JSON
@@ -139,8 +151,28 @@ class Run:
 
     def exit_status(self) -> int:
         if self.nothing_to_judge:
-            return 2
-        return 1 if self.new_failures else 0
+            return exits.NOTHING
+        return exits.FINDINGS if self.new_failures else exits.OK
+
+    def cite(self, rid: str) -> str:
+        return self.catalog.cite(rid) if rid in self.catalog else rid
+
+    def implementation(self) -> str:
+        """'NAME (URL)', or the URL (driver) alone without a label."""
+        return "%s (%s)" % (self.label, self.relay) if self.label else \
+            str(self.relay)
+
+
+def suite(catalog) -> dict:
+    """The suite's version and the drafts its requirements come from."""
+    return {"name": "tigress-conformance", "version": __version__,
+            "drafts": catalog.documents()}
+
+
+def suite_line(catalog) -> str:
+    """'tigress-conformance 1.1 (draft-vinokurov-tigress-http-00, ...)'."""
+    s = suite(catalog)
+    return "%s %s (%s)" % (s["name"], s["version"], ", ".join(s["drafts"]))
 
 
 # -- terminal -------------------------------------------------------------------------
@@ -163,38 +195,54 @@ def _cls(r: CaseResult) -> str:
         tag_of(r)
 
 
-def case_line(r: CaseResult) -> str:
+def case_line(r: CaseResult, catalog=None) -> str:
+    """A case as the terminal shows it: its verdict, ID and title; under
+    one that did not pass, 'expected X, got Y' and the requirements it
+    broke, each with its draft and section."""
     out = "%-11s %-30s %s" % (tag_of(r), r.id, r.title)
     if r.verdict != "PASS":
-        reqs = r.failed_requirements
-        out += "\n            %s%s" % (r.line, "  [%s]" % ", ".join(reqs)
+        reqs = [catalog.cite(x) if catalog is not None and x in catalog
+                else x for x in r.failed_requirements]
+        out += "\n            %s%s" % (r.line, "  [%s]" % "; ".join(reqs)
                                        if reqs else "")
     if r.unreliable:
         out += "\n            unreliable, not counted: %s" % r.unreliable
-    return out
+    return printable(out)
 
 
-def terminal(run: Run, stream, verbose: bool = False,
-             quiet: bool = False) -> None:
-    """One line per case (quiet: only those that did not pass), the line
-    'expected X, got Y' and the requirements under each that did not, and
-    the summary line last."""
+def case_text(r: CaseResult, catalog=None, verbose: bool = False,
+              quiet: bool = False) -> Optional[str]:
+    """The lines of one case (None when `quiet` hides it), notes
+    included."""
+    if r.verdict == "PASS" and quiet and not r.unreliable:
+        return None
+    lines = [case_line(r, catalog)]
+    if verbose or r.verdict in ("INFO", "UNSUPPORTED"):
+        for n in r.notes:
+            if "Traceback" not in n and n != r.got and n.strip():
+                lines.append("            note: %s" % printable(
+                    n.splitlines()[0]))
+    return "\n".join(lines)
+
+
+def head(kind: str, relay: str, draft: str, catalog, count: int,
+         label: Optional[str] = None, strict_errata: bool = False) -> str:
+    """The first line: the suite, what is checked (with its label), the
+    draft."""
+    doc = catalog.sources.get(draft, {}).get("document", draft)
+    impl = "%s (%s)" % (label, relay) if label else relay
+    return printable("tigress-conformance %s: %s %s, %s (%s)%s, %d case%s" % (
+        __version__, kind, impl, draft, doc,
+        " (tigress-ref decisions as MUSTs)" if strict_errata else "",
+        count, "" if count == 1 else "s"))
+
+
+def tail(run: Run, stream) -> None:
+    """What follows the cases: the bookkeeping of expected failures, the
+    root causes, and the summary line last."""
     w = stream.write
-    w("tigress-conformance %s: %s%s, draft %s%s, %d cases in %.1f s\n" % (
-        __version__, "client " if run.kind == "client" else "", run.relay,
-        run.draft,
-        " (tigress-ref decisions as MUSTs)" if run.strict_errata else "",
-        len(run.results), run.duration))
-    for ln in run.top:
-        w(ln + "\n")
-    for r in run.results:
-        if r.verdict == "PASS" and quiet and not r.unreliable:
-            continue
-        w(case_line(r) + "\n")
-        if verbose or r.verdict in ("INFO", "UNSUPPORTED"):
-            for n in r.notes:
-                if "Traceback" not in n and n != r.got:
-                    w("            note: %s\n" % n.splitlines()[0])
+    for ln in run.late:
+        w(printable(ln) + "\n")
     if run.now_passing:
         w("expected failures that now pass: %s\n" %
           ", ".join(r.id for r in run.now_passing))
@@ -204,7 +252,8 @@ def terminal(run: Run, stream, verbose: bool = False,
     if run.new_failures and run.expected:
         w("new failures: %s\n" % ", ".join(r.id for r in run.new_failures))
     if run.nothing_to_judge:
-        w("nothing to judge: %s (exit status 2)\n" % run.nothing_to_judge)
+        w("nothing to judge: %s (exit status %d)\n" % (run.nothing_to_judge,
+                                                      exits.NOTHING))
     if run.unreliable:
         w("ran while the relay was not serving (unreliable, not counted): "
           "%s\n" % ", ".join(r.id for r in run.unreliable))
@@ -212,10 +261,33 @@ def terminal(run: Run, stream, verbose: bool = False,
     if rc:
         w(run.root_cause_line() + "\n")
         for req, ids in rc:
-            w("  %-26s %s%s\n" % (req, ", ".join(ids[:8]),
-                                    " ... (%d more)" % (len(ids) - 8)
-                                    if len(ids) > 8 else ""))
+            w("  %-26s %s%s  (%s)\n" % (req, ", ".join(ids[:8]),
+                                         " ... (%d more)" % (len(ids) - 8)
+                                         if len(ids) > 8 else "",
+                                         run.catalog.where(req)))
+    w("%d case%s in %.1f s%s\n" % (len(run.results), "" if len(run.results)
+                                    == 1 else "s", run.duration,
+                                    ", %s" % run.label if run.label else ""))
     w(run.summary_line() + "\n")
+    stream.flush()
+
+
+def terminal(run: Run, stream, verbose: bool = False,
+             quiet: bool = False) -> None:
+    """The whole terminal report at once (cli.py streams the same lines
+    while the run goes): the head, one line per case (quiet: only those
+    that did not pass) with 'expected X, got Y' and the requirements
+    under each that did not, and the summary line last."""
+    w = stream.write
+    w(head(run.kind, run.relay, run.draft, run.catalog, len(run.results),
+           run.label, run.strict_errata) + "\n")
+    for ln in run.top:
+        w(printable(ln) + "\n")
+    for r in run.results:
+        text = case_text(r, run.catalog, verbose, quiet)
+        if text is not None:
+            w(text + "\n")
+    tail(run, stream)
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -232,21 +304,33 @@ def to_json(run: Run) -> dict:
         reqs[rid] = {k: e[k] for k in ("source", "revision", "section",
                                         "party", "level", "verdict",
                                         "summary") if k in e}
+        reqs[rid]["where"] = run.catalog.where(rid)
+    cases = []
+    for r in run.results:
+        j = r.to_json()
+        j["citations"] = {x: run.catalog.where(x) for x in r.requirements
+                          if x in run.catalog}
+        cases.append(j)
     out = {
         "tool": "tigress-conformance",
         "version": __version__,
+        "suite": suite(run.catalog),
+        "label": run.label,
         "kind": run.kind,
         run.kind: run.relay,
         "draft": run.draft,
+        "draft_document": run.catalog.sources.get(run.draft, {}).get(
+            "document", run.draft),
         "strict_errata": run.strict_errata,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                  time.gmtime(run.started)),
         "duration": round(run.duration, 3),
         "summary": run.counts(),
         "summary_line": run.summary_line(),
-        "top": run.top,
+        "top": run.top + run.late,
         "root_causes": [
-            dict(_requirement_info(run, req), requirement=req, cases=ids)
+            dict(_requirement_info(run, req), requirement=req, cases=ids,
+                 where=run.catalog.where(req))
             for req, ids in run.root_causes()],
         "root_cause_line": run.root_cause_line(),
         "unreliable": [r.id for r in run.unreliable],
@@ -259,9 +343,10 @@ def to_json(run: Run) -> dict:
             "new_failures": [r.id for r in run.new_failures],
         },
         "well_known": run.well_known,
-        "cases": [r.to_json() for r in run.results],
+        "cases": cases,
         "requirements": reqs,
         "untestable": [{"id": e["id"], "party": e["party"],
+                        "where": run.catalog.where(e["id"]),
                         "reason": e["untestable_reason"]}
                        for e in _untestable(run)],
     }
@@ -284,10 +369,17 @@ def _untestable(run: Run) -> List[dict]:
 
 # -- JUnit XML -------------------------------------------------------------------------------
 
+def _x(s) -> str:
+    """Text XML 1.0 can hold: printable (no NUL or other controls)."""
+    return printable(s)
+
+
 def to_junit(run: Run) -> bytes:
     c = run.counts()
     root = ET.Element("testsuites", {
-        "name": "tigress-conformance", "tests": str(len(run.results)),
+        "name": _x("tigress-conformance %s: %s" % (__version__,
+                                                   run.implementation())),
+        "tests": str(len(run.results)),
         "failures": str(c["failed"]), "errors": str(c["errors"]),
         "skipped": str(c["unsupported"] + c["xfailed"]),
         "time": "%.3f" % run.duration})
@@ -297,7 +389,7 @@ def to_junit(run: Run) -> bytes:
     run_wide = run.root_cause_line()
     for cat, rs in by_cat.items():
         mine = [r for r in rs if not r.unreliable]
-        suite = ET.SubElement(root, "testsuite", {
+        suite_el = ET.SubElement(root, "testsuite", {
             "name": cat, "tests": str(len(rs)),
             "failures": str(sum(1 for r in mine if r.verdict == "FAIL"
                                 and not r.expected_failure)),
@@ -306,52 +398,61 @@ def to_junit(run: Run) -> bytes:
             "skipped": str(sum(1 for r in rs if r.verdict == "UNSUPPORTED"
                                or r.expected_failure or r.unreliable)),
             "time": "%.3f" % sum(r.duration for r in rs)})
-        sprops = ET.SubElement(suite, "properties")
-        ET.SubElement(sprops, "property", {
-            "name": "root_causes", "value": "; ".join(
-                "%s: %s" % (req, " ".join(i for i in ids if i in
-                                          {r.id for r in rs}))
-                for req, ids in run.root_causes()
-                if any(r.id in ids for r in rs))})
-        ET.SubElement(sprops, "property", {"name": "run_root_causes",
-                                           "value": run_wide})
-        for ln in run.top:              # the profile, a hint, the canary
+        sprops = ET.SubElement(suite_el, "properties")
+
+        def prop(parent, name, value):
+            ET.SubElement(parent, "property", {"name": name,
+                                               "value": _x(value)})
+        prop(sprops, "suite", suite_line(run.catalog))
+        prop(sprops, "implementation", run.implementation())
+        if run.label:
+            prop(sprops, "label", run.label)
+        prop(sprops, "draft", "%s (%s)" % (run.draft, run.catalog.sources.get(
+            run.draft, {}).get("document", run.draft)))
+        prop(sprops, "root_causes", "; ".join(
+            "%s: %s" % (run.cite(req), " ".join(
+                i for i in ids if i in {r.id for r in rs}))
+            for req, ids in run.root_causes()
+            if any(r.id in ids for r in rs)))
+        prop(sprops, "run_root_causes", run_wide)
+        for ln in run.top + run.late:   # the profile, a hint, the canary
             name, _, value = ln.partition(": ")
-            ET.SubElement(sprops, "property", {"name": name, "value": value})
+            prop(sprops, name, value)
         for r in rs:
-            tc = ET.SubElement(suite, "testcase", {
+            tc = ET.SubElement(suite_el, "testcase", {
                 "classname": "tigress.%s" % cat, "name": r.id,
                 "time": "%.3f" % r.duration})
             props = ET.SubElement(tc, "properties")
-            ET.SubElement(props, "property", {"name": "verdict",
-                                              "value": r.verdict})
-            ET.SubElement(props, "property", {
-                "name": "requirements", "value": " ".join(r.requirements)})
+            prop(props, "verdict", r.verdict)
+            prop(props, "requirements", " ".join(r.requirements))
+            prop(props, "citations", "; ".join(run.cite(x)
+                                               for x in r.requirements))
             for name in ("root_cause", "not_run", "unreliable"):
                 if getattr(r, name):
-                    ET.SubElement(props, "property", {
-                        "name": name, "value": getattr(r, name)})
-            detail = "%s\nrequirements: %s\n%s" % (
-                r.line, ", ".join(r.failed_requirements),
-                "\n".join(r.notes))
+                    prop(props, name, getattr(r, name))
+            detail = _x("%s\nrequirements: %s\n%s" % (
+                r.line, "; ".join(run.cite(x) for x in
+                                  r.failed_requirements),
+                "\n".join(cut(n, 2000) for n in r.notes)))
+            line = _x(r.line)
             if r.unreliable:
                 ET.SubElement(tc, "skipped", {
-                    "message": "unreliable (%s): %s" % (r.unreliable,
-                                                        r.line)})
+                    "message": _x("unreliable (%s): %s" % (r.unreliable,
+                                                           r.line))})
             elif r.expected_failure:
                 ET.SubElement(tc, "skipped", {
-                    "message": "expected failure: %s" % r.line})
+                    "message": "expected failure: %s" % line})
             elif r.verdict == "FAIL":
-                f = ET.SubElement(tc, "failure", {"message": r.line,
+                f = ET.SubElement(tc, "failure", {"message": line,
                                                   "type": "FAIL"})
                 f.text = detail
             elif r.verdict == "ERROR":
                 f = ET.SubElement(tc, "error", {
-                    "message": r.line,
+                    "message": line,
                     "type": "NOT-RUN" if r.not_run else "ERROR"})
                 f.text = detail
             elif r.verdict == "UNSUPPORTED":
-                ET.SubElement(tc, "skipped", {"message": r.line})
+                ET.SubElement(tc, "skipped", {"message": line})
             so = ET.SubElement(tc, "system-out")
             so.text = "%s %s: %s" % (r.verdict, r.id, detail)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -374,40 +475,66 @@ border-bottom:1px solid #ddd;vertical-align:top}
 details{margin:.3em 0 .3em 1em}summary{cursor:pointer}
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap;
 word-break:break-all;font-size:12px;margin:.2em 0}
+mark{background:#ffe066}
 .line{font-family:ui-monospace,monospace}.muted{color:#666}
 """
 
+# The page stays under HTML_PAGE characters (mail archives, browsers on
+# phones).  The text of the cases comes first, each line, finding and note
+# cut to HTML_CAPS characters (all scaled down together until at least
+# HTML_EVIDENCE_MIN is left: a relay whose every answer is long and
+# hostile cannot grow the page); then the exchanges while room is left -
+# those the findings of failed cases cite, then one per other case, then
+# the rest - each body cut to HTML_BODY characters (its size and SHA-256
+# said).  Everything is in conformance.json.
+HTML_PAGE = 190_000
+HTML_EVIDENCE_MIN = 30_000
+HTML_BODY = 600
+HTML_CAPS = {"table": 200, "line": 600, "finding": 400, "findings": 8,
+             "note": 1500, "notes": 6}
+
 
 def _e(s) -> str:
-    return html.escape(str(s), quote=True)
+    """Escaped and printable, for HTML text and attributes; the marks of a
+    highlighted change (core/text.highlight) become <mark>."""
+    t = html.escape(printable(s), quote=True)
+    if MARK_OPEN in t:
+        opened = t.count(MARK_OPEN) - t.count(MARK_CLOSE)
+        t = t.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+        t += "</mark>" * max(0, opened)
+    return t
 
 
-def _body(b) -> str:
+def body_text(b, limit: int) -> str:
+    """An evidence body as text: printable, cut to `limit` characters
+    with its size and SHA-256 said when anything is left out."""
     if not b:
         return ""
     s = b.get("data", "")
     if b.get("encoding") == "base64":
         s = "(base64) " + s
-    if b.get("truncated"):
-        s += "\n... (%d bytes in all)" % b.get("length", 0)
-    return s
+    else:
+        s = s.replace("\r\n", "\n")
+    more = bool(b.get("truncated")) or len(s) > limit
+    return cut(printable(s[:limit]), limit * 10, b.get("length"),
+               b.get("sha256"), more)
 
 
-def _exchange_html(i: int, ev: dict) -> str:
+def _exchange_html(i: int, ev: dict, limit: int = HTML_BODY) -> str:
     req = ev.get("request") or {}
     resp = ev.get("response")
     if ev.get("driver"):
         title = "#%d %s" % (i, ev.get("description", ""))
-        reqtext = _body(req.get("body"))
+        reqtext = body_text(req.get("body"), 4 * limit)
     elif ev.get("raw"):
         title = "#%d raw: %s" % (i, ev.get("description", ""))
-        reqtext = _body(req.get("body"))
+        reqtext = body_text(req.get("body"), limit)
     else:
         title = "#%d %s %s" % (i, req.get("method"), req.get("url"))
         reqtext = "%s %s\n%s\n\n%s" % (
             req.get("method"), req.get("url"),
             "\n".join("%s: %s" % (k, v) for k, v in req.get("headers", [])),
-            _body(req.get("body")))
+            body_text(req.get("body"), limit))
     if resp is None:
         resptext = "(no answer) %s %s" % (ev.get("transport_error") or "",
                                           ev.get("note") or "")
@@ -416,40 +543,127 @@ def _exchange_html(i: int, ev: dict) -> str:
         resptext = "%s %s\n%s\n\n%s" % (
             resp.get("status"), resp.get("reason", ""),
             "\n".join("%s: %s" % (k, v) for k, v in resp.get("headers", [])),
-            _body(resp.get("body")))
+            body_text(resp.get("body"), limit))
         if ev.get("note"):
             resptext += "\n(%s)" % ev["note"]
         if ev.get("driver"):
-            resptext = _body(resp.get("body"))
+            resptext = body_text(resp.get("body"), 4 * limit)
         else:
             title += " -> %s" % resp.get("status")
     return ("<details><summary>%s</summary><pre>%s</pre><pre>%s</pre>"
             "</details>" % (_e(title), _e(reqtext), _e(resptext)))
 
 
+def _evidence_shown(run: Run, budget: int) -> Dict[int, Dict[int, str]]:
+    """{id(case result): {exchange index: its HTML}} within `budget`
+    characters, in the order of HTML_PAGE."""
+    tiers: List[tuple] = []
+    for r in run.results:
+        cited: List[int] = []
+        for f in r.findings:
+            cited += [i for i in f.exchanges if i not in cited]
+        failed = r.verdict in ("FAIL", "ERROR", "WARN")
+        for i in range(len(r.evidence)):
+            if failed and i in cited:   # the first of each failed case
+                tier = 2 * cited.index(i)   # first, then the others'
+            elif i == (cited[0] if cited else 0):
+                tier = 1
+            else:
+                tier = 1000 + i
+            tiers.append((tier, r, i))
+    tiers.sort(key=lambda t: t[0])
+    shown: Dict[int, Dict[int, str]] = {}
+    left = budget
+    for tier, r, i in tiers:
+        if left < 400:                  # no exchange fits any more
+            break
+        h = _exchange_html(i, r.evidence[i])
+        if len(h) > left:
+            continue
+        left -= len(h)
+        shown.setdefault(id(r), {})[i] = h
+    return shown
+
+
+def _requirements_html(run: Run, rids) -> str:
+    """Each requirement with its draft (short name) and section; the
+    table of requirements cited gives the drafts' full names."""
+    return _e(", ".join("%s (%s)" % (x, run.catalog.where(x, short=True))
+                        for x in rids))
+
+
+def _ecut(s, cap: int) -> str:
+    """`s` as HTML (see _e) of at most about `cap` characters; what is cut
+    is said (the whole is in the JSON)."""
+    t = printable(s)
+    h = _e(t)
+    if len(h) <= cap:
+        return h
+    k = cap
+    while k > 10:
+        h = _e(t[:k])
+        if len(h) <= cap:
+            break
+        k = max(10, k * cap // len(h) - 1)
+    return h + " [... %d characters cut]" % (len(t) - k)
+
+
+def _caps(scale: float) -> dict:
+    return {k: max(1 if k in ("findings", "notes") else 60, int(v * scale))
+            for k, v in HTML_CAPS.items()}
+
+
 def to_html(run: Run) -> str:
+    """The page; the text of the cases cut ever shorter until the
+    evidence has HTML_EVIDENCE_MIN of HTML_PAGE."""
+    for scale in (1, 0.5, 0.25, 0.12, 0.06):
+        out, slots = _page(run, _caps(scale))
+        room = HTML_PAGE - sum(len(x) + 1 for x in out) - 200 * len(slots)
+        if room >= HTML_EVIDENCE_MIN:
+            break
+    shown = _evidence_shown(run, max(HTML_EVIDENCE_MIN, room))
+    for r in run.results:
+        if id(r) in slots:
+            mine = shown.get(id(r), {})
+            out[slots[id(r)]] = "\n".join(
+                ["<details><summary>evidence: %d exchange%s%s</summary>" % (
+                    len(r.evidence), "" if len(r.evidence) == 1 else "s",
+                    "" if len(mine) == len(r.evidence) else
+                    " (%d shown here; all in conformance.json)" % len(mine))]
+                + [mine[i] for i in sorted(mine)] + ["</details>"])
+    return "\n".join(out) + "\n"
+
+
+def _page(run: Run, caps: dict) -> tuple:
+    """(the page's lines, {id(result): the line its evidence goes in})."""
+    doc = run.catalog.sources.get(run.draft, {}).get("document", run.draft)
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-           "<title>tigress-conformance: %s</title>" % _e(run.relay),
+           "<title>tigress-conformance: %s</title>" % _e(run.implementation()),
            "<style>%s</style></head><body>" % CSS,
-           "<h1>tigress-conformance %s</h1>" % _e(__version__),
-           "<p>%s <b>%s</b>, draft <b>%s</b>, %d cases in %.1f s, %s</p>" % (
+           "<h1>%s %s</h1>" % ("Client" if run.kind == "client" else "Relay",
+                               _e(run.label or run.relay)),
+           "<p>%s <b>%s</b>%s checked against <b>%s</b> (%s) by %s, %d cases "
+           "in %.1f s, %s</p>" % (
                "Client (driver)" if run.kind == "client" else "Relay",
-               _e(run.relay), _e(run.draft), len(run.results), run.duration,
+               _e(run.relay), " (%s)" % _e(run.label) if run.label else "",
+               _e(doc), _e(run.draft), _e(suite_line(run.catalog)),
+               len(run.results), run.duration,
                _e(time.strftime("%Y-%m-%d %H:%M:%S UTC",
                                 time.gmtime(run.started)))),
            "<p class=\"line\">%s</p>" % _e(run.summary_line())]
-    for ln in run.top:
-        out.append("<p class=\"line\">%s</p>" % _e(ln))
+    for ln in run.top + run.late:
+        out.append("<p class=\"line\">%s</p>" % _ecut(ln, caps["line"]))
+    if run.nothing_to_judge:
+        out.append("<p>Nothing to judge: %s.</p>" % _e(run.nothing_to_judge))
     rc = run.root_causes()
     if rc:
         out.append("<h2>Root causes</h2><p>%s</p><table><tr><th>requirement"
-                   "</th><th>section</th><th>what</th><th>cases</th></tr>" %
-                   _e(run.root_cause_line()))
+                   "</th><th>draft, section</th><th>what</th><th>cases</th>"
+                   "</tr>" % _e(run.root_cause_line()))
         for req, ids in rc:
             info = _requirement_info(run, req)
-            out.append("<tr><td>%s</td><td>%s %s</td><td>%s</td><td>%s</td>"
-                       "</tr>" % (_e(req), _e(info.get("source", "")),
-                                  _e(info.get("section", "")),
+            out.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                       "</tr>" % (_e(req), _e(run.catalog.where(req)),
                                   _e(info.get("summary", "")), ", ".join(
                                       "<a href=\"#%s\">%s</a>" % (_e(i), _e(i))
                                       for i in ids)))
@@ -469,59 +683,159 @@ def to_html(run: Run) -> str:
                    "<a href=\"#%s\">%s</a></td><td>%s</td><td class=\"line\">"
                    "%s</td></tr>" % (_cls(r), tag, _e(r.id), _e(r.id),
                                      _e(r.title),
-                                     _e(r.line) if r.verdict != "PASS" else ""))
+                                     _ecut(r.line, caps["table"])
+                                     if r.verdict != "PASS" else ""))
     out.append("</table>")
-    out.append("<h2>Cases</h2>")
+    out.append("<h2>Cases</h2><p class=\"muted\">Requirements are cited "
+               "with the draft and section they come from: %s.  Evidence "
+               "shown here is cut (bodies to %d characters, with their size "
+               "and SHA-256); conformance.json has every exchange.</p>" % (
+                   _e("; ".join("%s = %s" % (k, v.get("document", k))
+                                for k, v in run.catalog.sources.items())),
+                   HTML_BODY))
+    slots = {}                          # id(result) -> index in out
     for r in run.results:
         tag = tag_of(r)
         out.append("<details id=\"%s\"%s><summary><span class=\"v %s\">%s"
                    "</span> <b>%s</b> %s</summary>" % (
                        _e(r.id), " open" if r.verdict in ("FAIL", "ERROR")
                        else "", _cls(r), tag, _e(r.id), _e(r.title)))
-        out.append("<p class=\"line\">%s</p>" % _e(r.line))
+        out.append("<p class=\"line\">%s</p>" % _ecut(r.line, caps["line"]))
         if r.unreliable:
             out.append("<p>Unreliable, not counted: %s</p>" % _e(r.unreliable))
-        out.append("<p>Requirements: %s</p>" % ", ".join(
-            "<span title=\"%s\">%s</span>" % (
-                _e(run.catalog.get(x)["summary"]), _e(x))
-            for x in r.requirements))
+        out.append("<p>Requirements: %s</p>" % _requirements_html(
+            run, r.requirements))
         if r.findings:
             out.append("<ul>")
-            for f in r.findings:
+            for f in r.findings[:caps["findings"]]:
                 out.append("<li><span class=\"v %s\">%s</span> <span "
                            "class=\"line\">%s</span> [%s] %s</li>" % (
-                               f.verdict, f.verdict, _e(f.line()),
-                               _e(", ".join(f.requirements)),
+                               f.verdict, f.verdict,
+                               _ecut(f.line(), caps["finding"]),
+                               _requirements_html(run, f.requirements),
                                _e(" ".join("#%d" % i for i in f.exchanges))))
+            if len(r.findings) > caps["findings"]:
+                out.append("<li>%d more findings in conformance.json</li>" %
+                           (len(r.findings) - caps["findings"]))
             out.append("</ul>")
-        for n in r.notes:
-            out.append("<pre class=\"muted\">%s</pre>" % _e(n))
+        for n in r.notes[:caps["notes"]]:
+            out.append("<pre class=\"muted\">%s</pre>" % _ecut(
+                n, caps["note"]))
+        if len(r.notes) > caps["notes"]:
+            out.append("<p class=\"muted\">%d more notes in conformance.json"
+                       "</p>" % (len(r.notes) - caps["notes"]))
         if r.evidence:
-            out.append("<details><summary>evidence: %d exchanges</summary>" %
-                       len(r.evidence))
-            for i, ev in enumerate(r.evidence):
-                out.append(_exchange_html(i, ev))
-            out.append("</details>")
+            slots[id(r)] = len(out)
+            out.append("")              # the evidence, filled in below
         out.append("</details>")
+    out.append("<h2>Requirements cited</h2><table><tr>"
+               "<th>requirement</th><th>draft, section</th><th>level</th>"
+               "<th>what</th></tr>")
+    cited = []
+    for r in run.results:
+        cited += [x for x in r.requirements if x not in cited]
+    for rid in sorted(cited):
+        e = run.catalog.entries.get(rid, {})
+        out.append("<tr><td>%s</td><td>%s</td><td>%s</td>"
+                   "<td>%s</td></tr>" % (_e(rid),
+                                         _e(run.catalog.where(rid)),
+                                         _e(e.get("level", "")),
+                                         _e(e.get("summary", ""))))
+    out.append("</table>")
     unt = _untestable(run)
     out.append("<h2>Requirements not testable from outside</h2><table>")
     for e in unt:
-        out.append("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (
-            _e(e["id"]), _e(e["summary"]), _e(e["untestable_reason"])))
+        out.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            _e(e["id"]), _e(run.catalog.where(e["id"])), _e(e["summary"]),
+            _e(e["untestable_reason"])))
     out.append("</table></body></html>")
-    return "\n".join(out) + "\n"
+    return out, slots
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+MD_LINE = 300           # characters of an expected / got line
+
+
+def _md(s, limit: int = MD_LINE) -> str:
+    """A table cell: printable, one line, pipes escaped, cut."""
+    t = printable(str(s), keep="").replace("\\x0a", " ")
+    t = t if len(t) <= limit else t[:limit - 3] + "..."
+    return t.replace("|", "\\|")
+
+
+def to_markdown(run: Run) -> str:
+    """conformance.md: the run in a few screens of plain Markdown, for a
+    mailing list or an issue (the evidence is in the JSON and HTML)."""
+    doc = run.catalog.sources.get(run.draft, {}).get("document", run.draft)
+    out = ["# TIGRESS conformance: %s" % _md(run.label or run.relay), "",
+           "- %s: %s" % ("client (driver)" if run.kind == "client"
+                         else "relay", _md(run.relay)),
+           "- implementation: %s" % _md(run.label or "(no --label given)"),
+           "- draft: %s (%s)%s" % (doc, run.draft,
+                                   ", tigress-ref decisions as MUSTs"
+                                   if run.strict_errata else ""),
+           "- suite: %s" % suite_line(run.catalog),
+           "- run: %s, %d cases in %.1f s" % (
+               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.started)),
+               len(run.results), run.duration), "",
+           "    " + run.summary_line(), ""]
+    for ln in run.top + run.late:
+        out.append("- %s" % _md(ln, 600))
+    if run.top or run.late:
+        out.append("")
+    if run.nothing_to_judge:
+        out += ["**Nothing to judge**: %s." % _md(run.nothing_to_judge), ""]
+    rc = run.root_causes()
+    if rc:
+        out += ["## Root causes", "", run.root_cause_line(), "",
+                "| requirement | draft, section | what | cases |",
+                "| --- | --- | --- | --- |"]
+        for req, ids in rc:
+            out.append("| %s | %s | %s | %s |" % (
+                req, _md(run.catalog.where(req)),
+                _md(_requirement_info(run, req).get("summary", "")),
+                ", ".join(ids)))
+        out.append("")
+    bad = [r for r in run.results if r.verdict != "PASS" or r.unreliable]
+    out += ["## Cases that did not pass (%d)" % len(bad), ""]
+    if not bad:
+        out += ["None.", ""]
+    else:
+        out += ["| verdict | case | expected, got | requirements |",
+                "| --- | --- | --- | --- |"]
+        for r in sorted(bad, key=lambda r: (ORDER.index(r.verdict), r.id)):
+            out.append("| %s | %s | %s | %s |" % (
+                tag_of(r), r.id, _md(r.line), _md("; ".join(
+                    run.cite(x) for x in (r.failed_requirements or
+                                          r.requirements)), 600)))
+        out.append("")
+    xf = [r.id for r in run.results if r.expected_failure]
+    if xf or run.now_passing:
+        out += ["Expected failures still failing: %s; now passing: %s." % (
+            ", ".join(xf) or "none",
+            ", ".join(r.id for r in run.now_passing) or "none"), ""]
+    good = [r.id for r in run.results if r.verdict == "PASS" and
+            not r.unreliable]
+    out += ["## Passed (%d)" % len(good), "", ", ".join(good) or "None.", "",
+            "Every exchange, finding and requirement: conformance.json, "
+            "conformance.html and conformance.xml (JUnit) beside this "
+            "file.", ""]
+    return "\n".join(out)
 
 
 def write_all(run: Run, directory) -> Dict[str, Path]:
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     paths = {"json": d / "conformance.json", "junit": d / "conformance.xml",
-             "html": d / "conformance.html"}
+             "html": d / "conformance.html",
+             "markdown": d / "conformance.md"}
     with open(paths["json"], "w", encoding="utf-8") as f:
-        json.dump(to_json(run), f, indent=1, ensure_ascii=False)
+        # ASCII only: every control or non-ASCII character a JSON escape
+        json.dump(to_json(run), f, indent=1, ensure_ascii=True)
         f.write("\n")
     with open(paths["junit"], "wb") as f:
         f.write(to_junit(run))
-    with open(paths["html"], "w", encoding="utf-8") as f:
-        f.write(to_html(run))
+    paths["html"].write_text(to_html(run), encoding="utf-8")
+    paths["markdown"].write_text(to_markdown(run), encoding="utf-8")
     return paths

@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+import protocol
+
 from . import reproducer
 from .runner import BudgetError, parse_budget
 
 DEFAULT_BUDGET = "3s"             # in every relay run
 EXPLORE_BUDGET = "60s"            # with --explore
-REPO = Path(__file__).resolve().parents[3]
-VECTORS = REPO / "vectors" / "explore"
+# vectors/explore beside spec/: in a checkout, or inside the installed
+# package (pyproject.toml installs it as tigress_conformance/vectors/explore)
+VECTORS = protocol.REPO / "vectors" / "explore"
 
 
 @dataclass

@@ -41,8 +41,12 @@ certificate for the initiator, and checks that the credential the
 recipient ends with verifies against it and certifies the recipient's key.
 
 Scenario outcomes: pass, fail, n/a (the relay cannot do what it needs),
-unsupported (a driver exited 127).  Exit status: 0 no scenario failed, 1 a
-scenario failed, 2 the run could not happen.
+unsupported (a driver exited 127).  Every relay is started, or reached and
+its TLS checked (core/reach.py), before any cell runs: a relay that cannot
+be used stops the run with its cause in one line.  Exit status
+(core/exits.py): 0 no scenario failed, 1 a scenario failed, 2 a bad file
+or argument, 3 no scenario ran, 4 a relay unreachable or not started, 5 a
+relay's TLS not trusted.
 """
 
 from __future__ import annotations
@@ -64,8 +68,9 @@ from tigress_py import b64, provision, shareurl
 from tigress_py.client import RelayClient
 from tigress_py.errors import TigressError
 
-from ..core import launch
+from ..core import launch, reach
 from ..core.driver import DriverRun, Party
+from ..core.exits import UNREACHABLE, CannotRun
 from ..core.records import header, mailbox_of, op_of
 
 SCENARIOS = ("stateless", "stateful", "cancel", "relinquish",
@@ -90,8 +95,10 @@ def load(path) -> dict:
     p = Path(path).resolve()
     try:
         cfg = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ConfigError("cannot read %s: %s" % (path, e))
+    except OSError as e:
+        raise ConfigError("cannot read %s (%s)" % (path, reach.strerror(e)))
+    except ValueError as e:
+        raise ConfigError("%s is not JSON: %s" % (path, e))
     base = p.parent
 
     def rel(x: str) -> str:
@@ -122,6 +129,13 @@ def load(path) -> dict:
                 r["start"][0] = rel(a0)
         if r.get("ca"):
             r["ca"] = rel(r["ca"])
+        try:
+            if "url" in r:
+                r["url"] = reach.relay_base(str(r["url"]), "relay URL")
+            if r.get("ca"):
+                reach.ca_file(r["ca"], "\"ca\"")
+        except CannotRun as e:
+            raise ConfigError("relay %s: %s" % (r["name"], e))
         skip = r.get("skip", [])
         if not isinstance(skip, list) or not set(skip) <= set(SCENARIOS):
             raise ConfigError("relay %s: \"skip\" lists scenarios not run "
@@ -133,6 +147,9 @@ def load(path) -> dict:
             raise ConfigError("every client needs a \"name\" and a "
                               "\"driver\"")
         c["driver"] = rel(c["driver"])
+        if not os.path.exists(c["driver"]):
+            raise ConfigError("client %s: %s: no such file" % (
+                c["name"], c["driver"]))
         if not os.access(c["driver"], os.X_OK):
             raise ConfigError("client %s: %s is not executable" % (
                 c["name"], c["driver"]))
@@ -149,6 +166,9 @@ def load(path) -> dict:
             ", ".join(bad), ", ".join(SCENARIOS)))
     if cfg.get("profile", "http-00") not in ("http-00", "sct-04"):
         raise ConfigError("profile is http-00 or sct-04")
+    if not isinstance(cfg.get("label", ""), str):
+        raise ConfigError("\"label\" is a string (what the reports call "
+                          "the run)")
     cfg["_dir"] = str(base)
     cfg["_file"] = str(p)
     cfg["scenarios"] = list(scen)
@@ -209,11 +229,16 @@ class RelayHandle:
         self.launched: Optional[launch.Launched] = None
         self.tmpdir: Optional[str] = None
         self.error: Optional[str] = None
+        self.status: Optional[int] = None   # exit status of self.error
 
     def start(self) -> "RelayHandle":
+        """Start the relay, or reach it and check its TLS; raises
+        CannotRun (UNREACHABLE, TLS) saying why it cannot be used."""
         if "url" in self.spec:
             self.url = self.spec["url"].rstrip("/")
             self.ca = self.spec.get("ca")
+            reach.probe(self.url, self.ca, ca_hint="\"ca\": FILE in the "
+                        "implementations file")
         else:
             self.tmpdir = tempfile.mkdtemp(prefix="tigress-interop-relay-")
             argv = [a.replace("{tmpdir}", self.tmpdir)
@@ -224,9 +249,8 @@ class RelayHandle:
                                             self.name, cwd=self.cwd, env=env)
             try:
                 self.launched.start()
-            except OSError as e:
-                self.launched.stop()
-                raise launch.LaunchError("%s: %s" % (argv[0], e))
+            except launch.LaunchError as e:
+                raise CannotRun(UNREACHABLE, str(e), "relay not started")
             self.url, self.ca = self.launched.base_url, self.launched.ca
             if self.launched.control:
                 self.control = Control(self.launched.control)
@@ -621,57 +645,65 @@ class Matrix:
         return 1 if self.counts()["failed"] else 0
 
 
-def run(cfg: dict, timeout: float = 20.0, progress=None) -> Matrix:
-    """Start the relays, run every cell (relays in parallel, the cells of
-    one relay one after another: faults are injected relay-wide), stop
-    the relays."""
+def _in_parallel(func, items) -> None:
+    threads = [threading.Thread(target=func, args=(x,), daemon=True)
+               for x in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def run(cfg: dict, timeout: float = 20.0, progress=None,
+        cell_done=None) -> Matrix:
+    """Start (or reach) every relay first; when one cannot be used, run
+    nothing (its handle's `error` and `status` say why).  Then run every
+    cell (relays in parallel, the cells of one relay one after another:
+    faults are injected relay-wide), and stop the relays.
+    `progress(cell, result)` follows each scenario, `cell_done(cell)` each
+    cell."""
     m = Matrix(cfg)
     t0 = time.monotonic()
     profile = cfg.get("profile", "http-00")
     work = Path(tempfile.mkdtemp(prefix="tigress-interop-"))
     lock = threading.Lock()
+    m.relays = [RelayHandle(spec, cfg["_dir"]) for spec in cfg["relays"]]
 
-    def one_relay(spec):
-        h = RelayHandle(spec, cfg["_dir"])
-        with lock:
-            m.relays.append(h)
+    def start(h):
         try:
             h.start()
-        except (launch.LaunchError, OSError) as e:
-            h.error = str(e)
-            return
-        try:
-            for ini in m.clients:
-                for rec in m.clients:
-                    cell = Cell(h.name, ini["name"], rec["name"])
-                    with lock:
-                        m.cells.append(cell)
-                    for sc in cfg["scenarios"]:
-                        if sc in spec.get("skip", ()):
-                            continue
-                        home = work / _safe(h.name) / ("%s__%s" % (
-                            _safe(ini["name"]), _safe(rec["name"]))) / sc
-                        r = run_scenario(sc, h, ini, rec, home, profile,
-                                         timeout)
-                        cell.results.append(r)
-                        if progress:
-                            progress(cell, r)
-        finally:
-            h.stop()
-    threads = [threading.Thread(target=one_relay, args=(spec,), daemon=True)
-               for spec in cfg["relays"]]
+        except CannotRun as e:
+            h.error, h.status = str(e), e.status
+
+    def cells_of(h):
+        for ini in m.clients:
+            for rec in m.clients:
+                cell = Cell(h.name, ini["name"], rec["name"])
+                with lock:
+                    m.cells.append(cell)
+                for sc in cfg["scenarios"]:
+                    if sc in h.spec.get("skip", ()):
+                        continue
+                    home = work / _safe(h.name) / ("%s__%s" % (
+                        _safe(ini["name"]), _safe(rec["name"]))) / sc
+                    r = run_scenario(sc, h, ini, rec, home, profile,
+                                     timeout)
+                    cell.results.append(r)
+                    if progress:
+                        progress(cell, r)
+                if cell_done:
+                    cell_done(cell)
+        h.stop()
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _in_parallel(start, m.relays)
+        if not any(h.error for h in m.relays):
+            _in_parallel(cells_of, m.relays)
     finally:
         for h in m.relays:
             h.stop()
         shutil.rmtree(work, ignore_errors=True)
     order = {s["name"]: i for i, s in enumerate(cfg["relays"])}
     corder = {c["name"]: i for i, c in enumerate(cfg["clients"])}
-    m.relays.sort(key=lambda h: order[h.name])
     m.cells.sort(key=lambda c: (order[c.relay], corder[c.initiator],
                                 corder[c.recipient]))
     m.duration = time.monotonic() - t0

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from .. import __version__
-from ..core import launch
+from ..core import catalog, driver, exits, launch, reach
+from ..core.progress import Progress
+from ..core.report import suite, suite_line
+from ..core.text import printable
 from .matrix import SCENARIOS, ConfigError, Matrix, load
 from .matrix import run as run_matrix
 
@@ -46,6 +49,7 @@ def client_relay(m: Matrix) -> List[dict]:
 def to_json(m: Matrix) -> dict:
     return {
         "tool": "tigress-interop", "version": __version__,
+        "suite": suite(catalog.load()), "label": m.cfg.get("label"),
         "file": m.cfg["_file"], "profile": m.cfg.get("profile", "http-00"),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                  time.gmtime(m.started)),
@@ -81,16 +85,21 @@ def _cell_text(cell) -> str:
 
 
 def _md(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    return printable(str(s).replace("\n", " "), keep="").replace("|", "\\|")
+
+
+def _title(m: Matrix) -> str:
+    label = m.cfg.get("label")
+    return "TIGRESS interop matrix%s" % (": %s" % label if label else "")
 
 
 def to_markdown(m: Matrix) -> str:
     names = [c["name"] for c in m.clients]
-    out = ["# TIGRESS interop matrix", "",
-           "`tools/interop %s`, profile %s, %s, %.1f s." % (
+    out = ["# %s" % _md(_title(m)), "",
+           "`tools/interop %s`, profile %s, %s, %.1f s; %s." % (
                Path(m.cfg["_file"]).name, m.cfg.get("profile", "http-00"),
                time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(m.started)),
-               m.duration), "",
+               m.duration, suite_line(catalog.load())), "",
            "    " + m.summary_line(), "",
            "Scenarios (spec/drivers.md): %s.  Each cell: scenarios passed "
            "of those run; n/a where the relay cannot inject the fault a "
@@ -168,7 +177,7 @@ word-break:break-all;font-size:12px;margin:.2em 0}
 
 
 def _e(s) -> str:
-    return html.escape(str(s), quote=True)
+    return html.escape(printable(s), quote=True)
 
 
 def _anchor(*parts) -> str:
@@ -250,14 +259,15 @@ def _result_html(r) -> str:
 def to_html(m: Matrix) -> str:
     names = [c["name"] for c in m.clients]
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-           "<title>TIGRESS interop matrix</title>",
+           "<title>%s</title>" % _e(_title(m)),
            "<style>%s</style></head><body>" % CSS,
-           "<h1>TIGRESS interop matrix</h1>",
-           "<p>%s, profile <b>%s</b>, %s, %.1f s</p>" % (
+           "<h1>%s</h1>" % _e(_title(m)),
+           "<p>%s, profile <b>%s</b>, %s, %.1f s; %s</p>" % (
                _e(Path(m.cfg["_file"]).name),
                _e(m.cfg.get("profile", "http-00")),
                _e(time.strftime("%Y-%m-%d %H:%M:%S UTC",
-                                time.gmtime(m.started))), m.duration),
+                                time.gmtime(m.started))), m.duration,
+               _e(suite_line(catalog.load()))),
            "<p class=\"line\">%s</p>" % _e(m.summary_line()),
            "<p>Scenarios (spec/drivers.md): %s.</p>" % _e(
                ", ".join(m.cfg["scenarios"])),
@@ -302,7 +312,7 @@ def write_all(m: Matrix, directory) -> Dict[str, Path]:
     paths = {"json": d / "interop.json", "markdown": d / "interop.md",
              "html": d / "interop.html"}
     with open(paths["json"], "w", encoding="utf-8") as f:
-        json.dump(to_json(m), f, indent=1, ensure_ascii=False)
+        json.dump(to_json(m), f, indent=1, ensure_ascii=True)
         f.write("\n")
     paths["markdown"].write_text(to_markdown(m), encoding="utf-8")
     paths["html"].write_text(to_html(m), encoding="utf-8")
@@ -311,60 +321,130 @@ def write_all(m: Matrix, directory) -> Dict[str, Path]:
 
 # -- the command line ----------------------------------------------------------------------
 
+DEFAULT = Path(__file__).resolve().parents[2] / "interop-default.json"
+
+EXAMPLES = """examples:
+  interop                            # conformance/interop-default.json, as make interop
+  interop event.json --report out/ --label "IETF 121 hackathon"
+  interop event.json --scenario stateless tamper -v
+
+The implementations file: conformance/README.md, "The interop matrix".
+"""
+
+MEANING = (
+    (exits.OK, "every scenario that ran passed"),
+    (exits.FINDINGS, "a scenario failed"),
+    (exits.USAGE, "usage: bad arguments, or an implementations file that "
+     "cannot be read or is wrong (a relay URL that is not "
+     "https://host[:port], a missing \"ca\" file or driver)"),
+    (exits.NOTHING, "nothing ran: no scenario ran in any cell"),
+    (exits.UNREACHABLE, "unreachable: a relay did not answer, or did not "
+     "start"),
+    (exits.TLS, "TLS: a relay's certificate is not trusted, or its TLS "
+     "handshake failed"),
+    (exits.INTERNAL, "internal error: the tool failed (a bug)"),
+    (exits.INTERRUPTED, "interrupted"),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = exits.Parser(
+        prog="interop", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES + "\n" + exits.help_table(MEANING),
+        description="Run every scenario of spec/drivers.md for every "
+        "initiator/recipient client pair through each relay of "
+        "IMPLEMENTATIONS_FILE (default: conformance/interop-default.json).")
+    p.add_argument("file", metavar="IMPLEMENTATIONS_FILE", nargs="?",
+                   help="the relays and clients (JSON); default %s" %
+                   "conformance/interop-default.json")
+    p.add_argument("--report", metavar="DIR",
+                   help="write interop.json, interop.md and interop.html")
+    p.add_argument("--label", metavar="NAME",
+                   help="what the reports call this run (an event, a "
+                   "date); else the file's \"label\"")
+    p.add_argument("--scenario", nargs="+", action="extend",
+                   choices=SCENARIOS, metavar="S",
+                   help="only these scenarios (%s)" % ", ".join(SCENARIOS))
+    p.add_argument("--timeout", type=float, default=20.0, metavar="S",
+                   help="TIGRESS_TIMEOUT of receive steps")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="show each scenario as it ends")
+    p.add_argument("--version", action="version",
+                   version="interop: %s" % suite_line(catalog.load()))
+    return p
+
+
+def _cell_line(c) -> str:
+    return "%-4s %s: %s -> %s: %s" % (c.status.upper(), c.relay,
+                                      c.initiator, c.recipient,
+                                      _cell_text(c))
+
+
+def _run(args, out, err) -> int:
+    path = args.file
+    if path is None:
+        if not DEFAULT.exists():
+            raise exits.usage("give an implementations file (there is no "
+                              "default here: %s)" % DEFAULT)
+        path = str(DEFAULT)
+    try:
+        cfg = load(path)
+    except ConfigError as e:
+        raise exits.usage(str(e))
+    if args.scenario:
+        cfg["scenarios"] = [s for s in SCENARIOS if s in args.scenario]
+    if args.label:
+        cfg["label"] = args.label
+    n_cells = len(cfg["relays"]) * len(cfg["clients"]) ** 2
+    old = launch.on_signals_exit()
+    try:
+        with Progress(out, err, n_cells, "cell",
+                      waits=driver.in_flight) as pg:
+            def progress(cell, r):
+                if args.verbose:
+                    pg.line("%-11s %s: %s -> %s, %s (%.1f s)%s" % (
+                        r.status.upper(), cell.relay, cell.initiator,
+                        cell.recipient, r.scenario, r.duration,
+                        "  " + r.reason if r.reason else ""), err)
+
+            def cell_done(cell):
+                pg.finish("%s: %s -> %s" % (cell.relay, cell.initiator,
+                                            cell.recipient),
+                          cell.status.upper(), _cell_line(cell))
+            m = run_matrix(cfg, args.timeout, progress, cell_done)
+    finally:
+        launch.restore_signals(old)
+    bad = [h for h in m.relays if h.error]
+    for h in bad:
+        err.write("interop: relay %s: %s\n" % (h.name, h.error))
+    if bad:
+        out.write("interop: could not run (%s)\n" % "; ".join(
+            "relay %s %s" % (h.name, "not trusted" if h.status == exits.TLS
+                             else "unreachable" if "url" in h.spec
+                             else "not started") for h in bad))
+        return bad[0].status or exits.UNREACHABLE
+    if args.report:
+        try:
+            paths = write_all(m, args.report)
+        except OSError as e:
+            raise exits.usage("--report %s: cannot write there (%s)" % (
+                args.report, reach.strerror(e)))
+        err.write("reports: %s\n" % ", ".join(str(x) for x in
+                                              paths.values()))
+    out.write(m.summary_line() + "\n")
+    if not any(c.results for c in m.cells) or not any(
+            r.status in ("pass", "fail") for c in m.cells for r in c.results):
+        err.write("interop: nothing ran: no scenario passed or failed in "
+                  "any cell\n")
+        return exits.NOTHING
+    return m.exit_status()
+
+
 def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    p = argparse.ArgumentParser(
-        prog="interop", description="Run every scenario of spec/drivers.md "
-        "for every initiator/recipient client pair through each relay of "
-        "IMPLEMENTATIONS_FILE (see conformance/README.md).")
-    p.add_argument("file", metavar="IMPLEMENTATIONS_FILE")
-    p.add_argument("--report", metavar="DIR",
-                   help="write interop.json, interop.md and interop.html")
-    p.add_argument("--scenario", nargs="+", action="extend",
-                   choices=SCENARIOS, help="only these scenarios")
-    p.add_argument("--timeout", type=float, default=20.0, metavar="S",
-                   help="TIGRESS_TIMEOUT of receive steps")
-    p.add_argument("--verbose", "-v", action="store_true")
-    try:
-        args = p.parse_args(argv)
-    except SystemExit as e:
-        return 2 if e.code else 0
-    try:
-        cfg = load(args.file)
-    except ConfigError as e:
-        err.write("interop: %s\n" % e)
-        out.write("interop: could not run (%s)\n" % e)
-        return 2
-    if args.scenario:
-        cfg["scenarios"] = [s for s in SCENARIOS if s in args.scenario]
-
-    def progress(cell, r):
-        if args.verbose:
-            err.write("%-11s %s: %s -> %s, %s (%.1f s)%s\n" % (
-                r.status.upper(), cell.relay, cell.initiator, cell.recipient,
-                r.scenario, r.duration, "  " + r.reason if r.reason else ""))
-    old = launch.on_signals_exit()
-    try:
-        m = run_matrix(cfg, args.timeout, progress)
-    finally:
-        launch.restore_signals(old)
-    if args.report:
-        paths = write_all(m, args.report)
-        err.write("reports: %s\n" % ", ".join(str(x) for x in
-                                              paths.values()))
-    for h in m.relays:
-        if h.error:
-            err.write("interop: relay %s did not start: %s\n" % (h.name,
-                                                                  h.error))
-    for c in m.cells:
-        out.write("%-4s %s: %s -> %s: %s\n" % (
-            c.status.upper(), c.relay, c.initiator, c.recipient,
-            _cell_text(c)))
-    if not m.cells or any(h.error for h in m.relays):
-        out.write("interop: could not run (%s)\n" % "; ".join(
-            "relay %s not started" % h.name for h in m.relays if h.error)
-            if any(h.error for h in m.relays) else "nothing ran")
-        return 2
-    out.write(m.summary_line() + "\n")
-    return m.exit_status()
+    return exits.guarded(
+        "interop", lambda e: "interop: could not run (%s)" % (
+            e.short or "usage error"),
+        lambda: _run(_parser().parse_args(argv), out, err), out, err,
+        driver.kill_in_flight)

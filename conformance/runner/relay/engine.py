@@ -42,9 +42,10 @@ def preflight(state: RunState) -> Optional[str]:
         c.close()
 
 
-def run_cases(state: RunState, selected: Sequence[Case], progress=None
-              ) -> List[CaseResult]:
-    """Run the cases in order.  The canary (canary.py) runs after the
+def run_cases(state: RunState, selected: Sequence[Case], progress=None,
+              starting=None) -> List[CaseResult]:
+    """Run the cases in order; `starting(case)` is called before each,
+    `progress(result)` after.  The canary (canary.py) runs after the
     hostile ones, after any that saw a 5xx or no answer, and after the
     last; a case that starts while the relay does not serve is marked
     unreliable."""
@@ -53,6 +54,8 @@ def run_cases(state: RunState, selected: Sequence[Case], progress=None
     canary.baseline(RelayContext(state, None))
     for case in selected:
         dead = state.dead_after
+        if starting:
+            starting(case)
         r = core_engine.run_case(state, case, RelayContext)
         if dead is not None:
             r.unreliable = "ran while the relay was not serving (it " \

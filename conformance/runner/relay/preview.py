@@ -5,13 +5,17 @@ anything active in it.
     p = parse(html_text)
     p.og["og:title"]          # unescaped content attribute, as parsed
     p.active                  # ["<script src=...>", "onerror= on <img>", ...]
+    changed_strings([("og:title", sent, p.og["og:title"])])   # what changed
 """
 
 from __future__ import annotations
 
 import html.parser
+import json
 import urllib.parse
 from typing import Dict, List, Optional
+
+from ..core.text import highlight
 
 ACTIVE_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed",
                "applet", "form", "base", "svg", "math", "link", "style",
@@ -94,3 +98,13 @@ def parse(text: str, origin_host: Optional[str] = None) -> Preview:
     except Exception:           # html.parser is lenient; keep what it saw
         pass
     return p
+
+
+def changed_strings(pairs) -> str:
+    """What a relay made of display strings: for each (name, sent, shown)
+    that differs, the shown text with the changed characters marked (or
+    what came instead of a string)."""
+    return "; ".join("%s %s" % (name, highlight(sent, shown) if isinstance(
+        shown, str) else "missing" if shown is None else
+        json.dumps(shown)[:60]) for name, sent, shown in pairs
+        if sent != shown) or "the same strings"

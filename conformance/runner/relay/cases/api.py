@@ -14,6 +14,7 @@ from tigress_py.errors import TigressError
 from ...core.context import describe
 from ..registry import case
 from .. import preview
+from ..preview import changed_strings
 
 JSON_REQS = ["RLY-BODY-FORMAT"]
 
@@ -560,8 +561,8 @@ def preview_200(t):
                        ("og:description", d["description"])):
         got = p.og.get(prop)
         t.check(got == want, ["RLY-PREVIEW-OG", "RLY-PREVIEW-OPENGRAPH"],
-                "%s = %r" % (prop, want),
-                "no %s" % prop if got is None else repr(got), ex)
+                "%s = %r" % (prop, want), "no %s" % prop if got is None
+                else changed_strings([(prop, want, got)]), ex)
     img = p.og.get("og:image")
     t.check(img == d["imageURL"], ["E-IMAGEURL", "RLY-PREVIEW-OPENGRAPH"],
             "og:image = %r" % d["imageURL"],

@@ -22,6 +22,7 @@ from ...core.context import describe
 from ...core.wellformed import server_error_requirement
 from .. import generated, preview
 from ..registry import case
+from ..preview import changed_strings
 
 
 class Tally:
@@ -370,7 +371,10 @@ def _check_page(t, tally, inp, d, pv, host) -> None:
             _lines(descs[0]) != _lines(d["description"]):
         tally.add(["RLY-PREVIEW-OPENGRAPH"], "og:title and og:description "
                   "equal to the strings given (escaped, not altered)",
-                  "other text", inp.what, pv)
+                  "other text", "%s (%s)" % (inp.what, changed_strings(
+                      [("og:title", _lines(d["title"]), _lines(titles[0])),
+                       ("og:description", _lines(d["description"]),
+                        _lines(descs[0]))])), pv)
     injected = [a for a in p.active if "alert" in a or "onerror" in a or
                 "onload" in a or "onmouseover" in a or "refresh" in a or
                 a.startswith("<script")]

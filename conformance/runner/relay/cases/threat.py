@@ -16,6 +16,7 @@ from ...core.context import describe
 from ..registry import case
 from ...core import rawhttp
 from .. import preview, uuidstats
+from ..preview import changed_strings
 
 
 def _refused(t, ex, reqs, what, limit=None) -> None:
@@ -565,8 +566,9 @@ def preview_escape(t):
         t.check(titles[0] == d["title"] and descs[0] == d["description"],
                 ["RLY-PREVIEW-OPENGRAPH"],
                 "og:title and og:description equal to the strings given, "
-                "escaped (not altered)",
-                "%r / %r" % (titles[0][:60], descs[0][:60]), ex)
+                "escaped (not altered)", changed_strings(
+                    [("og:title", d["title"], titles[0]),
+                     ("og:description", d["description"], descs[0])]), ex)
     img = p.og.get("og:image")
     t.check(img is None or not ('"' in img or "<" in img), ["E-IMAGEURL"],
             "no og:image for an imageURL with quotes and markup",
