@@ -27,19 +27,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json as _json
 import re
+import select
 import socket
 import ssl
 import threading
 import time
 import uuid
 import urllib.parse
-import warnings
 from typing import Any, Iterable, Mapping, Optional, Union
-
-import requests
-from requests.structures import CaseInsensitiveDict
 
 import protocol
 
@@ -52,9 +50,17 @@ __all__ = [
 # protocol description (spec/protocol.json, `profiles`).
 PROFILES = {p: protocol.load().headers(p) for p in protocol.load().profiles}
 
-# Headers requests/urllib3 would add on their own; `raw()` removes them so
-# that only what the caller names (plus Host and Content-Length) is sent.
-_DEFAULT_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Connection")
+# Headers every request carries unless the caller names its own; `raw()`
+# sends none of them, only what the caller names (plus Host and
+# Content-Length).
+_DEFAULT_HEADERS = (("User-Agent", "tigress_py"), ("Accept", "*/*"))
+
+# Idle keep-alive connections kept per relay (as urllib3's pool_maxsize).
+_POOL_MAX = 10
+
+# Characters left as they are when a URL is percent-encoded before it is
+# sent (requests' requote_uri: reserved and unreserved characters and %).
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 _UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
@@ -66,6 +72,55 @@ OMIT = False
 
 class ClientError(Exception):
     """A misuse of the client (not a relay answer)."""
+
+
+class Headers(dict):
+    """Response headers by name, any case; a repeated header's values are
+    joined with ", " (RFC 9110 5.3).  Keys keep the case first seen."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self._names: dict = {}
+        for k, v in items:
+            low = k.lower()
+            if low in self._names:
+                k = self._names[low]
+                super().__setitem__(k, dict.__getitem__(self, k) + ", " + v)
+            else:
+                self._names[low] = k
+                super().__setitem__(k, v)
+
+    def _key(self, name: str) -> str:
+        return self._names.get(name.lower(), name)
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(self._key(name))
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and name.lower() in self._names
+
+    def get(self, name: str, default=None):
+        return super().get(self._key(name), default)
+
+
+def _transport_error(e: BaseException, connected: bool) -> str:
+    """An exception of the transport as "Kind: detail", with the kinds the
+    callers look for (SSLError, ConnectTimeout, ReadTimeout,
+    ConnectionError)."""
+    if isinstance(e, ssl.SSLError):
+        kind = "SSLError"
+    elif isinstance(e, (socket.timeout, TimeoutError)):
+        return "ConnectTimeout: connect timeout" if not connected else \
+            "ReadTimeout: read timed out"
+    elif isinstance(e, (OSError, http.client.HTTPException)):
+        kind = "ConnectionError"
+        if isinstance(e, http.client.HTTPException) and not str(e):
+            return "%s: %s" % (kind, type(e).__name__)
+        if isinstance(e, http.client.HTTPException):
+            return "%s: %s(%r)" % (kind, type(e).__name__, str(e))
+    else:
+        kind = "InvalidRequest"
+    return "%s: %s" % (kind, e)
 
 
 def _strip_fragment(url: str) -> str:
@@ -113,7 +168,7 @@ class Exchange:
         self.request_body = request_body
         self.status: Optional[int] = None
         self.reason: str = ""
-        self.headers: CaseInsensitiveDict = CaseInsensitiveDict()
+        self.headers: Headers = Headers()
         self.header_list: list = []
         self.body: bytes = b""
         self.text: str = ""
@@ -148,16 +203,12 @@ class Exchange:
             return e if isinstance(e, str) else None
         return None
 
-    def _fill(self, resp: requests.Response) -> None:
-        self.status = resp.status_code
+    def _fill(self, resp: http.client.HTTPResponse, body: bytes) -> None:
+        self.status = resp.status
         self.reason = resp.reason or ""
-        self.headers = CaseInsensitiveDict(resp.headers)
-        raw = getattr(resp.raw, "_original_response", None)
-        if raw is not None and getattr(raw, "msg", None) is not None:
-            self.header_list = list(raw.msg.items())
-        else:
-            self.header_list = list(resp.headers.items())
-        self.body = resp.content or b""
+        self.header_list = list(resp.msg.items())
+        self.headers = Headers(self.header_list)
+        self.body = body
         self.text = self.body.decode("utf-8", errors="replace")
         self.json = None
         if self.body:
@@ -236,20 +287,16 @@ class RelayClient:
         # functions called with every Exchange, kept or not
         self.observers = list(observers)
         self._lock = threading.Lock()
-        self.session = requests.Session()
-        self.session.trust_env = False      # no proxies from the environment
-        if ca is None:
-            self.session.verify = True
-        elif ca is False:
-            self.session.verify = False
-            warnings.filterwarnings(
-                "ignore", category=requests.packages.urllib3.exceptions
-                .InsecureRequestWarning)
-        else:
-            self.session.verify = str(ca)
+        self._ssl: Optional[ssl.SSLContext] = None
+        # (scheme, host, port) -> idle keep-alive connections
+        self._idle: dict = {}
 
     def close(self) -> None:
-        self.session.close()
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
 
     def __enter__(self):
         return self
@@ -311,34 +358,21 @@ class RelayClient:
     def _send(self, method: str, url: str, headers: list,
               body: Optional[bytes], timeout: Optional[float] = None,
               drop_defaults: bool = False) -> Exchange:
-        url = _strip_fragment(url)
-        hdrs = CaseInsensitiveDict()
-        for k, v in headers:
-            hdrs[k] = v
-        if drop_defaults:
-            for k in _DEFAULT_HEADERS:
-                if k not in hdrs:
-                    hdrs[k] = None
-        req = requests.Request(method, url, headers=hdrs,
-                               data=body if body is not None else None)
-        prep = self.session.prepare_request(req)
-        if drop_defaults:
-            for k in _DEFAULT_HEADERS:
-                if k not in {a for a, _ in headers} and k in prep.headers:
-                    del prep.headers[k]
-        if body is not None and len(body) == 0 and method in ("POST", "PUT",
-                                                               "PATCH"):
-            prep.headers["Content-Length"] = "0"
-        ex = Exchange(method, prep.url, list(prep.headers.items()),
-                      body if body is not None else None)
+        url = urllib.parse.quote(_strip_fragment(url), safe=_URL_SAFE)
+        named = {k.lower() for k, _ in headers}
+        hl = [] if drop_defaults else [
+            (k, v) for k, v in _DEFAULT_HEADERS if k.lower() not in named]
+        hl += [(k, v) for k, v in headers if v is not None]
+        if "content-length" not in named and (
+                body or (body is None and method not in ("GET", "HEAD")) or
+                (body is not None and method in ("POST", "PUT", "PATCH"))):
+            # as requests did: the length of a body, and 0 for a method
+            # that may carry one but has none
+            hl.append(("Content-Length", str(len(body or b""))))
+        ex = Exchange(method, url, hl, body)
         t0 = time.monotonic()
-        try:
-            resp = self.session.send(
-                prep, timeout=self.timeout if timeout is None else timeout,
-                allow_redirects=False)
-            ex._fill(resp)
-        except requests.RequestException as e:
-            ex.transport_error = "%s: %s" % (type(e).__name__, e)
+        self._exchange(ex, "host" in named,
+                       self.timeout if timeout is None else timeout)
         ex.elapsed = time.monotonic() - t0
         if self.keep_history:
             with self._lock:
@@ -346,6 +380,67 @@ class RelayClient:
         for o in self.observers:
             o(ex)
         return ex
+
+    def _exchange(self, ex: Exchange, own_host: bool, timeout: float) -> None:
+        """Send `ex`'s request on a kept or new connection and fill in the
+        answer, or its transport_error."""
+        parts = urllib.parse.urlsplit(ex.url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        conn, connected = None, False
+        try:
+            conn = self._connection(key, timeout)
+            if conn.sock is None:
+                conn.connect()
+            connected = True
+            conn.putrequest(ex.method, target, skip_host=own_host,
+                            skip_accept_encoding=True)
+            for k, v in ex.request_headers:
+                conn.putheader(k, v)
+            conn.endheaders(ex.request_body)
+            resp = conn.getresponse()
+            body = resp.read()
+            ex._fill(resp, body)
+            if resp.will_close:
+                conn.close()
+            else:
+                self._keep(key, conn)
+            conn = None
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            ex.transport_error = _transport_error(e, connected)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _connection(self, key, timeout: float) -> http.client.HTTPConnection:
+        """An idle connection to `key` that the relay has not closed, or a
+        new one (not yet connected)."""
+        with self._lock:
+            conns = self._idle.get(key, [])
+            while conns:
+                conn = conns.pop()
+                readable, _, _ = select.select([conn.sock], [], [], 0)
+                if not readable:            # still open, nothing unasked
+                    conn.sock.settimeout(timeout)
+                    return conn
+                conn.close()
+        scheme, host, port = key
+        if scheme == "https":
+            return http.client.HTTPSConnection(
+                host, port, timeout=timeout, context=self.ssl_context())
+        if scheme == "http":
+            return http.client.HTTPConnection(host, port, timeout=timeout)
+        raise ValueError("unsupported URL scheme %r" % scheme)
+
+    def _keep(self, key, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            conns = self._idle.setdefault(key, [])
+            if len(conns) < _POOL_MAX:
+                conns.append(conn)
+                return
+        conn.close()
 
     def request(self, method: str, target: str, *, claim=None,
                 request_id=OMIT, attestation=None,
@@ -413,7 +508,9 @@ class RelayClient:
             sock.close()
 
     def ssl_context(self) -> ssl.SSLContext:
-        """An SSL context trusting what this client trusts."""
+        """An SSL context trusting what this client trusts (made once)."""
+        if self._ssl is not None:
+            return self._ssl
         if self.ca is False:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
@@ -422,6 +519,7 @@ class RelayClient:
             ctx = ssl.create_default_context()
         else:
             ctx = ssl.create_default_context(cafile=str(self.ca))
+        self._ssl = ctx
         return ctx
 
     # -- the operations ---------------------------------------------------------

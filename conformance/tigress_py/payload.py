@@ -13,9 +13,6 @@ inside a body.
 
 import secrets
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 import protocol
 
 from . import b64, members
@@ -35,6 +32,14 @@ MAX_DATA_CHARS = next(m.max_bytes for m in _P.members("payload")
                       if m.name == "data")              # PAYLOAD-DATA: 65536
 MAX_PLAINTEXT = MAX_DATA_CHARS // 4 * 3 - MIN_DATA  # 49124 (PAYLOAD-SEAL)
 
+
+
+def _aesgcm(key: bytes):
+    """python3-cryptography's AES-GCM, imported when first needed: loading
+    it is most of a command's start-up, and many steps never seal or open
+    (the drivers start one process per step)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    return AESGCM(key)
 
 def seal(key: bytes, plaintext: bytes, aead=None, iv=None) -> dict:
     """Encrypt `plaintext` under `key`; return ``{"type": ..., "data": ...}``.
@@ -66,7 +71,7 @@ def seal(key: bytes, plaintext: bytes, aead=None, iv=None) -> dict:
     iv = bytes(iv)
     if len(iv) != IV_LEN:
         raise ValueError("the IV must be 12 bytes")
-    sealed = AESGCM(key).encrypt(iv, plaintext, None)  # ciphertext || tag
+    sealed = _aesgcm(key).encrypt(iv, plaintext, None)  # ciphertext || tag
     return {"type": aead, "data": b64.encode_std(iv + sealed)}
 
 
@@ -138,7 +143,8 @@ def _open_raw(key: bytes, iv: bytes, ct_tag: bytes, aad: bytes = b"") -> bytes:
         raise TigressError("payload_key", "type", "key is neither 16 nor 32 bytes")
     if len(ct_tag) < TAG_LEN:
         raise TigressError("payload_truncated", "data", "no room for the tag")
+    from cryptography.exceptions import InvalidTag
     try:
-        return AESGCM(key).decrypt(bytes(iv), bytes(ct_tag), bytes(aad) or None)
+        return _aesgcm(key).decrypt(bytes(iv), bytes(ct_tag), bytes(aad) or None)
     except InvalidTag:
         raise TigressError("payload_auth", "data", "authentication failed") from None
