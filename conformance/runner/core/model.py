@@ -45,6 +45,7 @@ class Case:
     expect: str
     drafts: Sequence[str] = DRAFTS
     hostile: bool = False      # sends hostile or malformed input
+    waits: bool = False        # mostly waits (an expiry, a held read)
 
     @property
     def category(self) -> str:

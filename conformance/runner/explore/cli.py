@@ -4,7 +4,7 @@
     --explore          only EXPLORE-SEQUENCES, with a budget of 60 s
     --no-explore       no EXPLORE case
     --seed N           the sequences' seed (default 1)
-    --budget B         60s, 2m (time) or 500 (requests); default 4s in a
+    --budget B         60s, 2m (time) or 500 (requests); default 2s in a
                        full run
     --replay FILE...   only EXPLORE-VECTORS, replaying these reproducers
 """
@@ -21,7 +21,7 @@ import protocol
 from . import reproducer
 from .runner import BudgetError, parse_budget
 
-DEFAULT_BUDGET = "3s"             # in every relay run
+DEFAULT_BUDGET = "2s"             # in every relay run
 EXPLORE_BUDGET = "60s"            # with --explore
 # vectors/explore beside spec/: in a checkout, or inside the installed
 # package (pyproject.toml installs it as tigress_conformance/vectors/explore)

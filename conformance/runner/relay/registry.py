@@ -21,12 +21,15 @@ REGISTRY: "OrderedDict[str, Case]" = OrderedDict()
 
 
 def case(case_id: str, title: str, requirements: Sequence[str], expect: str,
-         drafts: Sequence[str] = DRAFTS, hostile: bool = False):
+         drafts: Sequence[str] = DRAFTS, hostile: bool = False,
+         waits: bool = False):
     """Register a case.  `requirements`: every requirement ID the case
     checks (the catalog coverage test reads them); `expect`: what a
     conforming relay does, in a few words; `hostile`: the case sends
     hostile or malformed input, so the canary checks afterwards that the
-    relay still serves (canary.py)."""
+    relay still serves (canary.py); `waits`: the case spends its time
+    waiting for the relay's clock (an expiry, a held read) and touches
+    nothing the others count on, so it runs beside them (engine.py)."""
     def deco(func):
         if case_id in REGISTRY:
             raise ValueError("duplicate case id %s" % case_id)
@@ -36,6 +39,6 @@ def case(case_id: str, title: str, requirements: Sequence[str], expect: str,
         if hostile:                 # the canary checks these after it
             reqs += [r for r in CANARY_REQS if r not in reqs]
         REGISTRY[case_id] = Case(case_id, title, reqs, func, expect,
-                                 tuple(drafts), hostile)
+                                 tuple(drafts), hostile, waits)
         return func
     return deco

@@ -873,7 +873,8 @@ def ext_wellknown(t):
 
 @case("API-EXT-LONGPOLL", "A read held with If-None-Match and Prefer: wait "
       "(tigress-ref extension)",
-      ["X-LONG-POLL"], "304 after the wait, 200 at once after an update")
+      ["X-LONG-POLL"], "304 after the wait, 200 at once after an update",
+      waits=True)
 def ext_longpoll(t):
     wk = t.run.well_known or {}
     if "long-poll" not in (wk.get("extensions") or []):

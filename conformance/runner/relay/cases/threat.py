@@ -370,7 +370,7 @@ def deleted_unreadable(t):
       "mailbox is neither read nor previewed",
       ["RLY-EXPIRE-DELETE", "RLY-EXPIRE-DELETE-CONFIG", "RLY-EXPIRE-SWEEP",
        "RLY-EXPIRE-SWEEP-PERIODIC", "RLY-EXPIRE-SWEEP-SEC", "E-EXPIRED-404"],
-      "404 from the expiration second on")
+      "404 from the expiration second on", waits=True)
 def expired_unreadable(t):
     ci, cr = t.client(), t.client()
     ttl = t.options.expiry_ttl
