@@ -150,13 +150,16 @@ test-relay-units: $(B)/test_tls $(B)/test_config $(B)/test_http1
 # Every pytest suite; each starts and stops the servers it needs.
 PYTEST_DIRS = tools conformance/tests ref-relay/tests
 
-# One pytest session per directory: test file names may repeat across them.
+# One pytest session over all of them, spread over the cores by
+# pytest-xdist: most tests wait on relays, drivers and browsers, so two
+# workers per core keep the cores busy.  A test file stays on one worker
+# (--dist loadfile): its module fixtures are made once.  PYTEST_WORKERS=0
+# runs everything in this process (for a debugger).
+PYTEST_WORKERS ?= $(shell echo $$((2 * $$(nproc))))
+
 test-py: all
-	@set -e; for d in $(PYTEST_DIRS); do \
-		echo "== pytest $$d"; \
-		TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q \
-			-p no:cacheprovider $$d; \
-	done
+	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
+		-n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_DIRS)
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -200,11 +203,13 @@ vectors: $(STAMP)
 conformance: all
 ifdef CLIENT
 	$(PY) tools/tigress-conformance client $(CLIENT) \
-		$(if $(DRAFT),--draft $(DRAFT)) --report $(B)/conformance-client
+		$(if $(DRAFT),--draft $(DRAFT)) $(if $(CASES),--case $(CASES)) \
+		--report $(B)/conformance-client
 else
 	$(PY) tools/tigress-conformance relay \
 		$(if $(RELAY),$(RELAY) $(if $(CA),--ca $(CA)),--start-ref) \
-		$(if $(DRAFT),--draft $(DRAFT)) --report $(B)/conformance
+		$(if $(DRAFT),--draft $(DRAFT)) $(if $(CASES),--case $(CASES)) \
+		--report $(B)/conformance
 endif
 
 # The interop matrix of conformance/interop-default.json (or IMPLS=file):

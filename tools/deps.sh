@@ -7,7 +7,8 @@ set -e
 PKGS="build-essential pkg-config openssl libssl-dev libevent-dev
 libcurl4-openssl-dev libjansson-dev libsqlite3-dev sqlite3 libhiredis-dev
 redis-server libcunit1-dev node-llhttp python3 python3-pytest
-python3-cryptography python3-requests python3-jsonschema"
+python3-pytest-xdist python3-cryptography python3-requests
+python3-jsonschema"
 # Tests and benches: attack tools, load generators, a browser, peers.
 PKGS="$PKGS slowhttptest testssl.sh wrk nginx-light nghttp2-client valgrind
 python3-hypothesis python3-segno zbar-tools chromium

@@ -32,6 +32,26 @@ def tally(request):
     return request.config.stash[_TALLY]
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist: a worker hands its tally to the controller."""
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        out["tigress_tally"] = session.config.stash[_TALLY]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(xdist controller) add a finished worker's tally to the run's."""
+    w = getattr(node, "workeroutput", {}).get("tigress_tally")
+    if not w:
+        return
+    t = node.config.stash[_TALLY]
+    for name in VECTOR_SETS:
+        t["vectors"][name] += w["vectors"][name]
+    t["vectors_ran"] = t["vectors_ran"] or w["vectors_ran"]
+    t["wycheproof"] = [a + b for a, b in zip(t["wycheproof"], w["wycheproof"])]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     t = config.stash.get(_TALLY, None)
     if not t:

@@ -5,7 +5,7 @@ categories (-s), the two the issue asks for.  (The vulnerability checks,
 -U, found nothing either when run by hand; they take minutes and are left
 out of make test.)  testssl.sh takes a minute or more here even so, so it
 runs in the background from the start of the session
-(conftest.Background); skipped with a message when testssl.sh is not
+(relay_proc.Background); skipped with a message when testssl.sh is not
 installed."""
 
 import json
@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import background, private_relay, register_background, track
+from relay_proc import background, private_relay, register_background, track
 
 TESTSSL = shutil.which("testssl") or shutil.which("testssl.sh")
 CHECKS = ["-p", "-s"]

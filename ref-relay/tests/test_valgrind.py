@@ -3,7 +3,7 @@
 memcheck, with reduced sizes (--id-sample 64 --race-trials 4) so that it
 takes about a minute; then a clean stop.  No memcheck error, no leak.
 It runs in the background from the start of the session
-(conftest.Background)."""
+(relay_proc.Background)."""
 
 import re
 import shutil
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, background, private_relay, register_background
+from relay_proc import REPO, background, private_relay, register_background
 
 VALGRIND = shutil.which("valgrind")
 TIMEOUT = 600
