@@ -76,6 +76,8 @@ def test_reports(matrix):
             assert r["steps"] and all(s["exit"] == s["expected"]
                                       for s in r["steps"])
             assert r["checks"] and all(c["ok"] for c in r["checks"])
+        assert cell["skipped"] == ([] if cell["relay"] == "ref-relay" else
+                                   ["provision"])   # the relay's "skip"
         if cell["relay"] == "test relay":      # recorded: the exchanges
             retry = byname["retry"]
             assert retry["exchanges"]
@@ -97,6 +99,9 @@ def test_reports(matrix):
         j["version"] in md
     assert "| initiator \\ recipient | ref-client | tigress_py |" in md
     assert "Client x relay" in md
+    assert "| ref-client | PASS 7/7 (skipped: provision) |" in md
+    assert "| tigress_py | PASS 7/7 (n/a: retry) | PASS 7/7 (skipped: " \
+        "provision) |" in md
 
 
 def test_html_is_self_contained(matrix):

@@ -583,6 +583,7 @@ class Cell:
         self.initiator = initiator
         self.recipient = recipient
         self.results: List[Result] = []
+        self.skipped: List[str] = []     # the relay's "skip": not run
 
     def of(self, status: str) -> List[str]:
         return [r.scenario for r in self.results if r.status == status]
@@ -598,6 +599,7 @@ class Cell:
                 "recipient": self.recipient, "status": self.status,
                 "passed": self.of("pass"), "failed": self.of("fail"),
                 "n/a": self.of("n/a"), "unsupported": self.of("unsupported"),
+                "skipped": list(self.skipped),
                 "results": [r.to_json() for r in self.results]}
 
 
@@ -683,6 +685,7 @@ def run(cfg: dict, timeout: float = 20.0, progress=None,
                     m.cells.append(cell)
                 for sc in cfg["scenarios"]:
                     if sc in h.spec.get("skip", ()):
+                        cell.skipped.append(sc)
                         continue
                     home = work / _safe(h.name) / ("%s__%s" % (
                         _safe(ini["name"]), _safe(rec["name"]))) / sc

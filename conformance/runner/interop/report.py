@@ -76,7 +76,8 @@ def _cell_text(cell) -> str:
     s = "%s %d/%d" % ({"pass": "PASS", "fail": "FAIL"}.get(
         cell.status, "NONE"), len(p), len(p) + len(f))
     notes = []
-    for label, xs in (("failed", f), ("n/a", na), ("unsupported", un)):
+    for label, xs in (("failed", f), ("n/a", na), ("unsupported", un),
+                      ("skipped", cell.skipped)):
         if xs:
             notes.append("%s: %s" % (label, ", ".join(xs)))
     if notes:
@@ -103,7 +104,7 @@ def to_markdown(m: Matrix) -> str:
            "    " + m.summary_line(), "",
            "Scenarios (spec/drivers.md): %s.  Each cell: scenarios passed "
            "of those run; n/a where the relay cannot inject the fault a "
-           "scenario needs." % ", ".join(m.cfg["scenarios"]), ""]
+           "scenario needs; skipped where the relay's entry says \"skip\"." % ", ".join(m.cfg["scenarios"]), ""]
     out += ["## Relays", "", "| relay | URL | fault injection |",
             "| --- | --- | --- |"]
     for h in m.relays:
@@ -130,12 +131,13 @@ def to_markdown(m: Matrix) -> str:
     out.append("")
     out += ["## Cells", "",
             "| relay | initiator | recipient | passed | failed | n/a, "
-            "unsupported |", "| --- | --- | --- | --- | --- | --- |"]
+            "unsupported, skipped |", "| --- | --- | --- | --- | --- | --- |"]
     for c in m.cells:
         out.append("| %s | %s | %s | %s | %s | %s |" % (
             _md(c.relay), _md(c.initiator), _md(c.recipient),
             ", ".join(c.of("pass")) or "-", ", ".join(c.of("fail")) or "-",
-            ", ".join(c.of("n/a") + c.of("unsupported")) or "-"))
+            ", ".join(c.of("n/a") + c.of("unsupported") +
+                      ["%s (skipped)" % x for x in c.skipped]) or "-"))
     out.append("")
     failed = [(c, r) for c in m.cells for r in c.results
               if r.status == "fail"]
@@ -207,6 +209,9 @@ def _cell_html(cell) -> str:
     if cell.of("unsupported"):
         body += "<br><span class=\"muted\">unsupported: %s</span>" % _e(
             ", ".join(cell.of("unsupported")))
+    if cell.skipped:
+        body += "<br><span class=\"muted\">skipped: %s</span>" % _e(
+            ", ".join(cell.skipped))
     return "<td class=\"%s\">%s</td>" % ("fail" if f else "pass", body)
 
 
