@@ -216,6 +216,28 @@ def test_internal_error_and_interrupt_are_one_line(monkeypatch):
         assert said in one_line(err.getvalue()), err.getvalue()
 
 
+def test_a_reader_that_goes_away_stops_the_run_quietly():
+    """`tigress-conformance relay ... | head -1`: the run stops at the next
+    line it writes, exits 141 without a word, and stops the relay it
+    started."""
+    p = subprocess.Popen([str(TOOL), "relay", "--start-ref", "--case",
+                          "API", "INPUT"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    first = p.stdout.readline()
+    p.stdout.close()                    # as head -1 does
+    rc = p.wait(120)
+    err = p.stderr.read()
+    p.stderr.close()
+    assert first.startswith("tigress-conformance "), first
+    assert rc == 141, err
+    assert "Traceback" not in err and "rror" not in err, err
+    url = re.search(r"started ref-relay at https://([0-9.]+):(\d+)", err)
+    assert url, err
+    with pytest.raises(OSError):
+        socket.create_connection((url.group(1), int(url.group(2))),
+                                 timeout=5).close()
+
+
 def test_failure_exits_1_and_reports(cookie_relay, tmp_path):
     rc, out, err, last = tool("relay", cookie_relay.base_url, "--ca",
                               cookie_relay.ca, "--case", "THREAT-NO-COOKIES",

@@ -12,6 +12,7 @@ one it could not reach:
     5  TLS          the relay's certificate is not trusted, or TLS failed
     6  INTERNAL     the tool itself failed (a bug)
     130            interrupted (Ctrl-C)
+    141            the output's reader went away (`| head`): stopped there
 
     raise CannotRun(UNREACHABLE, "relay.example:8443 refused the "
                     "connection", "relay unreachable")
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import textwrap
 import traceback
 from typing import Callable
@@ -33,6 +35,7 @@ UNREACHABLE = 4
 TLS = 5
 INTERNAL = 6
 INTERRUPTED = 130
+OUTPUT_CLOSED = 141         # as a shell reports a process ended by SIGPIPE
 
 # The short reason of each status, for the summary line "could not run
 # (...)" when the raiser gives none.
@@ -58,7 +61,21 @@ MEANING = (
     (INTERNAL, "internal error: the tool failed (a bug; please report the "
      "line it printed)"),
     (INTERRUPTED, "interrupted"),
+    (OUTPUT_CLOSED, "the reader of the output went away (| head): the "
+     "run stopped there"),
 )
+
+
+def _reader_gone(out) -> bool:
+    """Whether `out` is a pipe whose reader has closed it (poll reports an
+    error on such a pipe's writing end)."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):   # not a file (tests)
+        return False
+    p = select.poll()
+    p.register(fd, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in p.poll(0))
 
 
 def help_table(meaning=MEANING) -> str:
@@ -111,6 +128,13 @@ def guarded(prog: str, could_not_run: Callable[[CannotRun], str], body,
         if interrupted:
             interrupted()
         e = CannotRun(INTERRUPTED, "interrupted")
+    except BrokenPipeError:
+        if not _reader_gone(out):
+            raise
+        if interrupted:                 # stop the drivers, quietly
+            interrupted()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        return OUTPUT_CLOSED
     except CannotRun as caught:
         e = caught
     except Exception as bug:            # noqa: BLE001 - a bug of ours

@@ -349,6 +349,8 @@ MEANING = (
      "handshake failed"),
     (exits.INTERNAL, "internal error: the tool failed (a bug)"),
     (exits.INTERRUPTED, "interrupted"),
+    (exits.OUTPUT_CLOSED, "the reader of the output went away (| head): "
+     "the run stopped there"),
 )
 
 
