@@ -17,6 +17,10 @@
 
 ROLE=${1:-$TIGRESS_ROLE} STEP=${3:-$TIGRESS_STEP}
 CLIENT=${TIGRESS_CLIENT_BIN:-$(dirname "$0")/../ref-client/tigress}
+if [ ! -x "$CLIENT" ]; then     # else the shell's "not found" is 127, read
+    echo "driver: no client at $CLIENT (set TIGRESS_CLIENT_BIN)" >&2
+    exit 1                      # as "not supported"
+fi
 LAST=$TIGRESS_STATE_DIR/last-share       # the share URL later steps act on
 
 client() {      # your client, with the relay's trust and the header names;

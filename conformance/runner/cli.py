@@ -52,7 +52,8 @@ EXAMPLES = """examples:
   tigress-conformance list relay
 
 Reports (--report DIR): conformance.json, .xml (JUnit), .html and .md.
-More: conformance/README.md.
+The interop matrix of many relays and clients is tools/interop (also
+`python3 -m conformance interop FILE`).  More: conformance/README.md.
 """
 
 
