@@ -12,6 +12,7 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 from ..core import engine as core_engine
+from ..core.text import count
 from . import cases  # noqa: F401  (registers every client case)
 from .context import ClientContext, ClientRunState
 from .registry import CLIENT_REGISTRY, ClientCase
@@ -81,8 +82,9 @@ def judge(state: ClientRunState, selected: Sequence[ClientCase],
         r.duration = time.monotonic() - t0
         used = [state.sessions[n] for n in c.sessions if n in state.sessions]
         r.notes.append("sessions: " + ", ".join(
-            "%s (%d driver runs, %d requests, %.1f s)" % (
-                s.name, len(s.runs), len(s.records), s.duration)
+            "%s (%s, %s, %.1f s)" % (
+                s.name, count(len(s.runs), "driver run"),
+                count(len(s.records), "request"), s.duration)
             for s in used))
         results.append(r)
         if progress:

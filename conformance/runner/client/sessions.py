@@ -289,8 +289,9 @@ def play_session(s: Session, func: Callable, peer: Peer) -> None:
         s.peer = peer
         func(s)
     except Unsupported127 as e:
-        s.unsupported = "the driver does not support %s %s %s (exit 127)" % (
-            e.run.role, e.run.scenario, e.run.step)
+        s.unsupported = "the driver does not support the %s step of the " \
+            "%s scenario as %s (exit 127)" % (e.run.step, e.run.scenario,
+                                              e.run.role)
         s.unsupported_run = e.run
     except Exception:                   # a suite bug, or an odd answer
         s.error = traceback.format_exc(limit=6)

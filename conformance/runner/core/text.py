@@ -30,6 +30,11 @@ def _escape(ch: str) -> str:
     return "\\u%04x" % n if n < 0x10000 else "\\U%08x" % n
 
 
+def count(n: int, noun: str) -> str:
+    """"1 request", "2 requests" (nouns that take an s)."""
+    return "%d %s%s" % (n, noun, "" if n == 1 else "s")
+
+
 def printable(s, keep: str = "\n\t") -> str:
     """`s` with every control, format (bidi, zero-width), surrogate and
     line/paragraph separator character written as \\xNN / \\uNNNN, except
