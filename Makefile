@@ -176,6 +176,7 @@ asan: $(B)/asan/test_lib $(B)/asan/test_tls $(B)/asan/test_config \
 # libFuzzer over every parser of lib/, seeded from the vectors (clang).
 FUZZ_TIME ?= 60
 $(B)/fuzz/fuzz_lib: lib/fuzz_lib.c $(LIB_SRCS) | $(STAMP)
+	@./tools/deps.sh fuzz
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -iquote lib \
 		$(PKG_CFLAGS) $^ -o $@ $(PKG_LIBS)

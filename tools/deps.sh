@@ -2,6 +2,9 @@
 # Install the Debian packages tigress-ref needs, only those missing.
 # Idempotent and quiet when everything is present.  Run as root or with sudo.
 # It never stops, restarts or reconfigures a service that was already there.
+#
+#     tools/deps.sh         what make, make test and make bench need
+#     tools/deps.sh fuzz    clang and libFuzzer's runtime too (make fuzz)
 set -e
 # Build and run: compiler, libraries, the Python test harness.
 PKGS="build-essential pkg-config openssl libssl-dev libevent-dev
@@ -13,6 +16,8 @@ python3-jsonschema"
 PKGS="$PKGS slowhttptest testssl.sh wrk nginx-light nghttp2-client valgrind
 python3-hypothesis python3-segno zbar-tools chromium
 python3-magic-wormhole-mailbox-server"
+# make fuzz only: a fresh machine running make test does without them.
+[ "$1" = fuzz ] && PKGS="$PKGS clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
