@@ -2,6 +2,7 @@
 (or `/usr/bin/python3 -m brokenrelay` from conformance/)."""
 
 import argparse
+import shutil
 import signal
 import ssl
 import sys
@@ -58,6 +59,15 @@ def main(argv=None) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else \
         Path(tempfile.mkdtemp(prefix="brokenrelay-"))
     data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return serve(args, host, port, data_dir)
+    finally:
+        if not args.data_dir:           # ours: its certificate and key
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def serve(args, host, port, data_dir) -> int:
+    """Serve until SIGTERM or Ctrl-C; the exit status."""
     ctx = None
     cert = None
     if not args.insecure_http:
