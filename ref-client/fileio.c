@@ -96,8 +96,9 @@ fileio_write_all(int fd, const char *p, size_t n)
 enum fileio_err
 fileio_write_private(const char *path, const char *data, size_t len)
 {
-	int	fd;
-	bool	ok;
+	struct stat	sb;
+	int		fd;
+	bool		ok;
 
 	if (path == NULL || strcmp(path, "-") == 0)
 		return fileio_write_all(STDOUT_FILENO, data, len) ? FILEIO_OK :
@@ -106,7 +107,12 @@ fileio_write_private(const char *path, const char *data, size_t len)
 	    0600);
 	if (fd < 0)
 		return FILEIO_ERR_OPEN;
-	ok = fchmod(fd, 0600) == 0 && fileio_write_all(fd, data, len);
+	/* A file keeps the credential: its owner alone reads it.  A device
+	 * or a pipe (/dev/null, a FIFO) is written to as it is: changing
+	 * its mode would change it for the whole machine. */
+	ok = fstat(fd, &sb) == 0 &&
+	    (!S_ISREG(sb.st_mode) || fchmod(fd, 0600) == 0) &&
+	    fileio_write_all(fd, data, len);
 	if (close(fd) != 0 || !ok)
 		return FILEIO_ERR_WRITE;
 	return FILEIO_OK;

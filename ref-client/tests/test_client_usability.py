@@ -57,6 +57,29 @@ def test_accept_says_what_it_wrote(devices, pi_file, tmp_path):
                              "deleted\n"), r.stderr
 
 
+def test_output_to_a_pipe_keeps_its_mode(devices, pi_file, tmp_path):
+    """--out on a FIFO (as on /dev/null): written to, its mode untouched
+    (a new file is 0600; a device or pipe is shared by others)."""
+    import stat
+    import threading
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo, 0o644)
+    os.chmod(fifo, 0o644)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = bob.run("accept", url, "--out", fifo)
+    reader.join(30)
+    assert r.returncode == 0, r.stderr
+    assert got and got[0].rstrip(b"\n") == PI
+    assert stat.S_IMODE(fifo.stat().st_mode) == 0o644
+    new = tmp_path / "new.json"
+    assert bob.run("read", url, "--out", new).returncode == 0
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+
+
 def test_share_url_from_stdin_or_file(devices, pi_file, tmp_path):
     """The share URL (and its Secret) need not be an argument, where `ps`
     shows it: "-" reads it from standard input, --url-file from a file."""
