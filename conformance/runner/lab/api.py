@@ -287,7 +287,11 @@ def handle(lab: Lab, method: str, path: str, query: str,
     parts = path[len("/lab/api/"):].split("/") if path.startswith(
         "/lab/api/") else []
     try:
-        status, obj = route(lab, method, parts, q, body)
+        if method == "GET":     # a consistent view: runs change under cond
+            with lab.cond:      # (waiting for a change releases it)
+                status, obj = route(lab, method, parts, q, body)
+        else:
+            status, obj = route(lab, method, parts, q, body)
     except ApiError as e:
         status, obj = e.status, {"error": e.code, "message": e.message}
     return status, json.dumps(obj, default=_plain).encode("utf-8")

@@ -254,8 +254,10 @@ class LabRun:
             s.status = status
             if self.active is s:
                 self.active = None
+            # written before anyone can see the session end: who reads
+            # the reports when it has ended finds them up to date
+            self.lab.write_report(self)
             self.lab.changed()
-        self.lab.write_report(self)
 
     def step_at(self, t: float) -> Optional[LabSession]:
         """The session whose device step was waiting at time t (or had
