@@ -147,8 +147,9 @@ test-relay-units: $(B)/test_tls $(B)/test_config $(B)/test_http1
 	$(B)/test_config
 	$(B)/test_http1
 
-# Every pytest suite; each starts and stops the servers it needs.
-PYTEST_DIRS = tools conformance/tests ref-relay/tests
+# Every pytest suite; each starts and stops the servers it needs.  The
+# relay's first: its longest files (testssl.sh, valgrind) start early.
+PYTEST_DIRS = ref-relay/tests conformance/tests tools
 
 # One pytest session over all of them, spread over the cores by
 # pytest-xdist: most tests wait on relays, drivers and browsers, so two
