@@ -23,6 +23,7 @@
 
 #include "b64.h"
 #include "store_sqlite.h"
+#include "walbuf.h"
 
 #define BUSY_TIMEOUT_MS		5000	/* the write handle only */
 #define WAL_LIMIT_BYTES		(4 * 1024 * 1024)	/* WAL kept after a reset */
@@ -620,8 +621,13 @@ store_sqlite_open(const char *path, const struct store_opts *opts,
 		free(s);
 		return STORE_ENOMEM;
 	}
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    (reader ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX, NULL);
+	/* The writer appends to the log through walbuf (one write per
+	 * commit); readers never write it. */
+	rc = reader ? SQLITE_OK : walbuf_register();
+	if (rc == SQLITE_OK)
+		rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+		    (reader ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
+		    reader ? NULL : WALBUF_VFS);
 	if (rc == SQLITE_OK)
 		rc = reader ? setup_reader(s) : setup_writer(s, opts);
 	if (rc != SQLITE_OK) {
