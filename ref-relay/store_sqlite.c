@@ -231,12 +231,19 @@ column_b64(sqlite3_stmt *st, int col, int *ok)
 	return text;
 }
 
+/* A column into out, cut to fit (ids and claims: they always fit). */
 static void
 column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
 {
-	const unsigned char *v = sqlite3_column_text(st, col);
+	const unsigned char	*v = sqlite3_column_text(st, col);
+	size_t			 n = v != NULL ?
+	    (size_t)sqlite3_column_bytes(st, col) : 0;
 
-	snprintf(out, size, "%s", v != NULL ? (const char *)v : "");
+	if (n >= size)
+		n = size - 1;
+	if (n > 0)
+		memcpy(out, v, n);
+	out[n] = '\0';
 }
 
 static void
