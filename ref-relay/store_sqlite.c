@@ -307,7 +307,7 @@ bind_b64(sqlite3_stmt *st, int i, const char *text)
 		return sqlite3_bind_null(st, i);
 	if ((raw = malloc(B64_DECODED_MAX(n) + 1)) == NULL)
 		return SQLITE_NOMEM;
-	if (b64_decode(text, n, B64_STANDARD, raw, &len) != 0) {
+	if (b64_decode_checked(text, n, raw, &len) != 0) {
 		free(raw);
 		return SQLITE_MISMATCH;
 	}
