@@ -140,15 +140,17 @@ test_read_answer_bytes(void)
 	for (size_t i = 0; i < sizeof(datas) / sizeof(datas[0]); i++) {
 		struct payload_ref	 p = { PAYLOAD_AES_256_GCM, datas[i],
 		    strlen(datas[i]), 0 };
+		json_t			*obj;
 		char			*got, *want;
 
 		got = msg_build_read_response(&d, &p, 1893456000);
-		want = json_dumps(json_pack("{s:{s:s, s:s, s:s},"
-		    " s:{s:s, s:s}, s:s}", "displayInformation", "title",
-		    d.title, "description", d.description, "imageURL",
-		    d.image_url, "payload", "type", "AEAD_AES_256_GCM", "data",
-		    datas[i], "expiration", "2030-01-01T00:00:00Z"),
-		    JSON_COMPACT);
+		obj = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s}, s:s}",
+		    "displayInformation", "title", d.title, "description",
+		    d.description, "imageURL", d.image_url, "payload", "type",
+		    "AEAD_AES_256_GCM", "data", datas[i], "expiration",
+		    "2030-01-01T00:00:00Z");
+		want = json_dumps(obj, JSON_COMPACT);
+		json_decref(obj);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
 		CU_ASSERT_STRING_EQUAL(got, want);
