@@ -30,7 +30,7 @@ RELAY_SRCS = ref-relay/main.c ref-relay/config.c ref-relay/tls.c \
 	   ref-relay/server.c ref-relay/datadir.c ref-relay/worker.c \
 	   ref-relay/http1.c ref-relay/longpoll.c ref-relay/storeq.c \
 	   ref-relay/route.c ref-relay/mbox.c \
-	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/store_redis.c \
+	   ref-relay/store.c ref-relay/store_sqlite.c ref-relay/walbuf.c ref-relay/store_redis.c \
 	   ref-relay/notify.c ref-relay/accesslog.c
 
 # llhttp (Node's HTTP/1.1 parser) is compiled from the C sources Debian's
@@ -120,7 +120,7 @@ ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) \
 
 # The relay's protocol modules, without the network: unit-tested alone.
 RELAY_CORE = ref-relay/route.c ref-relay/mbox.c ref-relay/store.c \
-	   ref-relay/store_sqlite.c ref-relay/store_redis.c ref-relay/notify.c \
+	   ref-relay/store_sqlite.c ref-relay/walbuf.c ref-relay/store_redis.c ref-relay/notify.c \
 	   ref-relay/accesslog.c
 $(B)/test_mbox: $(call objs,opt,ref-relay/test_mbox.c $(RELAY_CORE)) \
 		$(B)/libtigress.a

@@ -1,4 +1,5 @@
 /* b64: alphabet and canonical-form checks around OpenSSL's codec. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,4 +99,21 @@ fail:
 	free(norm);
 	free(again);
 	return rc;
+}
+
+int
+b64_decode_checked(const char *s, size_t len, uint8_t *out, size_t *outlen)
+{
+	int got;
+
+	*outlen = 0;
+	if (len == 0)
+		return 0;
+	if (len % 4 != 0 || len > INT_MAX)
+		return -1;
+	if ((got = EVP_DecodeBlock(out, (const unsigned char *)s,
+	    (int)len)) < 0)
+		return -1;
+	*outlen = (size_t)got - (s[len - 1] == '=') - (s[len - 2] == '=');
+	return 0;
 }

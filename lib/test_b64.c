@@ -46,6 +46,27 @@ test_any(void)
 	CU_ASSERT(!decodes("YR", B64_ANY, 1));		/* unused bits set */
 }
 
+/* What b64_decode() accepted, b64_decode_checked() decodes the same. */
+static void
+test_checked(void)
+{
+	const char	*texts[] = { "", "YQ==", "YWI=", "YWJj", "+/+/AA==" };
+	uint8_t		 a[16], b[16];
+	size_t		 na, nb;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t len = strlen(texts[i]);
+
+		CU_ASSERT_EQUAL(b64_decode(texts[i], len, B64_STANDARD, a,
+		    &na), 0);
+		CU_ASSERT_EQUAL(b64_decode_checked(texts[i], len, b, &nb), 0);
+		CU_ASSERT_EQUAL(na, nb);
+		CU_ASSERT(memcmp(a, b, na) == 0);
+	}
+	CU_ASSERT_EQUAL(b64_decode_checked("YWI", 3, b, &nb), -1);
+	CU_ASSERT_EQUAL(b64_decode_checked("Y*I=", 4, b, &nb), -1);
+}
+
 void tu_suite_b64(void);
 
 void
@@ -53,4 +74,5 @@ tu_suite_b64(void)
 {
 	tu_add("b64", "standard", test_standard);
 	tu_add("b64", "any alphabet", test_any);
+	tu_add("b64", "decoding checked text", test_checked);
 }

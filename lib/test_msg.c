@@ -125,6 +125,40 @@ test_syntax_position(void)
 	CU_ASSERT(m.line >= 1 && m.column >= 1);
 }
 
+/*
+ * A read's answer is written from a template when its payload is base64:
+ * the same bytes as jansson's dump, whatever the display strings hold;
+ * anything else in the data still goes through jansson.
+ */
+static void
+test_read_answer_bytes(void)
+{
+	struct msg_display	 d = { "Car \"Key\" \xc3\xa9\x01\\/", "a\nb",
+	    "https://x/i.png" };
+	const char		*datas[] = { "AAECAw+/", "ab-_cd==", "a\"b" };
+
+	for (size_t i = 0; i < sizeof(datas) / sizeof(datas[0]); i++) {
+		struct payload_ref	 p = { PAYLOAD_AES_256_GCM, datas[i],
+		    strlen(datas[i]), 0 };
+		json_t			*obj;
+		char			*got, *want;
+
+		got = msg_build_read_response(&d, &p, 1893456000);
+		obj = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s}, s:s}",
+		    "displayInformation", "title", d.title, "description",
+		    d.description, "imageURL", d.image_url, "payload", "type",
+		    "AEAD_AES_256_GCM", "data", datas[i], "expiration",
+		    "2030-01-01T00:00:00Z");
+		want = json_dumps(obj, JSON_COMPACT);
+		json_decref(obj);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		free(got);
+		free(want);
+	}
+}
+
 void tu_suite_msg(void);
 
 void
@@ -134,4 +168,5 @@ tu_suite_msg(void)
 	tu_add("msg", "builders parse back", test_builders);
 	tu_add("msg", "rights string", test_rights_string);
 	tu_add("msg", "where JSON syntax fails", test_syntax_position);
+	tu_add("msg", "a read's answer: jansson's bytes", test_read_answer_bytes);
 }

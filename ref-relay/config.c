@@ -141,6 +141,7 @@ static const char usage[] =
 "  --public-url URL         https:// or http:// base of the mailbox links,\n"
 "                           no trailing slash (default from --listen)\n"
 "  --threads N              worker threads, 0..64; 0 is one per core\n"
+"                           but one (at least one)\n"
 "                           (default " DEF_THREADS ")\n"
 "  --default-ttl DURATION   mailbox lifetime when the creator gives none\n"
 "                           (default " DEF_DEFAULT_TTL ")\n"

@@ -40,6 +40,7 @@
 #define FIELD_SLACK	(2 * HTTP1_FIELDS_MAX + 8)	/* NULs in the arena */
 #define LINE_OVERHEAD	4		/* ": " and CRLF of a field line */
 #define DATE_SIZE	40
+#define DECIMAL_SIZE	24	/* a size_t in decimal, and its NUL */
 #define METHOD_MAX	64		/* of a method llhttp does not know */
 
 enum state {
@@ -60,6 +61,8 @@ struct http1_conn {
 	bool				 keep_alive;
 	bool				 head_method;
 	bool				 fresh;		/* no request yet */
+	char				 date[DATE_SIZE];	/* of date_at */
+	time_t				 date_at;
 	/* the head, as NUL-terminated strings in arena */
 	char				*arena;
 	size_t				 arena_len, arena_cap;
@@ -750,34 +753,68 @@ http1_abort(struct http1_conn *c)
 	conn_free(c);
 }
 
-static void
-http_date(char out[DATE_SIZE])
+/* The Date field's value, made once a second per connection. */
+static const char *
+http_date(struct http1_conn *c)
 {
 	struct tm	tm;
 	time_t		now = time(NULL);
 
+	if (now == c->date_at && c->date[0] != '\0')
+		return c->date;
+	c->date_at = now;
 	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(out, DATE_SIZE, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
-		out[0] = '\0';
+	    strftime(c->date, DATE_SIZE, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		c->date[0] = '\0';
+	return c->date;
 }
 
-static int
-write_head(struct evbuffer *out, const struct http1_resp *r, bool close)
+/* v in decimal at the end of buf; returns where it starts. */
+static const char *
+decimal(char buf[DECIMAL_SIZE], size_t v)
 {
-	char	date[DATE_SIZE];
-	bool	bodyless = r->status == 304 || r->status == 204 ||
-	    r->status < 200;
+	char *p = buf + DECIMAL_SIZE - 1;
 
-	http_date(date);
-	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n",
-	    r->status, http1_reason(r->status), date) < 0)
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && p > buf);
+	return p;
+}
+
+/* "name: value\r\n" (value may be a number's text). */
+static int
+add_field(struct evbuffer *out, const char *name, const char *value)
+{
+	return evbuffer_add(out, name, strlen(name)) != 0 ||
+	    evbuffer_add(out, ": ", 2) != 0 ||
+	    evbuffer_add(out, value, strlen(value)) != 0 ||
+	    evbuffer_add(out, "\r\n", 2) != 0 ? -1 : 0;
+}
+
+/* The head, piece by piece: printf costed 5 % of a request's CPU. */
+static int
+write_head(struct http1_conn *c, struct evbuffer *out,
+    const struct http1_resp *r, bool close)
+{
+	char		 num[DECIMAL_SIZE];
+	bool		 bodyless = r->status == 304 || r->status == 204 ||
+	    r->status < 200;
+	const char	*reason = http1_reason(r->status);
+	const char	*status = decimal(num, (size_t)r->status);
+
+	if (evbuffer_add(out, "HTTP/1.1 ", 9) != 0 ||
+	    evbuffer_add(out, status, strlen(status)) != 0 ||
+	    evbuffer_add(out, " ", 1) != 0 ||
+	    evbuffer_add(out, reason, strlen(reason)) != 0 ||
+	    evbuffer_add(out, "\r\n", 2) != 0 ||
+	    add_field(out, "Date", http_date(c)) != 0)
 		return -1;
-	if (!bodyless && evbuffer_add_printf(out, "Content-Length: %zu\r\n",
-	    r->body_len) < 0)
+	if (!bodyless && add_field(out, "Content-Length",
+	    decimal(num, r->body_len)) != 0)
 		return -1;
 	for (int i = 0; i < r->nfields; i++)
-		if (evbuffer_add_printf(out, "%s: %s\r\n", r->fields[i].name,
-		    r->fields[i].value) < 0)
+		if (add_field(out, r->fields[i].name, r->fields[i].value) != 0)
 			return -1;
 	if (close && evbuffer_add(out, "Connection: close\r\n", 19) != 0)
 		return -1;
@@ -799,7 +836,7 @@ http1_respond(struct http1_conn *c, const struct http1_resp *r)
 	close = r->close || !c->keep_alive;
 	c->keep_alive = !close;
 	out = evbuffer_new();
-	if (out == NULL || write_head(out, r, close) != 0 ||
+	if (out == NULL || write_head(c, out, r, close) != 0 ||
 	    (!c->head_method && r->status != 304 && r->body_len > 0 &&
 	    evbuffer_add(out, r->body, r->body_len) != 0) ||
 	    bufferevent_write_buffer(c->bev, out) != 0) {

@@ -23,6 +23,7 @@
 
 #include "b64.h"
 #include "store_sqlite.h"
+#include "walbuf.h"
 
 #define BUSY_TIMEOUT_MS		5000	/* the write handle only */
 #define WAL_LIMIT_BYTES		(4 * 1024 * 1024)	/* WAL kept after a reset */
@@ -230,12 +231,19 @@ column_b64(sqlite3_stmt *st, int col, int *ok)
 	return text;
 }
 
+/* A column into out, cut to fit (ids and claims: they always fit). */
 static void
 column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
 {
-	const unsigned char *v = sqlite3_column_text(st, col);
+	const unsigned char	*v = sqlite3_column_text(st, col);
+	size_t			 n = v != NULL ?
+	    (size_t)sqlite3_column_bytes(st, col) : 0;
 
-	snprintf(out, size, "%s", v != NULL ? (const char *)v : "");
+	if (n >= size)
+		n = size - 1;
+	if (n > 0)
+		memcpy(out, v, n);
+	out[n] = '\0';
 }
 
 static void
@@ -299,7 +307,7 @@ bind_b64(sqlite3_stmt *st, int i, const char *text)
 		return sqlite3_bind_null(st, i);
 	if ((raw = malloc(B64_DECODED_MAX(n) + 1)) == NULL)
 		return SQLITE_NOMEM;
-	if (b64_decode(text, n, B64_STANDARD, raw, &len) != 0) {
+	if (b64_decode_checked(text, n, raw, &len) != 0) {
 		free(raw);
 		return SQLITE_MISMATCH;
 	}
@@ -620,8 +628,13 @@ store_sqlite_open(const char *path, const struct store_opts *opts,
 		free(s);
 		return STORE_ENOMEM;
 	}
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    (reader ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX, NULL);
+	/* The writer appends to the log through walbuf (one write per
+	 * commit); readers never write it. */
+	rc = reader ? SQLITE_OK : walbuf_register();
+	if (rc == SQLITE_OK)
+		rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+		    (reader ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
+		    reader ? NULL : WALBUF_VFS);
 	if (rc == SQLITE_OK)
 		rc = reader ? setup_reader(s) : setup_writer(s, opts);
 	if (rc != SQLITE_OK) {

@@ -7,14 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <CUnit/Basic.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "accesslog.h"
 #include "mbox.h"
 #include "msg.h"
 #include "payload.h"
 #include "route.h"
+#include "walbuf.h"
 
 #define T0	1800000000	/* the tests' "now" */
 
@@ -377,6 +381,69 @@ test_accesslog(void)
 	CU_ASSERT(strstr(line, hash) != NULL);
 }
 
+/* The sum of t.v as another connection (the default VFS) sees it. */
+static long long
+walbuf_sum(const char *path)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	long long	 sum = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, "SELECT total(length(v))"
+	    " FROM t", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		sum = (long long)sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return sum;
+}
+
+/*
+ * walbuf: every commit, small or bigger than its buffer and than one
+ * write of the unix VFS, is in the log for another connection the
+ * moment it returns, and in the database after a checkpoint and reopen.
+ */
+static void
+test_walbuf(void)
+{
+	char		 dir[] = "/tmp/test_walbuf.XXXXXX", path[64], wal[80];
+	sqlite3		*db = NULL;
+	long long	 want = 0;
+	const int	 sizes[] = { 10, 3000, 200000, 900000 };
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/w.db", dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	CU_ASSERT_FATAL(walbuf_register() == SQLITE_OK);
+	CU_ASSERT_FATAL(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, WALBUF_VFS) == SQLITE_OK);
+	CU_ASSERT(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+	    " PRAGMA wal_autocheckpoint=0; CREATE TABLE t (v BLOB);", NULL,
+	    NULL, NULL) == SQLITE_OK);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO t VALUES"
+		    " (randomblob(%d)), (zeroblob(%d))", sizes[i], sizes[i]);
+		CU_ASSERT(sqlite3_exec(db, sql, NULL, NULL, NULL) ==
+		    SQLITE_OK);
+		want += 2LL * sizes[i];
+		CU_ASSERT_EQUAL(walbuf_sum(path), want);
+	}
+	CU_ASSERT(sqlite3_wal_checkpoint_v2(db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK);
+	CU_ASSERT(sqlite3_exec(db, "INSERT INTO t VALUES (zeroblob(5))",
+	    NULL, NULL, NULL) == SQLITE_OK);	/* the log starts over */
+	want += 5;
+	CU_ASSERT_EQUAL(walbuf_sum(path), want);
+	CU_ASSERT(sqlite3_close(db) == SQLITE_OK);
+	CU_ASSERT_EQUAL(walbuf_sum(path), want);
+	(void)unlink(wal);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -394,6 +461,8 @@ main(void)
 	CU_add_test(s, "expiry, lifetime and capacity", test_expiry_and_limits);
 	CU_add_test(s, "route checks", test_route);
 	CU_add_test(s, "access log", test_accesslog);
+	CU_add_test(s, "walbuf: one write per commit, nothing lost",
+	    test_walbuf);
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -5,7 +5,16 @@ the recipient (200) and every other gets 401, in every trial."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from relay_helpers import new_claim, new_mailbox, open_payload
+
+
+@pytest.fixture(scope="module")
+def relay(module_relay_factory):
+    """Two event loops whatever the cores: the racing reads arrive on both
+    and meet in one group commit."""
+    return module_relay_factory("--threads", "2")
 
 
 def _fresh_mailboxes(relay, count, workers=4):
