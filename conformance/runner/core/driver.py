@@ -219,7 +219,10 @@ class Party:
             run.url = url
             run.env["TIGRESS_URL_FILE"] = env["TIGRESS_URL_FILE"]
         limit = self.timeout + 40.0
-        t0 = time.monotonic()
+        # started and elapsed from the same instant, so that every request
+        # of the run has a time within [started, started + elapsed] (the
+        # files above can take a while to write on a loaded machine)
+        run.started, t0 = time.time(), time.monotonic()
         try:
             p = subprocess.Popen([self.driver, self.role, scenario, step],
                                  env=env, stdin=subprocess.DEVNULL,
