@@ -747,6 +747,13 @@ conn_free(struct http1_conn *c)
 	free(c);
 }
 
+bool
+http1_busy(const struct http1_conn *c)
+{
+	return c->state == S_HEAD || c->state == S_BODY ||
+	    c->state == S_WAIT || c->state == S_WRITE || c->state == S_DEAD;
+}
+
 void
 http1_abort(struct http1_conn *c)
 {
