@@ -28,6 +28,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <openssl/ssl.h>
 
 #include "llhttp.h"
@@ -828,6 +829,20 @@ write_head(struct http1_conn *c, struct evbuffer *out,
 	return evbuffer_add(out, "\r\n", 2);
 }
 
+/*
+ * Write the answer in this round of the loop.  libevent 2.1's socket and
+ * OpenSSL bufferevents only add the write event and write once epoll
+ * reports the socket writable: a second epoll_wait, and two epoll_ctl.
+ * Made active now, the write runs in this round, and with the
+ * changelist (worker.c) the event's add and delete cancel out.
+ */
+static void
+send_now(struct http1_conn *c)
+{
+	if (event_pending(&c->bev->ev_write, EV_WRITE, NULL))
+		event_active(&c->bev->ev_write, EV_WRITE, 1);
+}
+
 void
 http1_respond(struct http1_conn *c, const struct http1_resp *r)
 {
@@ -854,6 +869,7 @@ http1_respond(struct http1_conn *c, const struct http1_resp *r)
 	}
 	evbuffer_free(out);
 	c->state = S_WRITE;
+	send_now(c);
 }
 
 const char *
