@@ -98,6 +98,7 @@ struct http1_conn {
 static void conn_free(struct http1_conn *c);
 static void close_soon(struct http1_conn *c);
 static void feed(struct http1_conn *c);
+static void read_pending(struct http1_conn *c);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -588,6 +589,7 @@ next_request(struct http1_conn *c)
 	memset(&c->req, 0, sizeof(c->req));
 	arm_timer(c, c->lim->idle_ms);
 	feed(c);
+	read_pending(c);
 }
 
 /* ---- libevent callbacks ----------------------------------------------- */
@@ -607,6 +609,26 @@ start_linger(struct http1_conn *c)
 		close_soon(c);
 	else
 		arm_timer(c, LINGER_MS);
+}
+
+/*
+ * OpenSSL reads ahead (worker.c): a whole TLS record, or several, in one
+ * read(2) instead of a header and then a body.  libevent 2.1 reads from
+ * OpenSSL only while SSL_pending() counts a record being decrypted, so
+ * a pipelined record read ahead (or read with the handshake) would wait
+ * for the socket to be readable again, perhaps for ever: have libevent
+ * read again in this round while OpenSSL holds any.
+ */
+static void
+read_pending(struct http1_conn *c)
+{
+	SSL *ssl;
+
+	if (c->bev == NULL || (ssl = bufferevent_openssl_get_ssl(c->bev)) ==
+	    NULL || !SSL_has_pending(ssl) ||
+	    !(bufferevent_get_enabled(c->bev) & EV_READ))
+		return;
+	event_active(&c->bev->ev_read, EV_READ, 1);
 }
 
 /* Free c from the event loop: never while a caller may still use it. */
@@ -633,6 +655,7 @@ read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	feed(c);
+	read_pending(c);
 }
 
 static void
@@ -673,6 +696,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		lost(c);
+	else if (what & BEV_EVENT_CONNECTED)	/* the handshake is done */
+		read_pending(c);
 }
 
 /* A deadline passed. */

@@ -566,6 +566,7 @@ new_bev(struct worker *w, evutil_socket_t fd)
 		    BEV_OPT_CLOSE_ON_FREE);
 	if ((ssl = SSL_new(w->env->ssl)) == NULL)
 		return NULL;
+	SSL_set_read_ahead(ssl, 1);	/* http1.c reads what it holds */
 	bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
