@@ -28,6 +28,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <openssl/ssl.h>
 
 #include "llhttp.h"
@@ -97,6 +98,7 @@ struct http1_conn {
 static void conn_free(struct http1_conn *c);
 static void close_soon(struct http1_conn *c);
 static void feed(struct http1_conn *c);
+static void read_pending(struct http1_conn *c);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -587,6 +589,7 @@ next_request(struct http1_conn *c)
 	memset(&c->req, 0, sizeof(c->req));
 	arm_timer(c, c->lim->idle_ms);
 	feed(c);
+	read_pending(c);
 }
 
 /* ---- libevent callbacks ----------------------------------------------- */
@@ -606,6 +609,26 @@ start_linger(struct http1_conn *c)
 		close_soon(c);
 	else
 		arm_timer(c, LINGER_MS);
+}
+
+/*
+ * OpenSSL reads ahead (worker.c): a whole TLS record, or several, in one
+ * read(2) instead of a header and then a body.  libevent 2.1 reads from
+ * OpenSSL only while SSL_pending() counts a record being decrypted, so
+ * a pipelined record read ahead (or read with the handshake) would wait
+ * for the socket to be readable again, perhaps for ever: have libevent
+ * read again in this round while OpenSSL holds any.
+ */
+static void
+read_pending(struct http1_conn *c)
+{
+	SSL *ssl;
+
+	if (c->bev == NULL || (ssl = bufferevent_openssl_get_ssl(c->bev)) ==
+	    NULL || !SSL_has_pending(ssl) ||
+	    !(bufferevent_get_enabled(c->bev) & EV_READ))
+		return;
+	event_active(&c->bev->ev_read, EV_READ, 1);
 }
 
 /* Free c from the event loop: never while a caller may still use it. */
@@ -632,6 +655,7 @@ read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	feed(c);
+	read_pending(c);
 }
 
 static void
@@ -672,6 +696,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		lost(c);
+	else if (what & BEV_EVENT_CONNECTED)	/* the handshake is done */
+		read_pending(c);
 }
 
 /* A deadline passed. */
@@ -745,6 +771,13 @@ conn_free(struct http1_conn *c)
 	free(c->body);
 	free(c->arena);
 	free(c);
+}
+
+bool
+http1_busy(const struct http1_conn *c)
+{
+	return c->state == S_HEAD || c->state == S_BODY ||
+	    c->state == S_WAIT || c->state == S_WRITE || c->state == S_DEAD;
 }
 
 void
@@ -821,6 +854,20 @@ write_head(struct http1_conn *c, struct evbuffer *out,
 	return evbuffer_add(out, "\r\n", 2);
 }
 
+/*
+ * Write the answer in this round of the loop.  libevent 2.1's socket and
+ * OpenSSL bufferevents only add the write event and write once epoll
+ * reports the socket writable: a second epoll_wait, and two epoll_ctl.
+ * Made active now, the write runs in this round, and with the
+ * changelist (worker.c) the event's add and delete cancel out.
+ */
+static void
+send_now(struct http1_conn *c)
+{
+	if (event_pending(&c->bev->ev_write, EV_WRITE, NULL))
+		event_active(&c->bev->ev_write, EV_WRITE, 1);
+}
+
 void
 http1_respond(struct http1_conn *c, const struct http1_resp *r)
 {
@@ -847,6 +894,7 @@ http1_respond(struct http1_conn *c, const struct http1_resp *r)
 	}
 	evbuffer_free(out);
 	c->state = S_WRITE;
+	send_now(c);
 }
 
 const char *

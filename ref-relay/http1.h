@@ -102,6 +102,12 @@ struct http1_conn *http1_conn_new(struct event_base *base,
  */
 void http1_respond(struct http1_conn *c, const struct http1_resp *r);
 
+/*
+ * Whether a request is being read, is with the owner, or its answer is
+ * going out (false: idle between requests, or closing).
+ */
+bool http1_busy(const struct http1_conn *c);
+
 /* Close at once (shutdown): an outstanding request is dropped. */
 void http1_abort(struct http1_conn *c);
 

@@ -447,7 +447,8 @@ start(struct server *srv, char *why, size_t why_size)
 	return SERVER_OK;
 }
 
-/* Workers first (they answer what is in flight), then the store. */
+/* Workers first (they answer what is in flight, all at once), then the
+ * store. */
 static void
 stop_all(struct server *srv)
 {
@@ -455,6 +456,8 @@ stop_all(struct server *srv)
 	srv->follow = NULL;
 	for (int i = 0; i < srv->nworkers; i++)
 		worker_stop(srv->workers[i], STOP_GRACE_MS);
+	for (int i = 0; i < srv->nworkers; i++)
+		worker_join(srv->workers[i]);
 	storeq_close(srv->storeq);
 	srv->storeq = NULL;
 	for (int i = 0; i < srv->nworkers; i++)

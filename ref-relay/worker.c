@@ -45,6 +45,7 @@
 #define PREFER_MAX	1024	/* the joined Prefer fields we read */
 #define FIELDS_OUT	12	/* header fields of an answer */
 #define PRIORITIES	3	/* events default to the middle one */
+#define STOP_CHECK_MS	5	/* stopping: look this often for quiet */
 
 struct wconn;
 
@@ -103,6 +104,7 @@ struct worker {
 	struct event		*done_ev;
 	struct event		*run_ev;	/* run the store queue */
 	struct event		*stop_ev;
+	struct event		*quiet_ev;	/* stopping: exit when quiet */
 	struct event		*sweep_ev;	/* worker 0 only */
 	struct sweep		 sweep;
 	int			 grace_ms;
@@ -230,7 +232,9 @@ respond(struct wconn *wc, struct route_resp *resp, const char *applied)
 	}
 	log_access(wc, wc->req.method, wc->req.path, resp->status,
 	    resp->body_len);
-	send_resp(wc, resp, wc->req.request_id, applied, false);	/* may free wc */
+	/* Stopping: close after the answer, so the client sends no more. */
+	send_resp(wc, resp, wc->req.request_id, applied, w->stopping);
+	/* wc may be freed now */
 	after(w, resp);
 }
 
@@ -562,6 +566,7 @@ new_bev(struct worker *w, evutil_socket_t fd)
 		    BEV_OPT_CLOSE_ON_FREE);
 	if ((ssl = SSL_new(w->env->ssl)) == NULL)
 		return NULL;
+	SSL_set_read_ahead(ssl, 1);	/* http1.c reads what it holds */
 	bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
@@ -692,18 +697,48 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* Whether a request of w is being read, handled or answered. */
+static bool
+worker_busy(const struct worker *w)
+{
+	const struct wconn *wc;
+
+	LIST_FOREACH(wc, &w->conns, link)
+		if (http1_busy(wc->hc))
+			return true;
+	return false;
+}
+
+/* Stopping: leave the loop once no request is left in flight. */
+static void
+quiet_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd, (void)what;
+	if (!worker_busy(w))
+		(void)event_base_loopbreak(w->base);
+}
+
+/*
+ * Stop accepting, answer held reads now, and leave the loop as soon as
+ * every request in flight is answered (idle keep-alive connections are
+ * closed by worker_free), or when the grace is over, whichever is first.
+ */
 static void
 stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
 	struct timeval	 grace = { w->grace_ms / 1000,
 	    (w->grace_ms % 1000) * 1000 };
+	struct timeval	 check = { 0, STOP_CHECK_MS * 1000 };
 
 	(void)fd, (void)what;
 	w->stopping = true;
 	(void)evconnlistener_disable(w->lev);
 	longpoll_wake_base(w->env->longpoll, w->base);
-	if (event_base_loopexit(w->base, &grace) != 0)
+	if (event_base_loopexit(w->base, &grace) != 0 ||
+	    event_add(w->quiet_ev, &check) != 0)
 		(void)event_base_loopbreak(w->base);
 }
 
@@ -716,18 +751,39 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * With epoll's changelist, an event added and deleted within one round
+ * costs no epoll_ctl: so it is with the write event of each answer,
+ * which http1.c writes at once.
+ */
+static struct event_base *
+new_base(void)
+{
+	struct event_config	*cfg = event_config_new();
+	struct event_base	*base = NULL;
+
+	if (cfg != NULL && event_config_set_flag(cfg,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
+		base = event_base_new_with_config(cfg);
+	if (cfg != NULL)
+		event_config_free(cfg);
+	return base;
+}
+
 static int
 init_events(struct worker *w, evutil_socket_t fd)
 {
 	struct timeval tv = { (time_t)w->env->sweep_interval, 0 };
 
 	/* Three priorities: run_ev after everything else of a round. */
-	if ((w->base = event_base_new()) == NULL ||
+	if ((w->base = new_base()) == NULL ||
 	    event_base_priority_init(w->base, PRIORITIES) != 0 ||
 	    (w->run_ev = event_new(w->base, -1, 0, run_cb, w)) == NULL ||
 	    event_priority_set(w->run_ev, PRIORITIES - 1) != 0 ||
 	    (w->done_ev = event_new(w->base, -1, 0, done_cb, w)) == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, stop_cb, w)) == NULL ||
+	    (w->quiet_ev = event_new(w->base, -1, EV_PERSIST, quiet_cb,
+	    w)) == NULL ||
 	    (w->resume_ev = evtimer_new(w->base, resume_cb, w)) == NULL)
 		return -1;
 	w->lev = evconnlistener_new(w->base, accept_cb, w,
@@ -800,6 +856,13 @@ worker_stop(struct worker *w, int grace_ms)
 		return;
 	w->grace_ms = grace_ms;
 	event_active(w->stop_ev, EV_READ, 0);
+}
+
+void
+worker_join(struct worker *w)
+{
+	if (w == NULL || !w->started)
+		return;
 	pthread_join(w->thread, NULL);
 	w->started = false;
 }
@@ -828,6 +891,8 @@ worker_free(struct worker *w)
 		event_free(w->resume_ev);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
+	if (w->quiet_ev != NULL)
+		event_free(w->quiet_ev);
 	if (w->done_ev != NULL)
 		event_free(w->done_ev);
 	if (w->run_ev != NULL)

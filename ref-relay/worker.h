@@ -64,10 +64,13 @@ struct worker *worker_new(const struct worker_env *env, evutil_socket_t fd,
 int worker_start(struct worker *w);
 
 /*
- * Stop accepting, answer held reads, let answers drain for grace_ms, and
- * join the thread.  Then close the store queue, then worker_free().
+ * Tell w to stop (any thread; returns at once): it stops accepting,
+ * answers held reads, and its thread ends as soon as no request is in
+ * flight, or after grace_ms.  Stop every worker, then worker_join()
+ * each, then close the store queue, then worker_free().
  */
 void worker_stop(struct worker *w, int grace_ms);
+void worker_join(struct worker *w);
 void worker_free(struct worker *w);
 
 #endif

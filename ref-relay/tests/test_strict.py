@@ -188,6 +188,23 @@ def test_pipelined_requests_answered_in_order(client):
     assert b"Mailbox-Request-ID: p2" in got[second:]
 
 
+def test_pipelined_tls_records_all_answered(relay):
+    """Requests pipelined as separate TLS records, which reach the relay
+    together: OpenSSL reads them ahead in one go, and none is left
+    unanswered in its buffer."""
+    req = b"GET /.well-known/tigress HTTP/1.1\r\nHost: h\r\n\r\n"
+    for n in (2, 3, 4) * 5:
+        s = connect(relay)
+        for _ in range(n):
+            s.send(req)             # a record each
+        got = b""
+        while got.count(b"HTTP/1.1 200 ") < n:
+            data = s.recv(65536)    # the socket's timeout bounds the wait
+            assert data, got
+            got += data
+        s.close()
+
+
 @pytest.mark.parametrize("header", ["Mailbox-Request-ID",
                                     "Mailbox-Device-Claim", "Content-Type"])
 def test_repeated_header_refused(client, header):
