@@ -108,19 +108,17 @@ def _transport_error(e: BaseException, connected: bool) -> str:
     callers look for (SSLError, ConnectTimeout, ReadTimeout,
     ConnectionError)."""
     if isinstance(e, ssl.SSLError):
-        kind = "SSLError"
-    elif isinstance(e, (socket.timeout, TimeoutError)):
-        return "ConnectTimeout: connect timeout" if not connected else \
-            "ReadTimeout: read timed out"
-    elif isinstance(e, (OSError, http.client.HTTPException)):
-        kind = "ConnectionError"
-        if isinstance(e, http.client.HTTPException) and not str(e):
-            return "%s: %s" % (kind, type(e).__name__)
-        if isinstance(e, http.client.HTTPException):
-            return "%s: %s(%r)" % (kind, type(e).__name__, str(e))
-    else:
-        kind = "InvalidRequest"
-    return "%s: %s" % (kind, e)
+        return "SSLError: %s" % e
+    if isinstance(e, (socket.timeout, TimeoutError)):
+        return "ReadTimeout: read timed out" if connected else \
+            "ConnectTimeout: connect timeout"
+    if isinstance(e, http.client.HTTPException):    # its class says what
+        name = type(e).__name__
+        return "ConnectionError: %s" % ("%s(%r)" % (name, str(e))
+                                        if str(e) else name)
+    if isinstance(e, OSError):
+        return "ConnectionError: %s" % e
+    return "InvalidRequest: %s" % e         # a header or URL put refused
 
 
 def _strip_fragment(url: str) -> str:
