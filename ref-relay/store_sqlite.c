@@ -10,9 +10,13 @@
  *
  * Space: payload data is stored decoded (a BLOB, 3/4 of the base64 text),
  * the initiator's copy only when it differs from the current payload;
- * the WAL is checkpointed and truncated (journal_size_limit), and free
- * pages are returned to the file system (auto_vacuum=INCREMENTAL), so the
- * files track live data.  The live count is a counter, not a scan.
+ * the WAL is checkpointed beside the writer and emptied when the store is
+ * idle (journal_size_limit is above the size the WAL reaches under load,
+ * so that a busy store never truncates and regrows it), and free pages
+ * are returned to the file system (auto_vacuum=INCREMENTAL), so the files
+ * track live data.  The live count is a counter, not a scan.  The writer
+ * keeps a large page cache and its statement journals in memory: a write
+ * should not need a system call to find a page or to be undoable.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,7 +30,8 @@
 #include "walbuf.h"
 
 #define BUSY_TIMEOUT_MS		5000	/* the write handle only */
-#define WAL_LIMIT_BYTES		(4 * 1024 * 1024)	/* WAL kept after a reset */
+#define WAL_LIMIT_BYTES		(32 * 1024 * 1024)	/* WAL kept after a reset */
+#define WRITER_CACHE_KIB	(64 * 1024)	/* the writer's page cache */
 #define VACUUM_PAGES		8192	/* freed per step of an idle store */
 #define VACUUM_MIN_FREE		256	/* free pages before a vacuum step */
 
@@ -582,9 +587,10 @@ setup_writer(struct sqlite_store *s, const struct store_opts *opts)
 	/* auto_vacuum only takes effect on a database without tables. */
 	snprintf(pragmas, sizeof(pragmas), "PRAGMA auto_vacuum=INCREMENTAL;"
 	    " PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-	    " PRAGMA journal_size_limit=%d; PRAGMA wal_autocheckpoint=0;",
+	    " PRAGMA journal_size_limit=%d; PRAGMA wal_autocheckpoint=0;"
+	    " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d;",
 	    opts != NULL && opts->sync_full ? "FULL" : "NORMAL",
-	    WAL_LIMIT_BYTES);
+	    WAL_LIMIT_BYTES, WRITER_CACHE_KIB);
 	rc = sqlite3_exec(s->db, pragmas, NULL, NULL, &err);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, &err);

@@ -19,8 +19,8 @@
 
 #define STOREQ_THREADS_MAX	16
 #define MAINTAIN_MS		1000	/* vacuum this often when idle */
-#define CHECKPOINT_MS		100	/* checkpoint this often, beside it */
-#define LOG_PAGES_MAX		1024	/* then start the log over (4 MiB) */
+#define CHECKPOINT_MS		1000	/* checkpoint this often, beside it */
+#define LOG_PAGES_MAX		4096	/* then start the log over (16 MiB) */
 #define IDLE_MS			1000	/* no batch this long: empty the log */
 
 STAILQ_HEAD(jobq, storeq_job);
