@@ -18,6 +18,7 @@
  * keeps a large page cache and its statement journals in memory: a write
  * should not need a system call to find a page or to be undoable.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,6 +620,20 @@ setup_reader(struct sqlite_store *s)
 	return rc;
 }
 
+/*
+ * SQLite counts every allocation for sqlite3_memory_used() under one
+ * process-wide mutex (about 90 lock pairs per request here); the relay
+ * reads none of those counts.  This must run before SQLite initialises:
+ * if something else initialised it first, the counts simply stay on.
+ */
+static pthread_once_t sq_config_once = PTHREAD_ONCE_INIT;
+
+static void
+sq_config_process(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum store_err
 store_sqlite_open(const char *path, const struct store_opts *opts,
     struct store **out, char *why, size_t why_size)
@@ -629,6 +644,8 @@ store_sqlite_open(const char *path, const struct store_opts *opts,
 	int			 rc;
 
 	*out = NULL;
+	if (pthread_once(&sq_config_once, sq_config_process) != 0)
+		return STORE_EIO;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (st = calloc(1, sizeof(*st))) == NULL) {
 		free(s);
