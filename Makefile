@@ -19,9 +19,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CUNIT_LIBS = -lcunit
 
-LIB_SRCS = lib/tgerr.c lib/uuid.c lib/b64.c lib/rfc3339.c lib/payload.c \
+LIB_SRCS = lib/tgerr.c lib/text.c lib/uuid.c lib/b64.c lib/rfc3339.c lib/payload.c \
 	   lib/shareurl.c lib/msg.c lib/preview.c
-LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_uuid.c \
+LIB_TESTS = lib/test_main.c lib/testutil.c lib/test_tgerr.c lib/test_text.c \
+	   lib/test_uuid.c \
 	   lib/test_b64.c lib/test_rfc3339.c lib/test_shareurl.c \
 	   lib/test_payload.c lib/test_msg.c lib/test_preview.c \
 	   lib/test_wycheproof.c

@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "rfc3339.h"
 #include "shareurl.h"
+#include "text.h"
 
 static const char *const kind_names[MSG_KIND_COUNT] = {
 	[MSG_CREATE_REQUEST] = "create_request",
@@ -50,11 +51,18 @@ struct where {
 	struct msg	*m;
 };
 
+/* The dotted path of member name, kept for the error of any check after. */
 static void
 set_field(struct where *w, const char *name)
 {
-	snprintf(w->m->field, sizeof(w->m->field), "%s%s%s", w->path,
-	    *w->path != '\0' && *name != '\0' ? "." : "", name);
+	char	*f = w->m->field;
+	size_t	 n = text_copy(f, sizeof(w->m->field), w->path);
+
+	if (n >= sizeof(w->m->field))
+		return;
+	if (n > 0 && *name != '\0')
+		n = text_append(f, sizeof(w->m->field), n, ".");
+	(void)text_append(f, sizeof(w->m->field), n, name);
 }
 
 /*
@@ -325,7 +333,7 @@ syntax_at(struct msg *out, const json_error_t *jerr)
 {
 	out->line = jerr->line > 0 ? jerr->line : 1;
 	out->column = jerr->column > 0 ? jerr->column : 1;
-	snprintf(out->syntax, sizeof(out->syntax), "%s", jerr->text);
+	(void)text_copy(out->syntax, sizeof(out->syntax), jerr->text);
 }
 
 enum tgerr

@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 void tu_suite_tgerr(void);
+void tu_suite_text(void);
 void tu_suite_uuid(void);
 void tu_suite_b64(void);
 void tu_suite_rfc3339(void);
@@ -32,6 +33,7 @@ main(int argc, char **argv)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	tu_suite_tgerr();
+	tu_suite_text();
 	tu_suite_uuid();
 	tu_suite_b64();
 	tu_suite_rfc3339();

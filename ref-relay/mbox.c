@@ -12,6 +12,7 @@
 #include "mbox.h"
 #include "msg.h"
 #include "preview.h"
+#include "text.h"
 
 enum role { ROLE_NONE, ROLE_INITIATOR, ROLE_RECIPIENT };
 
@@ -21,7 +22,7 @@ set_err(struct mbox_res *res, enum tgerr err, const char *field,
 {
 	res->err = err;
 	res->status = tgerr_http_status(err);
-	snprintf(res->field, sizeof(res->field), "%s", field ? field : "");
+	(void)text_copy(res->field, sizeof(res->field), field ? field : "");
 	res->detail = detail;
 }
 
@@ -135,8 +136,12 @@ url_of(const struct mbox_ctx *ctx, const char *id)
 	    UUID_STR_SIZE;
 	char	*url = malloc(n);
 
-	if (url != NULL)
-		snprintf(url, n, "%s/v1/m/%s", ctx->policy->public_url, id);
+	if (url != NULL) {
+		size_t k = text_copy(url, n, ctx->policy->public_url);
+
+		k = text_append(url, n, k, "/v1/m/");
+		(void)text_append(url, n, k, id);
+	}
 	return url;
 }
 
@@ -187,7 +192,7 @@ do_create(struct mbox_ctx *ctx, const struct mbox_req *req,
 		return TGERR_CAPACITY;
 	if ((err = uuid_new_v4(mb->id)) != TGERR_OK)
 		return err;
-	snprintf(mb->initiator, sizeof(mb->initiator), "%s", req->claim);
+	(void)text_copy(mb->initiator, sizeof(mb->initiator), req->claim);
 	mb->created = ctx->now;
 	mb->etag = 1;
 	mb->aead = mb->init_aead = (int)m->payload.aead;
@@ -308,7 +313,7 @@ do_read(struct mbox_ctx *ctx, const struct mbox_req *req, const struct msg *m,
 	if (r == ROLE_NONE && mb->recipient[0] != '\0')
 		return TGERR_UNAUTHORIZED;
 	if (r == ROLE_NONE) {	/* the first other device binds (§4.1) */
-		snprintf(mb->recipient, sizeof(mb->recipient), "%s",
+		(void)text_copy(mb->recipient, sizeof(mb->recipient),
 		    req->claim);
 		r = ROLE_RECIPIENT;
 	}
@@ -414,10 +419,10 @@ remember(struct mbox_ctx *ctx, const struct mbox_req *req,
 	if (req->request_id == NULL || req->op == MBOX_READ)
 		return TGERR_OK;
 	memset(&l, 0, sizeof(l));
-	snprintf(l.claim, sizeof(l.claim), "%s", req->claim);
-	snprintf(l.request_id, sizeof(l.request_id), "%s", req->request_id);
+	(void)text_copy(l.claim, sizeof(l.claim), req->claim);
+	(void)text_copy(l.request_id, sizeof(l.request_id), req->request_id);
 	l.op = (int)req->op;
-	snprintf(l.mailbox, sizeof(l.mailbox), "%s", mb->id);
+	(void)text_copy(l.mailbox, sizeof(l.mailbox), mb->id);
 	l.body = res->body;
 	l.expires = mb->expires;
 	return store_fault(store_log_put(ctx->store, &l));
@@ -529,7 +534,7 @@ mbox_apply(struct mbox_ctx *ctx, const struct mbox_req *req,
 		res->status = 200;
 		res->body_len = strlen(res->body);
 		if (req->op != MBOX_READ)
-			snprintf(res->changed, sizeof(res->changed), "%s",
+			(void)text_copy(res->changed, sizeof(res->changed),
 			    mb.id);
 	}
 	store_mailbox_clear(&mb);

@@ -11,6 +11,7 @@
 
 #include "msg.h"
 #include "route.h"
+#include "text.h"
 
 enum target { T_NONE, T_COLLECTION, T_MAILBOX, T_WELL_KNOWN };
 
@@ -27,12 +28,12 @@ route_error(struct route_resp *resp, enum tgerr err, const char *field,
 	if (detail != NULL && field != NULL && *field != '\0')
 		snprintf(message, sizeof(message), "%s: %s", field, detail);
 	else if (detail != NULL)
-		snprintf(message, sizeof(message), "%s", detail);
+		(void)text_copy(message, sizeof(message), detail);
 	else if (field != NULL && *field != '\0')
 		snprintf(message, sizeof(message), "%s: %s", field,
 		    tgerr_strerror(err));
 	else
-		snprintf(message, sizeof(message), "%s", tgerr_strerror(err));
+		(void)text_copy(message, sizeof(message), tgerr_strerror(err));
 	free(resp->body);
 	resp->status = tgerr_http_status(err);
 	resp->content_type = "application/json";

@@ -35,6 +35,7 @@
 #include "storeq.h"
 #include "tls.h"
 #include "worker.h"
+#include "text.h"
 
 #define MAX_WORKERS		64
 #define STOP_GRACE_MS		500
@@ -239,8 +240,8 @@ setup_tls(struct server *srv, char *why, size_t why_size)
 	if (cfg->insecure_http)
 		return SERVER_OK;
 	if (cfg->tls_cert[0] != '\0') {
-		snprintf(cert, sizeof(cert), "%s", cfg->tls_cert);
-		snprintf(key, sizeof(key), "%s", cfg->tls_key);
+		(void)text_copy(cert, sizeof(cert), cfg->tls_cert);
+		(void)text_copy(key, sizeof(key), cfg->tls_key);
 	} else {
 		snprintf(cert, sizeof(cert), "%s/cert.pem", cfg->data_dir);
 		snprintf(key, sizeof(key), "%s/key.pem", cfg->data_dir);
@@ -255,7 +256,7 @@ setup_tls(struct server *srv, char *why, size_t why_size)
 	}
 	if (tls_server_ctx(cert, key, &srv->ssl, why, why_size) != TLS_OK)
 		return SERVER_ETLS;
-	snprintf(srv->ready.cert, sizeof(srv->ready.cert), "%s", cert);
+	(void)text_copy(srv->ready.cert, sizeof(srv->ready.cert), cert);
 	return SERVER_OK;
 }
 
@@ -386,7 +387,7 @@ static void
 set_public_url(struct server *srv, uint16_t port)
 {
 	if (srv->cfg->public_url[0] != '\0')
-		snprintf(srv->public_url, sizeof(srv->public_url), "%s",
+		(void)text_copy(srv->public_url, sizeof(srv->public_url),
 		    srv->cfg->public_url);
 	else
 		listen_url(srv, !srv->cfg->insecure_http, port,

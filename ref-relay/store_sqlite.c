@@ -29,6 +29,7 @@
 #include "b64.h"
 #include "store_sqlite.h"
 #include "walbuf.h"
+#include "text.h"
 
 #define BUSY_TIMEOUT_MS		5000	/* the write handle only */
 #define WAL_LIMIT_BYTES		(32 * 1024 * 1024)	/* WAL kept after a reset */
@@ -415,8 +416,8 @@ sq_log_get(void *impl, const char *claim, const char *request_id,
 	    sqlite3_bind_int64(st, 3, now)) != SQLITE_OK)
 		err = fail(s, rc);
 	else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		snprintf(l->claim, sizeof(l->claim), "%s", claim);
-		snprintf(l->request_id, sizeof(l->request_id), "%s",
+		(void)text_copy(l->claim, sizeof(l->claim), claim);
+		(void)text_copy(l->request_id, sizeof(l->request_id),
 		    request_id);
 		l->op = sqlite3_column_int(st, 0);
 		column_copy(st, 1, l->mailbox, sizeof(l->mailbox));

@@ -37,6 +37,7 @@
 #include "preview.h"
 #include "route.h"
 #include "worker.h"
+#include "text.h"
 
 #define WARN_EVERY_S	60	/* one line of a kind per minute */
 #define BACKOFF_MIN_MS	50	/* accept pause when out of descriptors */
@@ -286,7 +287,7 @@ park(struct wconn *wc, const struct route_resp *resp)
 	    (wc->waiter.ev = event_new(w->base, -1, 0, waiter_cb, wc)) == NULL)
 		return false;
 	memcpy(wc->waiter.id, resp->wait_id, sizeof(wc->waiter.id));
-	snprintf(wc->waiter.addr, sizeof(wc->waiter.addr), "%s", wc->addr);
+	(void)text_copy(wc->waiter.addr, sizeof(wc->waiter.addr), wc->addr);
 	if (!longpoll_add(w->env->longpoll, &wc->waiter)) {
 		event_free(wc->waiter.ev);
 		wc->waiter.ev = NULL;
