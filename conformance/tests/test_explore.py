@@ -48,7 +48,8 @@ SETTINGS = dict(seed=SEED, seconds=180.0, requests=800, strict=True,
 
 @pytest.fixture(scope="module")
 def relays():
-    with launch.start_broken_each(STATE + ["none", ALL_NEW]) as r:
+    with launch.start_broken_each(STATE + ["none", ALL_NEW,
+                                           "config-required"]) as r:
         yield r
 
 
@@ -169,6 +170,22 @@ def test_committed_vectors_replay_to_their_verdicts(relays):
         res, _ = replay(Target(relays.urls["none"], relays.ca),
                         doc["steps"], True, catalog=CAT)
         assert res.worst() is None, (p, res.worst())
+
+
+def test_refused_default_config_is_only_a_warn(relays):
+    """A create without mailboxConfiguration refused (the broken relay's
+    config-required, a WARN defect): http-00 calls the member Optional in
+    §6.1.2 and Required in §6.1.5, so the model allows the refusal as a
+    departure from the informal RLY-DEFAULT-CONFIG - a WARN, never the
+    FAIL of RLY-CREATE-200 - and goes on (the mailbox was never made)."""
+    steps = [Step("create", by="I1", mailbox="m1", rid="q1", payload="p1",
+                  display="d1"),
+             Step("read", by="R1", mailbox="m1")]
+    for strict in (False, True):
+        res, _ = replay(Target(relays.urls["config-required"], relays.ca),
+                        steps, strict, catalog=CAT)
+        assert [(f.verdict, f.requirements, f.step) for f in res.findings] \
+            == [("WARN", ["RLY-DEFAULT-CONFIG"], 1)], strict
 
 
 def test_explore_command_line(relays, tmp_path):
