@@ -90,7 +90,7 @@ def explored(relays):
     return out
 
 
-def test_every_state_defect_found_and_shrunk(explored, capsys):
+def test_every_state_defect_found_and_shrunk(explored, tally):
     found, missed, lengths = [], [], {}
     for name in STATE:
         x = explored[name]
@@ -101,12 +101,11 @@ def test_every_state_defect_found_and_shrunk(explored, capsys):
         else:
             missed.append((name, x.requests, f and f.requirements))
     mean = sum(lengths.values()) / max(1, len(lengths))
-    with capsys.disabled():
-        print("\nexplore: found %d/%d state defects of the broken relay "
-              "(seed %d), mean reproducer %.1f steps, longest %d (%s)" % (
-                  len(found), len(STATE), SEED, mean,
-                  max(lengths.values() or [0]),
-                  max(lengths, key=lengths.get) if lengths else "-"))
+    tally["lines"].append(
+        "explore: found %d/%d state defects of the broken relay (seed %d), "
+        "mean reproducer %.1f steps, longest %d (%s)" % (
+            len(found), len(STATE), SEED, mean, max(lengths.values() or [0]),
+            max(lengths, key=lengths.get) if lengths else "-"))
     assert missed == []
     assert all(n <= MAX_STEPS for n in lengths.values()), lengths
 
