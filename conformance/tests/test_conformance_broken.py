@@ -11,6 +11,7 @@ import base64
 import json
 import sys
 import time
+import urllib.request
 from io import StringIO
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from brokenrelay.protocol import Relay, Request, error  # noqa: E402
 from runner.core import catalog as catalog_mod  # noqa: E402
 from runner import cli  # noqa: E402
 from runner.core import launch, report  # noqa: E402
+from runner.core import engine as core_engine  # noqa: E402
 from runner.relay import engine  # noqa: E402
-from runner.relay.context import Options, RunState  # noqa: E402
+from runner.relay.context import Options, RelayContext, RunState  # noqa: E402
 from runner.relay.registry import CATEGORIES, REGISTRY  # noqa: E402
 from tigress_py import rfc3339, uuids  # noqa: E402
 
@@ -211,3 +213,22 @@ def test_draft_hint_and_auto(tmp_path):
         out = StringIO()
         assert cli.main(base, out, StringIO()) == 0
         assert "profile: sct-04 (--draft auto: " in out.getvalue()
+
+
+def test_expiry_case_survives_a_slow_first_read():
+    """THREAT-EXPIRED-UNREADABLE's mailbox lives 2 s; when its binding read
+    arrives after that (a slow link, a loaded machine: here the relay holds
+    the first read 2.1 s), the case tries again with a longer lifetime
+    instead of giving up on a failed precondition."""
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        req = urllib.request.Request(
+            relay.control + "/faults", method="POST", data=json.dumps(
+                {"kind": "delay", "op": "read", "seconds": 2.1}).encode())
+        urllib.request.urlopen(req, timeout=10).close()
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS,
+                         strict_errata=True)
+        # run alone: no canary before it to take the delayed read
+        r = core_engine.run_case(state, REGISTRY["THREAT-EXPIRED-UNREADABLE"],
+                                 RelayContext)
+    assert (r.verdict, r.not_run) == ("PASS", None), r.line
+    assert any("tried again with 4 s" in n for n in r.notes), r.notes
