@@ -27,7 +27,7 @@ from runner.core import catalog as catalog_mod  # noqa: E402
 from runner import cli  # noqa: E402
 from runner.core import launch, report  # noqa: E402
 from runner.core import engine as core_engine  # noqa: E402
-from runner.relay import engine  # noqa: E402
+from runner.relay import canary, engine  # noqa: E402
 from runner.relay.context import Options, RelayContext, RunState  # noqa: E402
 from runner.relay.registry import CATEGORIES, REGISTRY  # noqa: E402
 from tigress_py import rfc3339, uuids  # noqa: E402
@@ -232,3 +232,32 @@ def test_expiry_case_survives_a_slow_first_read():
                                  RelayContext)
     assert (r.verdict, r.not_run) == ("PASS", None), r.line
     assert any("tried again with 4 s" in n for n in r.notes), r.notes
+
+
+def _fault(relay, **fault):
+    req = urllib.request.Request(relay.control + "/faults", method="POST",
+                                 data=json.dumps(fault).encode())
+    urllib.request.urlopen(req, timeout=10).close()
+
+
+def test_one_wrong_canary_answer_is_no_dead_relay():
+    """A canary whose create gets one 500 (a relay under load) and which
+    succeeds a second later: the case fails on RLY-NO-5XX and the relay
+    still serves; two failures in a row are a relay that stopped."""
+    case = REGISTRY["THREAT-MALFORMED-BODY"]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+        _fault(relay, kind="status", op="create", status=500)
+        t = RelayContext(state, case)
+        canary.after_case(t)
+        t.close()
+        assert state.dead_after is None and state.last_good == case.id
+        assert [(f.verdict, f.requirements) for f in t.findings] == [
+            ("FAIL", ["RLY-NO-5XX"])]
+        assert "a second canary 1 s later succeeded" in t.findings[0].got
+        _fault(relay, kind="status", op="create", status=500, count=2)
+        t = RelayContext(state, case)
+        canary.after_case(t)
+        t.close()
+        assert state.dead_after == case.id
+        assert t.findings[0].got.startswith(canary.DEAD)
