@@ -180,6 +180,22 @@ def test_failed_precondition_is_not_run():
     assert run_.exit_status() == 1
 
 
+def test_a_relay_that_creates_nothing_fails_one_case():
+    """When even the canary's plain create fails before the first case,
+    the cases that check creates of their own (random payloads, a token,
+    generated creates, sequences) are not run rather than failed on their
+    own requirements: one root cause, not eleven."""
+    cases = ["API-CREATE-200", "API-CREATE-NOTIFY", "API-CREATE-DEFAULT-CONFIG",
+             "OPACITY-RANDOM-BYTES", "OPACITY-NOT-CIPHERTEXT", "INPUT-TIME",
+             "EXPLORE-SEQUENCES"]
+    results = run(["other-profile-headers"], cases)
+    assert {r.id: (r.verdict, bool(r.not_run)) for r in results} == {
+        c: ("FAIL", False) if c == "API-CREATE-200" else ("ERROR", True)
+        for c in cases}, [(r.id, r.verdict, r.line) for r in results]
+    assert summary(results).root_causes() == [
+        ("RLY-CREATE-200", ["API-CREATE-200"])]
+
+
 def test_dead_relay_is_blamed_on_the_case_that_killed_it():
     """An expiration without a time zone poisons the relay: the case that
     sent it FAILs with "the relay stopped serving after this case"; a

@@ -61,6 +61,10 @@ def baseline(t) -> None:
     RunState.canary, the reason it is unusable, or None when it works."""
     ok, busy, exs, got = probe(t)
     t.close()
+    # the create itself failed: cases that check a create of their own are
+    # not run (RelayContext.create_precondition)
+    t.run.create_refused = describe(exs[0]) if not (ok or busy) and \
+        len(exs) == 1 else None
     t.run.canary = None if ok or busy else \
         "the canary failed before any case ran (%s): a relay that stops " \
         "serving cannot be told apart, so no canary runs" % got

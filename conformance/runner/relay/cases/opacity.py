@@ -51,9 +51,8 @@ def random_bytes(t):
             key = secrets.token_bytes(key_len)
             m = t.mailbox(plaintext=pt, key=key, check=False)
             what = "%d random bytes under a %d-bit key" % (size, key_len * 8)
-            if t.check(m.create.status == 200, ["RLY-OPAQUE-STORE"],
-                       "200 to a create of %s" % what, describe(m.create),
-                       m.create):
+            if t.created(m.create, ["RLY-OPAQUE-STORE"],
+                         "200 to a create of %s" % what):
                 _roundtrip(t, c, m, t.claim(), what)
 
 
@@ -68,8 +67,9 @@ def not_ciphertext(t):
     claim = t.claim()
     ex = c.create(claim, t.display(), junk,
                   config={"expiration": t.expiration(), "accessRights": "RWD"})
-    t.require(ex.status == 200, ["RLY-OPAQUE-STORE"],
-              "200 to a create whose payload no key opens", describe(ex), ex)
+    if not t.created(ex, ["RLY-OPAQUE-STORE"],
+                     "200 to a create whose payload no key opens"):
+        return
     mid = ex.json["urlLink"].rstrip("/").rsplit("/", 1)[-1]
     rd = c.read(mid, t.claim())
     got = rd.json.get("payload") if isinstance(rd.json, dict) else None
@@ -150,9 +150,9 @@ def display_strings(t):
                   "\"quoted\" \\ back\\slash",
                   imageURL="https://example.com/k%C3%A9y.png?size=2&x=1")
     m = t.mailbox(display=d, check=False)
-    t.require(m.create.status == 200, ["RLY-UTF8"], "200 to a create with "
-              "display strings in several scripts", describe(m.create),
-              m.create)
+    if not t.created(m.create, ["RLY-UTF8"], "200 to a create with "
+                     "display strings in several scripts"):
+        return
     rd = t.client().read(m.id, t.claim())
     got = rd.json.get("displayInformation") if isinstance(rd.json, dict) \
         else None

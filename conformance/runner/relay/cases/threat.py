@@ -259,6 +259,7 @@ def claim_race(t):
        "RLY-CONF-INTEGRITY", "RLY-NO-5XX"],
       "random v4 UUIDs", hostile=True)
 def id_guess(t):
+    t.needs_creates()
     n = t.options.id_sample
     workers = max(1, t.options.workers)
     key, pl = t.seal(b"identifier sample")
