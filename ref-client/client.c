@@ -152,6 +152,22 @@ origin_of(const char *url, char out[CLIENT_ORIGIN_MAX])
 	return out;
 }
 
+/* Why `relay` is no relay base, in words about a relay: the parser's own
+ * words for URL_SYNTAX and URL_PATH speak of share URLs. */
+static const char *
+relay_base_why(enum tgerr err)
+{
+	switch (err) {
+	case TGERR_URL_SYNTAX:
+		return "not a URL";
+	case TGERR_URL_PATH:
+		return "no path, query or fragment after the host (tigress "
+		    "adds /v1/m/...)";
+	default:
+		return tgerr_strerror(err);
+	}
+}
+
 enum client_err
 client_relay_base(const char *relay, char out[CLIENT_ORIGIN_MAX],
     struct client_error *e)
@@ -165,7 +181,7 @@ client_relay_base(const char *relay, char out[CLIENT_ORIGIN_MAX],
 	if (err != TGERR_OK)
 		return client_fail(e, CLIENT_ERR_USAGE,
 		    "--relay must be https://HOST[:PORT]: %s",
-		    tgerr_strerror(err));
+		    relay_base_why(err));
 	return CLIENT_OK;
 }
 

@@ -263,6 +263,13 @@ test_relay_base(void)
 	    CLIENT_ERR_USAGE);
 	CU_ASSERT_EQUAL(client_relay_base("https://relay.example/v1", out,
 	    &e), CLIENT_ERR_USAGE);
+	CU_ASSERT_STRING_EQUAL(e.msg, "--relay must be https://HOST[:PORT]: "
+	    "no path, query or fragment after the host (tigress adds "
+	    "/v1/m/...)");
+	CU_ASSERT_EQUAL(client_relay_base("not a url", out, &e),
+	    CLIENT_ERR_USAGE);
+	CU_ASSERT_STRING_EQUAL(e.msg, "--relay must be https://HOST[:PORT]: "
+	    "not a URL");
 	CU_ASSERT_EQUAL(client_relay_base("https://u@relay.example", out, &e),
 	    CLIENT_ERR_USAGE);
 	CU_ASSERT_EQUAL(client_relay_base("https://relay.example:0", out, &e),

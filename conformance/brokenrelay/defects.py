@@ -108,7 +108,8 @@ DEFECTS = OrderedDict((d.name, d) for d in [
     Defect("preview-double-escape", "THREAT",
            "display strings are HTML-escaped twice in the preview page, so "
            "a '<' shows as '&lt;'",
-           "RLY-PREVIEW-OPENGRAPH", ("THREAT-PREVIEW-ESCAPE",),
+           "RLY-PREVIEW-OPENGRAPH", ("THREAT-PREVIEW-ESCAPE", "INPUT-DISPLAY",
+                                     "OPACITY-DISPLAY"),
            verdict="WARN"),
     Defect("preview-script", "THREAT",
            "the preview page loads a third-party analytics script",

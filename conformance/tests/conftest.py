@@ -3,6 +3,10 @@ a tally of checked cases and prints it in the terminal summary:
 
     python: checked N vectors (uuid a, rfc3339 b, shareurl c, payload d, bodies e)
     python: wycheproof matched N of M cases
+
+and the lines tests add to `tally["lines"]` (explore: found K/N ...), which
+a test cannot print itself under pytest-xdist: a worker's output is not
+shown.
 """
 
 import sys
@@ -22,13 +26,14 @@ _TALLY = pytest.StashKey[dict]()
 def pytest_configure(config):
     config.stash[_TALLY] = {"vectors": {name: 0 for name in VECTOR_SETS},
                             "vectors_ran": False,
-                            "wycheproof": [0, 0]}  # [matched, run]
+                            "wycheproof": [0, 0],  # [matched, run]
+                            "lines": []}
 
 
 @pytest.fixture
 def tally(request):
     """The run's tally: {"vectors": {set: checked}, "vectors_ran": bool,
-    "wycheproof": [matched, run]}."""
+    "wycheproof": [matched, run], "lines": [printed at the end]}."""
     return request.config.stash[_TALLY]
 
 
@@ -50,6 +55,7 @@ def pytest_testnodedown(node, error):
         t["vectors"][name] += w["vectors"][name]
     t["vectors_ran"] = t["vectors_ran"] or w["vectors_ran"]
     t["wycheproof"] = [a + b for a, b in zip(t["wycheproof"], w["wycheproof"])]
+    t["lines"] += w["lines"]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -63,3 +69,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     matched, run = t["wycheproof"]
     if run:
         terminalreporter.write_line(f"python: wycheproof matched {matched} of {run} cases")
+    for line in t["lines"]:
+        terminalreporter.write_line(line)

@@ -11,6 +11,7 @@ import base64
 import json
 import sys
 import time
+import urllib.request
 from io import StringIO
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from brokenrelay.protocol import Relay, Request, error  # noqa: E402
 from runner.core import catalog as catalog_mod  # noqa: E402
 from runner import cli  # noqa: E402
 from runner.core import launch, report  # noqa: E402
-from runner.relay import engine  # noqa: E402
-from runner.relay.context import Options, RunState  # noqa: E402
+from runner.core import engine as core_engine  # noqa: E402
+from runner.relay import canary, engine  # noqa: E402
+from runner.relay.context import Options, RelayContext, RunState  # noqa: E402
 from runner.relay.registry import CATEGORIES, REGISTRY  # noqa: E402
 from tigress_py import rfc3339, uuids  # noqa: E402
 
@@ -178,6 +180,22 @@ def test_failed_precondition_is_not_run():
     assert run_.exit_status() == 1
 
 
+def test_a_relay_that_creates_nothing_fails_one_case():
+    """When even the canary's plain create fails before the first case,
+    the cases that check creates of their own (random payloads, a token,
+    generated creates, sequences) are not run rather than failed on their
+    own requirements: one root cause, not eleven."""
+    cases = ["API-CREATE-200", "API-CREATE-NOTIFY", "API-CREATE-DEFAULT-CONFIG",
+             "OPACITY-RANDOM-BYTES", "OPACITY-NOT-CIPHERTEXT", "INPUT-TIME",
+             "EXPLORE-SEQUENCES"]
+    results = run(["other-profile-headers"], cases)
+    assert {r.id: (r.verdict, bool(r.not_run)) for r in results} == {
+        c: ("FAIL", False) if c == "API-CREATE-200" else ("ERROR", True)
+        for c in cases}, [(r.id, r.verdict, r.line) for r in results]
+    assert summary(results).root_causes() == [
+        ("RLY-CREATE-200", ["API-CREATE-200"])]
+
+
 def test_dead_relay_is_blamed_on_the_case_that_killed_it():
     """An expiration without a time zone poisons the relay: the case that
     sent it FAILs with "the relay stopped serving after this case"; a
@@ -211,3 +229,51 @@ def test_draft_hint_and_auto(tmp_path):
         out = StringIO()
         assert cli.main(base, out, StringIO()) == 0
         assert "profile: sct-04 (--draft auto: " in out.getvalue()
+
+
+def test_expiry_case_survives_a_slow_first_read():
+    """THREAT-EXPIRED-UNREADABLE's mailbox lives 2 s; when its binding read
+    arrives after that (a slow link, a loaded machine: here the relay holds
+    the first read 2.1 s), the case tries again with a longer lifetime
+    instead of giving up on a failed precondition."""
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        req = urllib.request.Request(
+            relay.control + "/faults", method="POST", data=json.dumps(
+                {"kind": "delay", "op": "read", "seconds": 2.1}).encode())
+        urllib.request.urlopen(req, timeout=10).close()
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS,
+                         strict_errata=True)
+        # run alone: no canary before it to take the delayed read
+        r = core_engine.run_case(state, REGISTRY["THREAT-EXPIRED-UNREADABLE"],
+                                 RelayContext)
+    assert (r.verdict, r.not_run) == ("PASS", None), r.line
+    assert any("tried again with 4 s" in n for n in r.notes), r.notes
+
+
+def _fault(relay, **fault):
+    req = urllib.request.Request(relay.control + "/faults", method="POST",
+                                 data=json.dumps(fault).encode())
+    urllib.request.urlopen(req, timeout=10).close()
+
+
+def test_one_wrong_canary_answer_is_no_dead_relay():
+    """A canary whose create gets one 500 (a relay under load) and which
+    succeeds a second later: the case fails on RLY-NO-5XX and the relay
+    still serves; two failures in a row are a relay that stopped."""
+    case = REGISTRY["THREAT-MALFORMED-BODY"]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+        _fault(relay, kind="status", op="create", status=500)
+        t = RelayContext(state, case)
+        canary.after_case(t)
+        t.close()
+        assert state.dead_after is None and state.last_good == case.id
+        assert [(f.verdict, f.requirements) for f in t.findings] == [
+            ("FAIL", ["RLY-NO-5XX"])]
+        assert "a second canary 1 s later succeeded" in t.findings[0].got
+        _fault(relay, kind="status", op="create", status=500, count=2)
+        t = RelayContext(state, case)
+        canary.after_case(t)
+        t.close()
+        assert state.dead_after == case.id
+        assert t.findings[0].got.startswith(canary.DEAD)

@@ -98,6 +98,12 @@ def test_no_fail_against_ref_relay(runs, draft):
     assert j["draft"] == draft
 
 
+# What EXPLORE-SEQUENCES checks depends on the operations its random
+# sequences reach in 2 s, fewer on a loaded machine: tests/test_explore.py
+# checks its list on a budget of requests.
+BUDGETED = {"EXPLORE-SEQUENCES"}
+
+
 def test_every_declared_requirement_is_checked(runs):
     """A case's requirement list is what its checks name (the profile
     decides a few)."""
@@ -105,6 +111,8 @@ def test_every_declared_requirement_is_checked(runs):
     for draft, (_, _, _, d) in runs.items():
         j = json.loads((d / "conformance.json").read_text(encoding="utf-8"))
         for c in j["cases"]:
+            if c["id"] in BUDGETED:
+                continue
             checked.setdefault(c["id"], set()).update(c["checked_requirements"])
     missing = {cid: sorted(set(REGISTRY[cid].requirements) - seen)
                for cid, seen in checked.items()

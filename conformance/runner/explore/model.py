@@ -36,6 +36,9 @@ The draft, section by section:
   of every condition that holds is allowed (`_holding`).
 - §6.1.5 (accessRights; E-ACCESS-RIGHTS): rights.permissions of
   spec/protocol.json; choice initiator-delete-needs-d.
+- §6.1.2, §6.1.5 (mailboxConfiguration Optional, then Required;
+  E-EXPIRATION): a create without it gets the default lifetime and
+  rights; choice config-required: it is refused.
 - §6.2 (update; E-UPDATE-SLOT), §6.6 (relinquish; E-RELINQUISH-CONTENT):
   one payload slot; a relinquish restores the initiator's last payload
   (choice relinquish-keeps-payload: the draft leaves it).
@@ -297,6 +300,11 @@ class Model:
                         "initiator-delete-needs-d")], world,
                 accept={s: choice_fact("initiator-delete-needs-d")
                         for s in o.get("accept", ())}))
+        if req.op == "create" and not req.config:
+            o = P.outcome("create", "body.invalid")
+            out.append(Branch("create", o, [Fact(
+                (), "a create without mailboxConfiguration")], deps + [
+                    choice_fact("config-required")], world))
         if req.op == "read" and req.token:
             o = P.outcome("read", "body.invalid")
             m = P.outcome("read", "body.media_type")

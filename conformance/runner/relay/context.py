@@ -66,6 +66,7 @@ class RunState:
         self.dead_after: Optional[str] = None
         self.last_good: Optional[str] = None
         self.canary: Optional[str] = None        # why it is not used
+        self.create_refused: Optional[str] = None  # its create's answer
         self.last_case: Optional[str] = None
         self.generated: dict = {}                # case id -> inputs sent
 
@@ -201,6 +202,32 @@ class RelayContext(CaseContext):
                           ["RLY-BIND-FIRST-READ", "RLY-READ-200"],
                           describe(ex), ex)
         return claim
+
+    def create_precondition(self, ex) -> None:
+        """A create the case examines itself (its payload, its display
+        strings, a token or header) did not succeed, and neither did the
+        plain create of the canary before the first case: a relay that
+        creates nothing says nothing about this create, so the case is not
+        run, citing API-CREATE-200 (a relay of the other profile checked
+        with an explicit --draft refuses every create)."""
+        if ex.status != 200 and self.run.create_refused is not None:
+            self.precondition(False, "create", "API-CREATE-200",
+                              ["RLY-CREATE-200"], describe(ex), ex)
+
+    def needs_creates(self) -> None:
+        """For a case that cannot begin without creates of its own
+        (generated creates, sequences, identifier samples): not run when
+        the canary's plain create failed before the first case."""
+        if self.run.create_refused is not None:
+            self.precondition(False, "create", "API-CREATE-200",
+                              ["RLY-CREATE-200"], self.run.create_refused)
+
+    def created(self, ex, requirements, expected: str) -> bool:
+        """check() that create answer `ex` is 200, after
+        create_precondition()."""
+        self.create_precondition(ex)
+        return self.check(ex.status == 200, requirements, expected,
+                          describe(ex), ex)
 
     def setup(self, ex, what: str, see: str, status: int = 200) -> None:
         """A step that sets up what the case checks (an update, a delete,

@@ -63,6 +63,7 @@ def _report(t, f, exchanges, where: str) -> None:
       "allows", _reqs(OPERATIONS),
       "every answer one the model allows; the first disagreement shrunk")
 def sequences(t):
+    t.needs_creates()
     opts = _options(t)
     seconds, requests = opts.seconds_and_requests
     s = Settings(seed=opts.seed, seconds=seconds, requests=requests,
@@ -105,6 +106,7 @@ def sequences(t):
       "--replay) replay without a disagreement", _reqs(_vector_ops()),
       "every answer of each saved sequence one the model allows")
 def vectors(t):
+    t.needs_creates()
     opts = _options(t)
     files = opts.vectors()
     if not files:

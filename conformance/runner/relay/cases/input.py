@@ -162,6 +162,7 @@ def _body_case(t, kind: str, base: dict, accept, send, after=None) -> None:
        "E-TIME-STRICT"],
       "400 to each invalid body, 200 to each valid one", hostile=True)
 def create_body(t):
+    t.needs_creates()
     t._mark(["RLY-PREVIEW-200"])
     _body_case(t, "create_request", _base_create(t), ["RLY-CREATE-200"],
                *_creates(t))
@@ -208,6 +209,7 @@ def read_body(t):
       ["E-TIME-STRICT", "RLY-CREATE-400", "RLY-NO-5XX", "RLY-PREVIEW-200"],
       "400 to each (our decision: INFO when taken)", hostile=True)
 def time_forms(t):
+    t.needs_creates()
     base = _base_create(t)
     good = base["mailboxConfiguration"]["expiration"]
     inputs = []

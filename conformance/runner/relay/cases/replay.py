@@ -330,6 +330,7 @@ def _raw_json(t, method, path, claim, rid, obj):
       ["RLY-DUP-CREATE-201", "RLY-DUP-CREATE-NO-NEW", "E-DUP-201-BODY"],
       "201 naming a mailbox that holds the payload", hostile=True)
 def dropped_create(t):
+    t.needs_creates()
     claim, rid = t.claim(), t.request_id()
     key, pl = t.seal(b"sent over a dropped connection")
     body = {"payload": pl, "displayInformation": t.display(),
