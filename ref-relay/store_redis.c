@@ -581,7 +581,7 @@ rd_close(void *impl)
 static const struct store_ops redis_ops = {
 	rd_begin, rd_commit, rd_rollback, rd_mark, rd_release, rd_get,
 	rd_put_new, rd_put, rd_del, rd_log_get, rd_log_put, rd_count_live,
-	rd_sweep, NULL, NULL, rd_why, rd_close,
+	rd_sweep, NULL, NULL, rd_why, rd_close, NULL, NULL,
 };
 
 /* "redis://HOST:PORT" or "redis+unix:PATH" to a connection; NULL + why. */

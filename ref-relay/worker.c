@@ -335,6 +335,14 @@ finish(struct wconn *wc, struct mbox_res *res)
 /* ---- the store -------------------------------------------------------- */
 
 static void
+op_want(struct storeq_job *j, struct store *s)
+{
+	struct op *op = (struct op *)j;
+
+	mbox_want(s, &op->wc->call.mreq);
+}
+
+static void
 op_run(struct storeq_job *j, struct store *s)
 {
 	struct op	*op = (struct op *)j;
@@ -412,6 +420,7 @@ run_call(struct wconn *wc)
 		return;
 	}
 	if ((op = calloc(1, sizeof(*op))) != NULL) {
+		op->job.want = op_want;
 		op->job.run = op_run;
 		op->job.done = op_done;
 		op->w = w;
