@@ -158,7 +158,7 @@ PYTEST_DIRS = ref-relay/tests conformance/tests tools
 # runs everything in this process (for a debugger).
 PYTEST_WORKERS ?= $(shell echo $$((2 * $$(nproc))))
 
-test-py: all
+test-py: all $(B)/test_mbox
 	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_DIRS)
 

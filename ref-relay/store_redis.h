@@ -19,6 +19,7 @@
 #include "store.h"
 
 #define STORE_REDIS_WRITERS	4	/* store threads, one connection each */
+#define STORE_REDIS_BATCH	64	/* requests per transaction, at most */
 #define STORE_REDIS_CHANNEL	"tigress:changed"
 
 /*
