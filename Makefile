@@ -121,7 +121,7 @@ ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) \
 # The relay's protocol modules, without the network: unit-tested alone.
 RELAY_CORE = ref-relay/route.c ref-relay/mbox.c ref-relay/store.c \
 	   ref-relay/store_sqlite.c ref-relay/walbuf.c ref-relay/store_redis.c ref-relay/notify.c \
-	   ref-relay/accesslog.c
+	   ref-relay/accesslog.c ref-relay/longpoll.c
 $(B)/test_mbox: $(call objs,opt,ref-relay/test_mbox.c $(RELAY_CORE)) \
 		$(B)/libtigress.a
 	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)

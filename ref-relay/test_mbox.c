@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
+#include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
 #include "accesslog.h"
+#include "longpoll.h"
 #include "mbox.h"
 #include "msg.h"
 #include "payload.h"
@@ -460,6 +462,50 @@ test_undo(void)
 	store_close(f.store);
 }
 
+static void
+count_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	(*(int *)arg)++;
+}
+
+/* A held read is woken by its mailbox's change, also by one woken between
+ * the read of the mailbox and the hold (the other thread or node was
+ * faster). */
+static void
+test_longpoll_epoch(void)
+{
+	struct event_base	*base = event_base_new();
+	struct longpoll		*lp = longpoll_new(10, 10);
+	struct longpoll_waiter	 w;
+	int			 fired = 0;
+
+	CU_ASSERT_FATAL(base != NULL && lp != NULL);
+	memset(&w, 0, sizeof(w));
+	CU_ASSERT_FATAL((w.ev = event_new(base, -1, 0, count_cb, &fired)) !=
+	    NULL);
+	snprintf(w.id, sizeof(w.id), "%s", A);
+	snprintf(w.addr, sizeof(w.addr), "192.0.2.1");
+	w.since = longpoll_epoch(lp, A);
+	CU_ASSERT_FATAL(longpoll_add(lp, &w));
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(fired, 0);			/* held */
+	longpoll_wake(lp, A);
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(fired, 1);			/* woken */
+	longpoll_remove(lp, &w);
+	w.since = longpoll_epoch(lp, A);
+	longpoll_wake(lp, A);				/* before the hold */
+	CU_ASSERT_FATAL(longpoll_add(lp, &w));
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(fired, 2);			/* woken at once */
+	longpoll_remove(lp, &w);
+	CU_ASSERT_EQUAL(longpoll_count(lp), 0);
+	event_free(w.ev);
+	longpoll_free(lp);
+	event_base_free(base);
+}
+
 /* route: the HTTP-level checks before any operation. */
 static int
 route_status(struct fixture *f, const char *method, const char *path,
@@ -647,6 +693,8 @@ main(void)
 	CU_add_test(s, "expiry, lifetime and capacity", test_expiry_and_limits);
 	CU_add_test(s, "a transaction of several requests", test_batch);
 	CU_add_test(s, "undoing a request of a transaction", test_undo);
+	CU_add_test(s, "a change woken before the hold wakes it",
+	    test_longpoll_epoch);
 	CU_add_test(s, "route checks", test_route);
 	CU_add_test(s, "access log", test_accesslog);
 	CU_add_test(s, "walbuf: one write per commit, nothing lost",

@@ -414,6 +414,10 @@ run_call(struct wconn *wc)
 	struct route_resp	 resp;
 	struct op		*op;
 
+	/* before the read: a change woken from now on wakes its hold */
+	if (wc->call.mreq.op == MBOX_READ)
+		wc->waiter.since = longpoll_epoch(w->env->longpoll,
+		    wc->call.mreq.id);
 	if (w->reader != NULL && mbox_read_only(&ctx, &wc->call.mreq, &res)) {
 		finish(wc, &res);
 		mbox_res_clear(&res);
