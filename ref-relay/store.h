@@ -117,7 +117,7 @@ struct store_ops {
 
 /*
  * What a backend allows: writers is how many write handles may work at
- * once (SQLite: 1, one writer; Redis: several), batch how many requests
+ * once (SQLite: 1, one writer; Redis: any), batch how many requests
  * one transaction may hold,
  * readers whether read handles exist (else reads take the write path),
  * and quick_commit whether a commit never waits for the disk or the

@@ -16,13 +16,14 @@
  * of every connection that spoke in that round share one commit and no
  * thread switch is paid per request (on this kind of machine a switch
  * costs more than the work).  Otherwise, and for background jobs (the
- * sweeper), store threads do: one for SQLite (one writer), several for
- * Redis, each transaction run again when Redis reports a conflict.  An
- * event loop wakes a store thread once at the end of its round, not once
- * a job, so that the round's jobs share a transaction.  Before a batch
- * runs, the store is told what its jobs will read (want), which Redis
- * then reads in one round trip.  No one ever waits for the store: an
- * event loop that finds it busy leaves its jobs to whoever has it.
+ * sweeper), store threads do (one for SQLite, one writer; as many as the
+ * store allows otherwise), each transaction run again when Redis reports
+ * a conflict.  An event loop wakes a store thread once at the end of its
+ * round, not once a job, so that the round's jobs share a transaction.
+ * Before a batch runs, the store is told what its jobs will read (want),
+ * which Redis then reads in one round trip.  No one ever waits for the
+ * store: an event loop that finds it busy leaves its jobs to whoever has
+ * it.
  */
 #ifndef TIGRESS_RELAY_STOREQ_H
 #define TIGRESS_RELAY_STOREQ_H
