@@ -122,7 +122,7 @@ ref-relay/tigress-relay: $(call objs,opt,$(RELAY_SRCS)) \
 # The relay's protocol modules, without the network: unit-tested alone.
 RELAY_CORE = ref-relay/route.c ref-relay/mbox.c ref-relay/store.c \
 	   ref-relay/store_sqlite.c ref-relay/walbuf.c ref-relay/store_redis.c ref-relay/notify.c \
-	   ref-relay/accesslog.c
+	   ref-relay/accesslog.c ref-relay/longpoll.c
 $(B)/test_mbox: $(call objs,opt,ref-relay/test_mbox.c $(RELAY_CORE)) \
 		$(B)/libtigress.a
 	$(CC) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
@@ -159,7 +159,7 @@ PYTEST_DIRS = ref-relay/tests conformance/tests tools
 # runs everything in this process (for a debugger).
 PYTEST_WORKERS ?= $(shell echo $$((2 * $$(nproc))))
 
-test-py: all
+test-py: all $(B)/test_mbox
 	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_DIRS)
 

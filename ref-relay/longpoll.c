@@ -24,6 +24,7 @@ struct longpoll {
 	pthread_mutex_t		 mu;
 	int			 max_total, max_per_addr, total;
 	struct waiters		 by_id[BUCKETS];
+	unsigned		 epoch[BUCKETS];	/* wakes, by bucket */
 	struct addr_count	*by_addr[ADDR_BUCKETS];
 };
 
@@ -123,6 +124,10 @@ longpoll_add(struct longpoll *lp, struct longpoll_waiter *w)
 			LIST_INSERT_HEAD(&lp->by_id[hash(w->id) % BUCKETS], w,
 			    link);
 			ok = true;
+			if (lp->epoch[hash(w->id) % BUCKETS] != w->since) {
+				w->woken = true;	/* woken meanwhile */
+				event_active(w->ev, EV_READ, 0);
+			}
 		} else if (a->n == 0)
 			addr_put(lp, w->addr);
 	}
@@ -145,6 +150,18 @@ longpoll_remove(struct longpoll *lp, struct longpoll_waiter *w)
 	pthread_mutex_unlock(&lp->mu);
 }
 
+unsigned
+longpoll_epoch(struct longpoll *lp, const char *id)
+{
+	unsigned epoch = 0;
+
+	if (pthread_mutex_lock(&lp->mu) != 0)
+		return 0;
+	epoch = lp->epoch[hash(id) % BUCKETS];
+	pthread_mutex_unlock(&lp->mu);
+	return epoch;
+}
+
 void
 longpoll_wake(struct longpoll *lp, const char *id)
 {
@@ -152,6 +169,7 @@ longpoll_wake(struct longpoll *lp, const char *id)
 
 	if (pthread_mutex_lock(&lp->mu) != 0)
 		return;
+	lp->epoch[hash(id) % BUCKETS]++;
 	LIST_FOREACH(w, &lp->by_id[hash(id) % BUCKETS], link) {
 		if (!w->woken && strcmp(w->id, id) == 0) {
 			w->woken = true;

@@ -190,7 +190,9 @@ do_create(struct mbox_ctx *ctx, const struct mbox_req *req,
 		return store_fault(e);
 	if (live >= ctx->policy->max_mailboxes)
 		return TGERR_CAPACITY;
-	if ((err = uuid_new_v4(mb->id)) != TGERR_OK)
+	if (req->new_id[0] != '\0')
+		memcpy(mb->id, req->new_id, sizeof(mb->id));
+	else if ((err = uuid_new_v4(mb->id)) != TGERR_OK)
 		return err;
 	(void)text_copy(mb->initiator, sizeof(mb->initiator), req->claim);
 	mb->created = ctx->now;
@@ -469,9 +471,31 @@ mbox_parse(struct mbox_req *req)
 
 	memset(&req->msg, 0, sizeof(req->msg));
 	req->perr = TGERR_OK;
+	req->new_id[0] = '\0';
 	if (kind != MSG_KIND_COUNT)
 		req->perr = msg_parse(kind, req->body, req->body_len,
 		    &req->msg);
+	/* On failure do_create draws again (and answers that error). */
+	if (req->op == MBOX_CREATE && uuid_new_v4(req->new_id) != TGERR_OK)
+		req->new_id[0] = '\0';
+}
+
+void
+mbox_want(struct store *s, const struct mbox_req *req)
+{
+	/* as replayed() reads the log */
+	if (req->request_id != NULL && req->op != MBOX_READ &&
+	    req->op != MBOX_DISPLAY)
+		store_want(s, STORE_WANT_LOG, req->claim, req->request_id);
+	if (req->perr != TGERR_OK)	/* answered before any other read */
+		return;
+	if (req->op != MBOX_CREATE)
+		store_want(s, STORE_WANT_MAILBOX, req->id, NULL);
+	else {
+		store_want(s, STORE_WANT_COUNT, NULL, NULL);
+		if (req->new_id[0] != '\0')
+			store_want(s, STORE_WANT_MAILBOX, req->new_id, NULL);
+	}
 }
 
 void
@@ -595,12 +619,20 @@ mbox_handle(struct mbox_ctx *ctx, const struct mbox_req *req,
     struct mbox_res *res)
 {
 	struct mbox_req	r = *req;
-	enum store_err	e;
+	enum store_err	e = STORE_OK;
 
 	mbox_parse(&r);
-	if (req->op == MBOX_DISPLAY)
+	if (req->op == MBOX_DISPLAY) {
 		mbox_apply(ctx, &r, res);
-	else if ((e = store_begin(ctx->store)) != STORE_OK) {
+		mbox_req_clear(&r);
+		return;
+	}
+	if ((e = store_begin(ctx->store)) == STORE_OK) {
+		mbox_want(ctx->store, &r);
+		if ((e = store_fetch(ctx->store)) != STORE_OK)
+			store_rollback(ctx->store);
+	}
+	if (e != STORE_OK) {
 		memset(res, 0, sizeof(*res));
 		set_err(res, store_fault(e), NULL, store_detail(e));
 	} else {

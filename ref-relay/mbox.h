@@ -58,6 +58,7 @@ struct mbox_req {
 	/* filled by mbox_parse(); released by mbox_req_clear() */
 	struct msg	 msg;
 	enum tgerr	 perr;		/* the body's fault, if any */
+	char		 new_id[UUID_STR_SIZE];	/* create: the id to take */
 };
 
 /* A notification to hand to the notifier once the change is committed. */
@@ -80,7 +81,11 @@ struct mbox_res {
 	struct mbox_notice	 notice;
 };
 
-/* Parse req's body (no store needed) into req->msg and req->perr. */
+/*
+ * Parse req's body (no store needed) into req->msg and req->perr; a
+ * create also draws its mailbox's id here (req->new_id), so that the
+ * store can be told of it before the request runs (mbox_want).
+ */
 void mbox_parse(struct mbox_req *req);
 void mbox_req_clear(struct mbox_req *req);
 
@@ -94,6 +99,12 @@ void mbox_req_clear(struct mbox_req *req);
  */
 void mbox_apply(struct mbox_ctx *ctx, const struct mbox_req *req,
     struct mbox_res *res);
+
+/*
+ * Tell store s what mbox_apply(req) is going to read (store_want), so
+ * that a transaction of many requests reads it all at once (store_fetch).
+ */
+void mbox_want(struct store *s, const struct mbox_req *req);
 
 /* The commit of res's transaction failed with err: answer that instead. */
 void mbox_res_fail(struct mbox_res *res, enum store_err err);

@@ -1,4 +1,5 @@
 /* store: backend selection and the helpers every backend shares. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +107,35 @@ store_log_clear(struct store_log *l)
 {
 	free(l->body);
 	l->body = NULL;
+}
+
+enum store_err
+store_mailbox_copy(struct store_mailbox *dst, const struct store_mailbox *src)
+{
+	char **to[] = { &dst->title, &dst->description, &dst->image_url,
+	    &dst->data, &dst->init_data, &dst->init_ntype, &dst->init_ntoken,
+	    &dst->rcpt_ntype, &dst->rcpt_ntoken };
+	const char *from[] = { src->title, src->description, src->image_url,
+	    src->data, src->init_data, src->init_ntype, src->init_ntoken,
+	    src->rcpt_ntype, src->rcpt_ntoken };
+	bool ok = true;
+
+	*dst = *src;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		*to[i] = ok && from[i] != NULL ? strdup(from[i]) : NULL;
+		ok = ok && (from[i] == NULL || *to[i] != NULL);
+	}
+	if (ok)
+		return STORE_OK;
+	store_mailbox_clear(dst);
+	return STORE_ENOMEM;
+}
+
+enum store_err
+store_log_copy(struct store_log *dst, const struct store_log *src)
+{
+	*dst = *src;
+	if (src->body == NULL || (dst->body = strdup(src->body)) != NULL)
+		return STORE_OK;
+	return STORE_ENOMEM;
 }

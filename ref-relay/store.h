@@ -11,6 +11,13 @@
  * STORE_CONFLICT there: nothing was written and the transaction is run
  * again from the start.
  *
+ * Reads inside a transaction see the writes of its earlier requests (and
+ * an undone request's writes are gone).  Before its requests run, a
+ * transaction may be told what they are going to read (store_want(), then
+ * store_fetch()): a backend that pays a round trip per read (Redis) then
+ * fetches all of it at once; a read nobody announced is still answered,
+ * only at its own cost.
+ *
  * A read handle (store_open_reader()) only reads, outside transactions,
  * and never waits for a lock: it answers STORE_BUSY instead; it may also
  * checkpoint (store_checkpoint()) without holding up the writer.
@@ -70,6 +77,13 @@ struct store_log {
 	int64_t		 expires;		/* forgotten after this */
 };
 
+/* What a transaction's requests are going to read (store_want). */
+enum store_want {
+	STORE_WANT_MAILBOX,	/* a: the mailbox id (get, put_new) */
+	STORE_WANT_LOG,		/* a: the claim, b: the request id (log_get) */
+	STORE_WANT_COUNT,	/* count_live */
+};
+
 struct store_ops {
 	enum store_err	(*begin)(void *impl);
 	enum store_err	(*commit)(void *impl);
@@ -95,12 +109,16 @@ struct store_ops {
 	long		(*checkpoint)(void *impl, int truncate);
 	const char	*(*why)(void *impl);
 	void		(*close)(void *impl);
+	/* optional (NULL: reads cost the same announced or not) */
+	void		(*want)(void *impl, enum store_want what, const char *a,
+			    const char *b);
+	enum store_err	(*fetch)(void *impl);
 };
 
 /*
  * What a backend allows: writers is how many write handles may work at
- * once (SQLite: 1, one writer; Redis: several), batch how many requests
- * one transaction may hold (Redis: 1, each is checked on its own),
+ * once (SQLite: 1, one writer; Redis: any), batch how many requests
+ * one transaction may hold,
  * readers whether read handles exist (else reads take the write path),
  * and quick_commit whether a commit never waits for the disk or the
  * network (SQLite with synchronous=NORMAL: a write to the WAL, no fsync),
@@ -159,6 +177,15 @@ void store_unfollow(struct store_follow *f);
 void store_mailbox_clear(struct store_mailbox *m);
 void store_log_clear(struct store_log *l);
 
+/*
+ * Deep copies into *dst (overwritten, not freed first; the caller clears
+ * it).  Errors: STORE_ENOMEM, with *dst empty.
+ */
+enum store_err store_mailbox_copy(struct store_mailbox *dst,
+    const struct store_mailbox *src);
+enum store_err store_log_copy(struct store_log *dst,
+    const struct store_log *src);
+
 /* Thin wrappers over the ops, so callers read naturally. */
 static inline enum store_err store_begin(struct store *s)
 { return s->ops->begin(s->impl); }
@@ -205,6 +232,17 @@ static inline void store_maintain(struct store *s)
 static inline long store_checkpoint(struct store *s, int truncate)
 { return s->ops->checkpoint != NULL ?
     s->ops->checkpoint(s->impl, truncate) : 0; }
+/*
+ * Tell the transaction what one of its requests will read, before the
+ * requests run; then store_fetch() reads all of it (Redis: one round
+ * trip).  A hint only: what cannot be remembered is read when asked for.
+ * Errors of store_fetch: those of a read (STORE_DOWN, STORE_EIO).
+ */
+static inline void store_want(struct store *s, enum store_want what,
+    const char *a, const char *b)
+{ if (s->ops->want != NULL) s->ops->want(s->impl, what, a, b); }
+static inline enum store_err store_fetch(struct store *s)
+{ return s->ops->fetch != NULL ? s->ops->fetch(s->impl) : STORE_OK; }
 static inline const char *store_why(struct store *s)
 { return s->ops->why(s->impl); }
 

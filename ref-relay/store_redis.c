@@ -4,13 +4,29 @@
  *   tigress:expiry            sorted set of mailbox ids by expiration
  *   tigress:log:{claim}:{rid} a remembered request, expiring with it
  *
- * Optimistic transactions, no locks: every key a transaction reads is
- * WATCHed first (in the same round trip as the read), writes are buffered
- * and sent as one MULTI/EXEC at commit.  When another node changed a
- * watched key meanwhile, Redis refuses the EXEC and commit answers
- * STORE_CONFLICT: the caller runs the request again on fresh data.  So
- * correctness never depends on timing: a node paused for any time between
- * its read and its commit finds its EXEC refused.
+ * A transaction holds a batch of requests (storeq's group commit) and
+ * costs two round trips whatever their number: one that WATCHes and reads
+ * every key its requests announced (store_want), and one MULTI/EXEC with
+ * all their writes.  In between nothing goes to Redis: reads are answered
+ * from the transaction's overlay, the versions of each key it read or
+ * wrote, newest last, so that a request sees what the earlier requests of
+ * its batch wrote (of two binding reads of one mailbox, the second finds
+ * it bound).  store_mark() notes how many versions and buffered commands
+ * there are; undoing a request drops what came after.  A read nobody
+ * announced costs a round trip of its own (WATCH and read).
+ *
+ * No locks: when another node changed a watched key between the read and
+ * the EXEC, Redis refuses the EXEC and commit answers STORE_CONFLICT: the
+ * whole batch runs again on fresh data.  So correctness never depends on
+ * timing: a node paused for any time between its read and its commit
+ * finds its EXEC refused.
+ *
+ * Less to send: a put writes only the fields that changed since the
+ * version it replaces (a binding read sends the recipient, not the payload
+ * again); the ids of the mailboxes a commit changed go out in one PUBLISH;
+ * the live count is the index's ZCARD, read with the announced keys: like
+ * SQLite's counter it counts expired mailboxes until they are swept, and a
+ * create at the limit sweeps first.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,25 +42,82 @@
 #include "store_redis.h"
 
 #define EXPIRY_KEY	"tigress:expiry"
-#define MAX_PENDING	16	/* buffered writes of one transaction */
+#define MB_PREFIX	"tigress:mb:"
+#define LOG_PREFIX	"tigress:log:"
+#define KEY_MAX		(sizeof(LOG_PREFIX) + UUID_STR_SIZE + TG_REQUEST_ID_MAX + 1)
 #define MB_FIELDS	17	/* columns besides the id */
+#define MB_NUMS		6	/* the first MB_FIELDS are numbers */
+#define NUM_MAX		24	/* a formatted number */
 #define CONNECT_SEC	5	/* connect and command timeouts */
 #define FOLLOW_POLL_SEC	1	/* the follower looks at its stop flag */
 #define SPEC_MAX	1100
+#define GROW_FIRST	16	/* first size of the growing arrays */
+
+/* One version of a key in the transaction: as read, or as a request of
+ * the transaction wrote it. */
+struct version {
+	char			 key[KEY_MAX];
+	bool			 present;	/* else absent or deleted */
+	bool			 changed;	/* put or del: published */
+	struct store_mailbox	 mb;		/* a present mailbox */
+	struct store_log	 log;		/* a present log entry */
+};
+
+/* A formatted command, buffered until commit. */
+struct command {
+	char	*text;
+	size_t	 len;
+};
+
+/* Where a request started (store_mark). */
+struct mark {
+	size_t	nversions;
+	size_t	ncommands;
+	long	live_delta;
+};
 
 struct redis_store {
 	redisContext	*c;		/* NULL: reconnect at next begin */
 	char		 spec[SPEC_MAX];
-	char		*pending[MAX_PENDING];	/* formatted commands */
-	int		 pending_len[MAX_PENDING];
-	int		 npending;
-	int		 mark;		/* npending at store_mark() */
-	int		 watching;
+	struct version	*versions;	/* the overlay, newest last */
+	size_t		 nversions, versions_cap;
+	struct command	*commands;	/* the writes, for MULTI/EXEC */
+	size_t		 ncommands, commands_cap;
+	char		(*wants)[KEY_MAX];	/* announced, not yet read */
+	size_t		 nwants, wants_cap;
+	bool		 want_count;
+	bool		 have_count;
+	long		 count;		/* the index's ZCARD, when read */
+	long		 live_delta;	/* creates less deletes, unsent */
+	struct mark	 mark;
+	bool		 watching;	/* the connection WATCHes keys */
+	bool		 stale;		/* ... of an earlier transaction */
 	char		 why[256];
 };
 
+static const char *const mb_names[MB_FIELDS] = { "rights", "created",
+    "expires", "etag", "aead", "init_aead", "initiator", "recipient",
+    "title", "description", "image_url", "data", "init_data", "init_ntype",
+    "init_ntoken", "rcpt_ntype", "rcpt_ntoken" };
+
 static redisContext *connect_spec(const char *spec, char *why,
     size_t why_size);
+
+/* arr (of *cap elements of size bytes, n in use) with room for one more,
+ * *cap updated; NULL, arr unchanged, when memory ran out. */
+static void *
+room(void *arr, size_t *cap, size_t n, size_t size)
+{
+	size_t	 want = *cap > 0 ? *cap * 2 : GROW_FIRST;
+	void	*bigger;
+
+	if (n < *cap)
+		return arr;
+	if ((bigger = reallocarray(arr, want, size)) == NULL)
+		return NULL;
+	*cap = want;
+	return bigger;
+}
 
 /* The connection failed: drop it, reconnect at the next transaction. */
 static enum store_err
@@ -55,7 +128,7 @@ down(struct redis_store *s, const char *what)
 	if (s->c != NULL)
 		redisFree(s->c);
 	s->c = NULL;
-	s->watching = 0;
+	s->watching = s->stale = false;
 	return STORE_DOWN;
 }
 
@@ -67,77 +140,48 @@ reply_error(struct redis_store *s, const redisReply *r)
 	return STORE_EIO;
 }
 
-/*
- * Send the n commands queued with redisAppendCommand() and read their
- * replies into r[0..n) (freed by the caller).  A transport failure drops
- * the connection.
- */
-static enum store_err
-replies(struct redis_store *s, redisReply **r, int n)
-{
-	for (int i = 0; i < n; i++)
-		r[i] = NULL;
-	for (int i = 0; i < n; i++) {
-		void *reply = NULL;
-		if (redisGetReply(s->c, &reply) != REDIS_OK) {
-			for (int j = 0; j < i; j++)
-				freeReplyObject(r[j]);
-			return down(s, "reply");
-		}
-		r[i] = reply;
-	}
-	return STORE_OK;
-}
-
 static void
-free_replies(redisReply **r, int n)
+free_replies(redisReply **r, size_t n)
 {
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (r[i] != NULL)
 			freeReplyObject(r[i]);
 }
 
-/* WATCH key, then run the read "CMD key": one round trip. */
+/*
+ * Send the n commands appended with redisAppendCommand() and read their
+ * replies into r[0..n) (freed by the caller), failing on any error reply.
+ * A transport failure drops the connection.
+ */
 static enum store_err
-watched(struct redis_store *s, const char *cmd, const char *key,
-    redisReply **out)
+replies(struct redis_store *s, redisReply **r, size_t n)
 {
-	redisReply	*r[2];
-	enum store_err	 err;
+	enum store_err err = STORE_OK;
 
-	*out = NULL;
-	if (s->c == NULL)
-		return down(s, "read");
-	if (redisAppendCommand(s->c, "WATCH %s", key) != REDIS_OK ||
-	    redisAppendCommand(s->c, "%s %s", cmd, key) != REDIS_OK)
-		return down(s, "read");
-	if ((err = replies(s, r, 2)) != STORE_OK)
-		return err;
-	s->watching = 1;
-	if (r[0]->type == REDIS_REPLY_ERROR || r[1]->type == REDIS_REPLY_ERROR) {
-		err = reply_error(s, r[0]->type == REDIS_REPLY_ERROR ? r[0] :
-		    r[1]);
-		free_replies(r, 2);
-		return err;
+	for (size_t i = 0; i < n; i++)
+		r[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		void *reply = NULL;
+		if (redisGetReply(s->c, &reply) != REDIS_OK) {
+			free_replies(r, i);
+			return down(s, "reply");
+		}
+		r[i] = reply;
+		if (err == STORE_OK && r[i]->type == REDIS_REPLY_ERROR)
+			err = reply_error(s, r[i]);
 	}
-	freeReplyObject(r[0]);
-	*out = r[1];
-	return STORE_OK;
+	return err;
 }
 
-/* Run one command outside the watched reads (count, sweep). */
+/* Run one command outside the transaction's reads (sweep). */
 static enum store_err
-plain(struct redis_store *s, redisReply **out, const char *fmt, ...)
+plain(struct redis_store *s, redisReply **out, int argc, const char **argv,
+    const size_t *lens)
 {
-	va_list ap;
-
 	*out = NULL;
 	if (s->c == NULL)
 		return down(s, "command");
-	va_start(ap, fmt);
-	*out = redisvCommand(s->c, fmt, ap);
-	va_end(ap);
-	if (*out == NULL)
+	if ((*out = redisCommandArgv(s->c, argc, argv, lens)) == NULL)
 		return down(s, "command");
 	if ((*out)->type == REDIS_REPLY_ERROR) {
 		enum store_err err = reply_error(s, *out);
@@ -148,131 +192,127 @@ plain(struct redis_store *s, redisReply **out, const char *fmt, ...)
 	return STORE_OK;
 }
 
+/* ---- the overlay ----------------------------------------------------- */
+
 static void
-drop_pending(struct redis_store *s, int keep)
+mb_key(const char *id, char key[KEY_MAX])
 {
-	while (s->npending > keep)
-		redisFreeCommand(s->pending[--s->npending]);
+	snprintf(key, KEY_MAX, MB_PREFIX "%s", id);
 }
 
-/* Buffer a formatted write until commit. */
-static enum store_err
-buffer(struct redis_store *s, char *cmd, int len)
+static void
+log_key(const char *claim, const char *request_id, char key[KEY_MAX])
 {
-	if (len < 0 || cmd == NULL)
+	snprintf(key, KEY_MAX, LOG_PREFIX "%s:%s", claim, request_id);
+}
+
+static bool
+is_mb_key(const char *key)
+{
+	return strncmp(key, MB_PREFIX, sizeof(MB_PREFIX) - 1) == 0;
+}
+
+/* The newest version of key in the transaction, or -1. */
+static long
+find(const struct redis_store *s, const char *key)
+{
+	for (size_t i = s->nversions; i-- > 0;)
+		if (strcmp(s->versions[i].key, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* A new, absent version of key (it invalidates pointers to the others). */
+static struct version *
+add_version(struct redis_store *s, const char *key)
+{
+	struct version *v;
+
+	if ((v = room(s->versions, &s->versions_cap, s->nversions,
+	    sizeof(*s->versions))) == NULL)
+		return NULL;
+	s->versions = v;
+	v = &s->versions[s->nversions++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->key, sizeof(v->key), "%s", key);
+	return v;
+}
+
+static void
+drop_versions(struct redis_store *s, size_t keep)
+{
+	while (s->nversions > keep) {
+		struct version *v = &s->versions[--s->nversions];
+		store_mailbox_clear(&v->mb);
+		store_log_clear(&v->log);
+	}
+}
+
+static void
+drop_commands(struct redis_store *s, size_t keep)
+{
+	while (s->ncommands > keep)
+		redisFreeCommand(s->commands[--s->ncommands].text);
+}
+
+/* Forget the transaction (its watches stay, stale, until the next reads). */
+static void
+reset(struct redis_store *s)
+{
+	drop_versions(s, 0);
+	drop_commands(s, 0);
+	s->nwants = 0;
+	s->want_count = s->have_count = false;
+	s->live_delta = 0;
+	memset(&s->mark, 0, sizeof(s->mark));
+}
+
+/* Buffer a formatted write (len as hiredis returns it) until commit. */
+static enum store_err
+buffer(struct redis_store *s, char *text, long long len)
+{
+	struct command *c;
+
+	if (len <= 0 || text == NULL)
 		return STORE_ENOMEM;
-	if (s->npending == MAX_PENDING) {
-		redisFreeCommand(cmd);
-		snprintf(s->why, sizeof(s->why), "redis: transaction too big");
-		return STORE_EIO;
+	if ((c = room(s->commands, &s->commands_cap, s->ncommands,
+	    sizeof(*s->commands))) == NULL) {
+		redisFreeCommand(text);
+		return STORE_ENOMEM;
 	}
-	s->pending[s->npending] = cmd;
-	s->pending_len[s->npending++] = len;
+	s->commands = c;
+	s->commands[s->ncommands].text = text;
+	s->commands[s->ncommands++].len = (size_t)len;
 	return STORE_OK;
 }
 
-static void
-unwatch(struct redis_store *s)
+static enum store_err
+buffer_fmt(struct redis_store *s, const char *fmt, ...)
 {
-	redisReply *r = NULL;
+	va_list	 ap;
+	char	*text = NULL;
+	int	 len;
 
-	if (s->c != NULL && s->watching &&
-	    plain(s, &r, "UNWATCH") == STORE_OK)
-		freeReplyObject(r);
-	s->watching = 0;
+	va_start(ap, fmt);
+	len = redisvFormatCommand(&text, fmt, ap);
+	va_end(ap);
+	return buffer(s, text, len);
 }
 
 static enum store_err
-rd_begin(void *impl)
+buffer_argv(struct redis_store *s, int argc, const char **argv)
 {
-	struct redis_store *s = impl;
+	size_t		 lens[2 + 2 * MB_FIELDS];
+	char		*text = NULL;
+	long long	 len;
 
-	drop_pending(s, 0);
-	s->mark = 0;
-	if (s->c == NULL &&
-	    (s->c = connect_spec(s->spec, s->why, sizeof(s->why))) == NULL)
-		return STORE_DOWN;
-	if (s->c->err)
-		return down(s, "connect");
-	return STORE_OK;
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	len = redisFormatCommandArgv(&text, argc, argv, lens);
+	return buffer(s, text, len);
 }
 
-/* Check EXEC's answer: nil when a watched key changed, else each reply. */
-static enum store_err
-check_exec(struct redis_store *s, const redisReply *r)
-{
-	if (r->type == REDIS_REPLY_NIL)
-		return STORE_CONFLICT;
-	if (r->type != REDIS_REPLY_ARRAY)
-		return reply_error(s, r);
-	for (size_t i = 0; i < r->elements; i++)
-		if (r->element[i]->type == REDIS_REPLY_ERROR)
-			return reply_error(s, r->element[i]);
-	return STORE_OK;
-}
-
-/* Apply the buffered writes in one MULTI/EXEC, if nothing watched moved. */
-static enum store_err
-rd_commit(void *impl)
-{
-	struct redis_store	*s = impl;
-	redisReply		*r[MAX_PENDING + 2] = { NULL };
-	enum store_err		 err = STORE_OK;
-	int			 n = s->npending;
-
-	if (n == 0) {
-		unwatch(s);
-		return s->c != NULL ? STORE_OK : STORE_DOWN;
-	}
-	if (s->c == NULL)
-		return down(s, "commit");
-	if (redisAppendCommand(s->c, "MULTI") != REDIS_OK)
-		return down(s, "commit");
-	for (int i = 0; i < n; i++)
-		if (redisAppendFormattedCommand(s->c, s->pending[i],
-		    (size_t)s->pending_len[i]) != REDIS_OK)
-			return down(s, "commit");
-	if (redisAppendCommand(s->c, "EXEC") != REDIS_OK)
-		return down(s, "commit");
-	drop_pending(s, 0);
-	s->watching = 0;
-	if ((err = replies(s, r, n + 2)) != STORE_OK)
-		return err;
-	for (int i = 0; i < n + 1 && err == STORE_OK; i++)
-		if (r[i]->type == REDIS_REPLY_ERROR)
-			err = reply_error(s, r[i]);
-	if (err == STORE_OK)
-		err = check_exec(s, r[n + 1]);
-	free_replies(r, n + 2);
-	return err;
-}
-
-static void
-rd_rollback(void *impl)
-{
-	struct redis_store *s = impl;
-
-	drop_pending(s, 0);
-	unwatch(s);
-}
-
-static enum store_err
-rd_mark(void *impl)
-{
-	struct redis_store *s = impl;
-
-	s->mark = s->npending;
-	return STORE_OK;
-}
-
-static void
-rd_release(void *impl, int keep)
-{
-	struct redis_store *s = impl;
-
-	if (!keep)
-		drop_pending(s, s->mark);
-}
+/* ---- records from replies ------------------------------------------- */
 
 /* The value of field name in a HGETALL reply, or NULL. */
 static const char *
@@ -296,13 +336,13 @@ num(const redisReply *r, const char *name)
 
 /* A copy of a field; *ok cleared when memory ran out. */
 static char *
-dup_field(const redisReply *r, const char *name, int *ok)
+dup_field(const redisReply *r, const char *name, bool *ok)
 {
 	const char	*v = field(r, name);
 	char		*copy = v != NULL ? strdup(v) : NULL;
 
 	if (v != NULL && copy == NULL)
-		*ok = 0;
+		*ok = false;
 	return copy;
 }
 
@@ -314,23 +354,13 @@ copy_field(const redisReply *r, const char *name, char *out, size_t size)
 	snprintf(out, size, "%s", v != NULL ? v : "");
 }
 
+/* A mailbox hash as HGETALL gave it (a non-empty array). */
 static enum store_err
-rd_get(void *impl, const char *id, struct store_mailbox *m)
+parse_mailbox(struct redis_store *s, const redisReply *r, const char *id,
+    struct store_mailbox *m)
 {
-	struct redis_store	*s = impl;
-	redisReply		*r;
-	char			 key[64];
-	enum store_err		 err;
-	int			 ok = 1;
+	bool ok = true;
 
-	memset(m, 0, sizeof(*m));
-	snprintf(key, sizeof(key), "tigress:mb:%s", id);
-	if ((err = watched(s, "HGETALL", key, &r)) != STORE_OK)
-		return err;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-		freeReplyObject(r);
-		return STORE_NOTFOUND;
-	}
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	copy_field(r, "initiator", m->initiator, sizeof(m->initiator));
 	copy_field(r, "recipient", m->recipient, sizeof(m->recipient));
@@ -349,127 +379,491 @@ rd_get(void *impl, const char *id, struct store_mailbox *m)
 	m->init_ntoken = dup_field(r, "init_ntoken", &ok);
 	m->rcpt_ntype = dup_field(r, "rcpt_ntype", &ok);
 	m->rcpt_ntoken = dup_field(r, "rcpt_ntoken", &ok);
-	freeReplyObject(r);
-	if (!ok || m->title == NULL || m->data == NULL) {
-		store_mailbox_clear(m);
-		snprintf(s->why, sizeof(s->why), "redis: incomplete mailbox");
-		return ok ? STORE_EIO : STORE_ENOMEM;
+	if (ok && m->title != NULL && m->data != NULL)
+		return STORE_OK;
+	store_mailbox_clear(m);
+	snprintf(s->why, sizeof(s->why), "redis: incomplete mailbox");
+	return ok ? STORE_EIO : STORE_ENOMEM;
+}
+
+/* A log hash as HGETALL gave it; claim and request id from its key. */
+static enum store_err
+parse_log(struct redis_store *s, const redisReply *r, const char *key,
+    struct store_log *l)
+{
+	const char	*claim = key + sizeof(LOG_PREFIX) - 1;
+	const char	*colon = strchr(claim, ':');
+	bool		 ok = true;
+
+	if (colon != NULL && (size_t)(colon - claim) < sizeof(l->claim)) {
+		memcpy(l->claim, claim, (size_t)(colon - claim));
+		l->claim[colon - claim] = '\0';
+		snprintf(l->request_id, sizeof(l->request_id), "%s", colon + 1);
 	}
+	copy_field(r, "mailbox", l->mailbox, sizeof(l->mailbox));
+	l->op = (int)num(r, "op");
+	l->expires = num(r, "expires");
+	l->body = dup_field(r, "body", &ok);
+	if (l->body != NULL)
+		return STORE_OK;
+	snprintf(s->why, sizeof(s->why), "redis: incomplete log entry");
+	return ok ? STORE_EIO : STORE_ENOMEM;
+}
+
+/* The version of key that a HGETALL reply says (none when unreadable). */
+static enum store_err
+add_read(struct redis_store *s, const char *key, const redisReply *r)
+{
+	struct version	*v;
+	enum store_err	 err;
+
+	if (r->type != REDIS_REPLY_ARRAY)
+		return reply_error(s, r);
+	if ((v = add_version(s, key)) == NULL)
+		return STORE_ENOMEM;
+	if (r->elements == 0)
+		return STORE_OK;		/* absent */
+	v->present = true;
+	err = is_mb_key(key) ?
+	    parse_mailbox(s, r, key + sizeof(MB_PREFIX) - 1, &v->mb) :
+	    parse_log(s, r, key, &v->log);
+	if (err != STORE_OK)
+		drop_versions(s, s->nversions - 1);
+	return err;
+}
+
+/* ---- reading: WATCH and read in one round trip ----------------------- */
+
+/* Append WATCH keys... and a HGETALL of each (n > 0). */
+static bool
+append_reads(struct redis_store *s, char (*keys)[KEY_MAX], size_t n)
+{
+	const char	**argv = calloc(n + 1, sizeof(*argv));
+	size_t		 *lens = calloc(n + 1, sizeof(*lens));
+	bool		  ok = argv != NULL && lens != NULL;
+
+	if (ok) {
+		argv[0] = "WATCH";
+		lens[0] = 5;
+		for (size_t i = 0; i < n; i++) {
+			argv[i + 1] = keys[i];
+			lens[i + 1] = strlen(keys[i]);
+		}
+		ok = redisAppendCommandArgv(s->c, (int)n + 1, argv, lens) ==
+		    REDIS_OK;
+	}
+	for (size_t i = 0; ok && i < n; i++)
+		ok = redisAppendCommand(s->c, "HGETALL %s", keys[i]) ==
+		    REDIS_OK;
+	free(argv);
+	free(lens);
+	return ok;
+}
+
+/*
+ * Watch and read keys[0..n) (adding a version of each) and, with count,
+ * the live count: one round trip.  Watches left by an earlier transaction
+ * are dropped first, in the same round trip.
+ */
+static enum store_err
+read_keys(struct redis_store *s, char (*keys)[KEY_MAX], size_t n,
+    bool count)
+{
+	redisReply	**r;
+	size_t		  nr = 0, first;
+	bool		  unwatch = n > 0 && s->stale;
+	enum store_err	  err;
+
+	if (s->c == NULL)
+		return down(s, "read");
+	nr = (unwatch ? 1 : 0) + (n > 0 ? n + 1 : 0) + (count ? 1 : 0);
+	if ((r = calloc(nr, sizeof(*r))) == NULL)
+		return STORE_ENOMEM;
+	if ((unwatch && redisAppendCommand(s->c, "UNWATCH") != REDIS_OK) ||
+	    (n > 0 && !append_reads(s, keys, n)) ||
+	    (count && redisAppendCommand(s->c, "ZCARD %s", EXPIRY_KEY) !=
+	    REDIS_OK)) {
+		free(r);
+		return down(s, "read");	/* half a pipeline: start over */
+	}
+	if ((err = replies(s, r, nr)) == STORE_DOWN) {
+		free(r);
+		return err;
+	}
+	if (n > 0) {
+		s->watching = true;
+		s->stale = false;
+	}
+	first = (unwatch ? 1 : 0) + (n > 0 ? 1 : 0);
+	for (size_t i = 0; i < n && err == STORE_OK; i++)
+		err = add_read(s, keys[i], r[first + i]);
+	if (err == STORE_OK && count) {
+		s->count = r[nr - 1]->type == REDIS_REPLY_INTEGER ?
+		    (long)r[nr - 1]->integer : 0;
+		s->have_count = true;
+	}
+	free_replies(r, nr);
+	free(r);
+	return err;
+}
+
+/* The newest version of key, read from Redis when the transaction has
+ * none. */
+static enum store_err
+known(struct redis_store *s, const char *key, struct version **out)
+{
+	char		one[1][KEY_MAX];
+	long		i;
+	enum store_err	err;
+
+	*out = NULL;
+	if ((i = find(s, key)) < 0) {
+		snprintf(one[0], sizeof(one[0]), "%s", key);
+		if ((err = read_keys(s, one, 1, false)) != STORE_OK)
+			return err;
+		if ((i = find(s, key)) < 0)
+			return STORE_EIO;
+	}
+	*out = &s->versions[i];
 	return STORE_OK;
 }
 
-/* Buffer "HSET tigress:mb:{id} field value ..." for the non-NULL ones. */
-static enum store_err
-buffer_hset(struct redis_store *s, const struct store_mailbox *m)
+static void
+rd_want(void *impl, enum store_want what, const char *a, const char *b)
 {
-	char		 key[64], nums[6][24];
-	const char	*argv[2 + 2 * MB_FIELDS];
-	size_t		 lens[2 + 2 * MB_FIELDS];
-	int		 argc = 0;
-	const char	*names[] = { "rights", "created", "expires", "etag",
-	    "aead", "init_aead", "initiator", "recipient", "title",
-	    "description", "image_url", "data", "init_data", "init_ntype",
-	    "init_ntoken", "rcpt_ntype", "rcpt_ntoken" };
-	const char	*values[MB_FIELDS] = { nums[0], nums[1], nums[2],
-	    nums[3], nums[4], nums[5], m->initiator, m->recipient, m->title,
+	struct redis_store	*s = impl;
+	char			 key[KEY_MAX];
+	char			(*wants)[KEY_MAX];
+
+	if (what == STORE_WANT_COUNT) {
+		s->want_count = !s->have_count;
+		return;
+	}
+	if (what == STORE_WANT_MAILBOX)
+		mb_key(a, key);
+	else
+		log_key(a, b, key);
+	if (find(s, key) >= 0)
+		return;
+	for (size_t i = 0; i < s->nwants; i++)
+		if (strcmp(s->wants[i], key) == 0)
+			return;
+	if ((wants = room(s->wants, &s->wants_cap, s->nwants,
+	    sizeof(*s->wants))) == NULL)
+		return;		/* a hint: it is read when asked for */
+	s->wants = wants;
+	memcpy(s->wants[s->nwants++], key, sizeof(key));
+}
+
+static enum store_err
+rd_fetch(void *impl)
+{
+	struct redis_store	*s = impl;
+	enum store_err		 err = STORE_OK;
+
+	if (s->nwants > 0 || s->want_count)
+		err = read_keys(s, s->wants, s->nwants, s->want_count);
+	s->nwants = 0;
+	s->want_count = false;
+	return err;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static enum store_err
+rd_begin(void *impl)
+{
+	struct redis_store *s = impl;
+
+	reset(s);
+	s->stale = s->watching;
+	if (s->c == NULL &&
+	    (s->c = connect_spec(s->spec, s->why, sizeof(s->why))) == NULL)
+		return STORE_DOWN;
+	if (s->c->err)
+		return down(s, "connect");
+	return STORE_OK;
+}
+
+/* Buffer one PUBLISH of the ids of every mailbox the batch changed. */
+static enum store_err
+buffer_publish(struct redis_store *s)
+{
+	size_t		 n = 0, at = 0;
+	char		*ids;
+	enum store_err	 err;
+
+	for (size_t i = 0; i < s->nversions; i++)
+		n += s->versions[i].changed;
+	if (n == 0)
+		return STORE_OK;
+	if ((ids = malloc(n * UUID_STR_SIZE)) == NULL)
+		return STORE_ENOMEM;
+	for (size_t i = 0; i < s->nversions; i++) {
+		const struct version *v = &s->versions[i];
+		if (!v->changed)
+			continue;
+		at += (size_t)snprintf(ids + at, n * UUID_STR_SIZE - at, "%s%s",
+		    at > 0 ? " " : "", v->key + sizeof(MB_PREFIX) - 1);
+	}
+	err = buffer_fmt(s, "PUBLISH %s %s", STORE_REDIS_CHANNEL, ids);
+	free(ids);
+	return err;
+}
+
+/* Check EXEC's answer: nil when a watched key changed, else each reply. */
+static enum store_err
+check_exec(struct redis_store *s, const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_NIL)
+		return STORE_CONFLICT;
+	if (r->type != REDIS_REPLY_ARRAY)
+		return reply_error(s, r);
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_ERROR)
+			return reply_error(s, r->element[i]);
+	return STORE_OK;
+}
+
+/* Apply the buffered writes in one MULTI/EXEC, if nothing watched moved. */
+static enum store_err
+rd_commit(void *impl)
+{
+	struct redis_store	 *s = impl;
+	redisReply		**r;
+	enum store_err		  err;
+	size_t			  n, nr;
+	bool			  unwatch = s->stale;
+
+	if (s->ncommands == 0) {	/* its watches go stale */
+		reset(s);
+		return s->c != NULL ? STORE_OK : STORE_DOWN;
+	}
+	if (s->c == NULL)
+		return down(s, "commit");
+	if ((err = buffer_publish(s)) != STORE_OK)
+		return err;
+	n = s->ncommands;
+	nr = n + 2 + (unwatch ? 1 : 0);
+	if ((r = calloc(nr, sizeof(*r))) == NULL)
+		return STORE_ENOMEM;
+	if ((unwatch && redisAppendCommand(s->c, "UNWATCH") != REDIS_OK) ||
+	    redisAppendCommand(s->c, "MULTI") != REDIS_OK) {
+		free(r);
+		return down(s, "commit");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (redisAppendFormattedCommand(s->c, s->commands[i].text,
+		    s->commands[i].len) != REDIS_OK) {
+			free(r);
+			return down(s, "commit");
+		}
+	if (redisAppendCommand(s->c, "EXEC") != REDIS_OK) {
+		free(r);
+		return down(s, "commit");
+	}
+	reset(s);
+	s->watching = s->stale = false;		/* EXEC ends them */
+	if ((err = replies(s, r, nr)) == STORE_OK)
+		err = check_exec(s, r[nr - 1]);
+	free_replies(r, nr);
+	free(r);
+	return err;
+}
+
+static void
+rd_rollback(void *impl)
+{
+	reset(impl);	/* the watches go stale */
+}
+
+static enum store_err
+rd_mark(void *impl)
+{
+	struct redis_store *s = impl;
+
+	s->mark.nversions = s->nversions;
+	s->mark.ncommands = s->ncommands;
+	s->mark.live_delta = s->live_delta;
+	return STORE_OK;
+}
+
+static void
+rd_release(void *impl, int keep)
+{
+	struct redis_store *s = impl;
+
+	if (keep)
+		return;
+	drop_versions(s, s->mark.nversions);
+	drop_commands(s, s->mark.ncommands);
+	s->live_delta = s->mark.live_delta;
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static enum store_err
+rd_get(void *impl, const char *id, struct store_mailbox *m)
+{
+	struct redis_store	*s = impl;
+	struct version		*v;
+	char			 key[KEY_MAX];
+	enum store_err		 err;
+
+	memset(m, 0, sizeof(*m));
+	mb_key(id, key);
+	if ((err = known(s, key, &v)) != STORE_OK)
+		return err;
+	return v->present ? store_mailbox_copy(m, &v->mb) : STORE_NOTFOUND;
+}
+
+/* Each field of m as text (NULL: absent); nums holds the numbers. */
+static void
+mailbox_fields(const struct store_mailbox *m, char nums[MB_NUMS][NUM_MAX],
+    const char *values[MB_FIELDS])
+{
+	const char *v[MB_FIELDS] = { nums[0], nums[1], nums[2], nums[3],
+	    nums[4], nums[5], m->initiator, m->recipient, m->title,
 	    m->description, m->image_url, m->data, m->init_data,
 	    m->init_ntype, m->init_ntoken, m->rcpt_ntype, m->rcpt_ntoken };
-	char		*cmd = NULL;
 
-	snprintf(key, sizeof(key), "tigress:mb:%s", m->id);
-	snprintf(nums[0], sizeof(nums[0]), "%u", m->rights);
-	snprintf(nums[1], sizeof(nums[1]), "%lld", (long long)m->created);
-	snprintf(nums[2], sizeof(nums[2]), "%lld", (long long)m->expires);
-	snprintf(nums[3], sizeof(nums[3]), "%lld", (long long)m->etag);
-	snprintf(nums[4], sizeof(nums[4]), "%d", m->aead);
-	snprintf(nums[5], sizeof(nums[5]), "%d", m->init_aead);
-	argv[argc++] = "HSET";
-	argv[argc++] = key;
-	for (int i = 0; i < MB_FIELDS; i++) {
-		if (values[i] == NULL)
-			continue;
-		argv[argc++] = names[i];
-		argv[argc++] = values[i];
-	}
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	long long len = redisFormatCommandArgv(&cmd, argc, argv, lens);
-	return buffer(s, cmd, len > 0 && len < (1LL << 30) ? (int)len : -1);
+	snprintf(nums[0], NUM_MAX, "%u", m->rights);
+	snprintf(nums[1], NUM_MAX, "%lld", (long long)m->created);
+	snprintf(nums[2], NUM_MAX, "%lld", (long long)m->expires);
+	snprintf(nums[3], NUM_MAX, "%lld", (long long)m->etag);
+	snprintf(nums[4], NUM_MAX, "%d", m->aead);
+	snprintf(nums[5], NUM_MAX, "%d", m->init_aead);
+	memcpy(values, v, sizeof(v));
 }
 
-/* Buffer the whole record: old fields dropped, expiry index updated. */
+/* Buffer the expiration of m: the hash's own and the index's. */
 static enum store_err
-buffer_mailbox(struct redis_store *s, const struct store_mailbox *m)
+buffer_expiry(struct redis_store *s, const struct store_mailbox *m)
 {
-	char		*cmd = NULL;
-	enum store_err	 err;
-	int		 len;
+	enum store_err err;
 
-	len = redisFormatCommand(&cmd, "DEL tigress:mb:%s", m->id);
-	if ((err = buffer(s, cmd, len)) != STORE_OK ||
-	    (err = buffer_hset(s, m)) != STORE_OK)
-		return err;
-	len = redisFormatCommand(&cmd, "EXPIREAT tigress:mb:%s %lld", m->id,
+	err = buffer_fmt(s, "EXPIREAT " MB_PREFIX "%s %lld", m->id,
 	    (long long)m->expires);
-	if ((err = buffer(s, cmd, len)) != STORE_OK)
+	if (err != STORE_OK)
 		return err;
-	len = redisFormatCommand(&cmd, "ZADD %s %lld %s", EXPIRY_KEY,
+	return buffer_fmt(s, "ZADD %s %lld %s", EXPIRY_KEY,
 	    (long long)m->expires, m->id);
-	return buffer(s, cmd, len);
 }
 
-/* Tell the other nodes (store_redis_follow) that mailbox id changed. */
+/*
+ * Buffer what turns the stored old into m: HSET of the fields that
+ * differ, HDEL of those now absent, the expiration when it changed.  With
+ * old NULL (nothing stored), the whole record.
+ */
 static enum store_err
-buffer_publish(struct redis_store *s, const char *id)
+buffer_mailbox(struct redis_store *s, const struct store_mailbox *old,
+    const struct store_mailbox *m)
 {
-	char	*cmd = NULL;
-	int	 len = redisFormatCommand(&cmd, "PUBLISH %s %s",
-	    STORE_REDIS_CHANNEL, id);
+	char		 key[KEY_MAX], nums[MB_NUMS][NUM_MAX];
+	char		 old_nums[MB_NUMS][NUM_MAX];
+	const char	*now[MB_FIELDS], *was[MB_FIELDS] = { NULL };
+	const char	*set[2 + 2 * MB_FIELDS] = { "HSET", key };
+	const char	*del[2 + MB_FIELDS] = { "HDEL", key };
+	int		 nset = 2, ndel = 2;
+	enum store_err	 err = STORE_OK;
 
-	return buffer(s, cmd, len);
+	mb_key(m->id, key);
+	mailbox_fields(m, nums, now);
+	if (old != NULL)
+		mailbox_fields(old, old_nums, was);
+	for (int i = 0; i < MB_FIELDS; i++) {
+		if (now[i] != NULL && (was[i] == NULL ||
+		    strcmp(now[i], was[i]) != 0)) {
+			set[nset++] = mb_names[i];
+			set[nset++] = now[i];
+		} else if (now[i] == NULL && was[i] != NULL)
+			del[ndel++] = mb_names[i];
+	}
+	if (nset > 2)
+		err = buffer_argv(s, nset, set);
+	if (err == STORE_OK && ndel > 2)
+		err = buffer_argv(s, ndel, del);
+	if (err == STORE_OK && (old == NULL || old->expires != m->expires))
+		err = buffer_expiry(s, m);
+	return err;
 }
 
+/* Add the version of a mailbox a request wrote. */
+static enum store_err
+add_written(struct redis_store *s, const struct store_mailbox *m,
+    bool changed)
+{
+	struct version	*v;
+	char		 key[KEY_MAX];
+
+	mb_key(m->id, key);
+	if ((v = add_version(s, key)) == NULL)
+		return STORE_ENOMEM;
+	v->present = true;
+	v->changed = changed;
+	return store_mailbox_copy(&v->mb, m);
+}
+
+/* A new mailbox: its key was watched and read absent (ids are random). */
 static enum store_err
 rd_put_new(void *impl, const struct store_mailbox *m)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r;
-	char			 key[64];
+	struct version		*v;
+	char			 key[KEY_MAX];
 	enum store_err		 err;
-	int			 yes;
 
-	snprintf(key, sizeof(key), "tigress:mb:%s", m->id);
-	if ((err = watched(s, "EXISTS", key, &r)) != STORE_OK)
+	mb_key(m->id, key);
+	if ((err = known(s, key, &v)) != STORE_OK)
 		return err;
-	yes = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-	freeReplyObject(r);
-	return yes ? STORE_EXISTS : buffer_mailbox(s, m);
+	if (v->present)
+		return STORE_EXISTS;
+	if ((err = buffer_mailbox(s, NULL, m)) != STORE_OK ||
+	    (err = add_written(s, m, false)) != STORE_OK)
+		return err;
+	s->live_delta++;
+	return STORE_OK;
 }
 
-/* put and del follow a get of the same record, which watches it. */
+/* put and del follow a get of the same record, which watched it. */
 static enum store_err
 rd_put(void *impl, const struct store_mailbox *m)
 {
-	enum store_err err = buffer_mailbox(impl, m);
+	struct redis_store	*s = impl;
+	char			 key[KEY_MAX];
+	long			 i;
+	enum store_err		 err;
 
-	return err != STORE_OK ? err : buffer_publish(impl, m->id);
+	mb_key(m->id, key);
+	if ((i = find(s, key)) >= 0 && s->versions[i].present)
+		err = buffer_mailbox(s, &s->versions[i].mb, m);
+	else if ((err = buffer_fmt(s, "DEL %s", key)) == STORE_OK)
+		err = buffer_mailbox(s, NULL, m);	/* not read: all of it */
+	return err != STORE_OK ? err : add_written(s, m, true);
 }
 
 static enum store_err
 rd_del(void *impl, const char *id)
 {
 	struct redis_store	*s = impl;
+	struct version		*v;
+	char			 key[KEY_MAX];
+	long			 i;
+	bool			 was;
 	enum store_err		 err;
-	char			*cmd = NULL;
-	int			 len;
 
-	len = redisFormatCommand(&cmd, "DEL tigress:mb:%s", id);
-	if ((err = buffer(s, cmd, len)) != STORE_OK)
+	mb_key(id, key);
+	i = find(s, key);
+	was = i >= 0 && s->versions[i].present;
+	if ((err = buffer_fmt(s, "DEL %s", key)) != STORE_OK ||
+	    (err = buffer_fmt(s, "ZREM %s %s", EXPIRY_KEY, id)) != STORE_OK)
 		return err;
-	len = redisFormatCommand(&cmd, "ZREM %s %s", EXPIRY_KEY, id);
-	if ((err = buffer(s, cmd, len)) != STORE_OK)
-		return err;
-	return buffer_publish(s, id);
+	if ((v = add_version(s, key)) == NULL)
+		return STORE_ENOMEM;
+	v->changed = true;
+	if (was)
+		s->live_delta--;
+	return STORE_OK;
 }
 
 static enum store_err
@@ -477,84 +871,109 @@ rd_log_get(void *impl, const char *claim, const char *request_id,
     int64_t now, struct store_log *l)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r;
-	char			 key[64 + TG_REQUEST_ID_MAX];
+	struct version		*v;
+	char			 key[KEY_MAX];
 	enum store_err		 err;
-	int			 ok = 1;
 
 	memset(l, 0, sizeof(*l));
-	snprintf(key, sizeof(key), "tigress:log:%s:%s", claim, request_id);
-	if ((err = watched(s, "HGETALL", key, &r)) != STORE_OK)
+	log_key(claim, request_id, key);
+	if ((err = known(s, key, &v)) != STORE_OK)
 		return err;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
-	    num(r, "expires") <= now) {
-		freeReplyObject(r);
+	if (!v->present || v->log.expires <= now)
 		return STORE_NOTFOUND;
-	}
-	snprintf(l->claim, sizeof(l->claim), "%s", claim);
-	snprintf(l->request_id, sizeof(l->request_id), "%s", request_id);
-	copy_field(r, "mailbox", l->mailbox, sizeof(l->mailbox));
-	l->op = (int)num(r, "op");
-	l->expires = num(r, "expires");
-	l->body = dup_field(r, "body", &ok);
-	freeReplyObject(r);
-	if (l->body == NULL) {
-		snprintf(s->why, sizeof(s->why), "redis: incomplete log entry");
-		return ok ? STORE_EIO : STORE_ENOMEM;
-	}
-	return STORE_OK;
+	return store_log_copy(l, &v->log);
 }
 
 static enum store_err
 rd_log_put(void *impl, const struct store_log *l)
 {
 	struct redis_store	*s = impl;
+	struct version		*v;
+	char			 key[KEY_MAX];
 	enum store_err		 err;
-	char			*cmd = NULL;
-	int			 len;
 
-	len = redisFormatCommand(&cmd, "HSET tigress:log:%s:%s op %d mailbox "
-	    "%s body %s expires %lld", l->claim, l->request_id, l->op,
-	    l->mailbox, l->body, (long long)l->expires);
-	if ((err = buffer(s, cmd, len)) != STORE_OK)
+	log_key(l->claim, l->request_id, key);
+	if ((err = buffer_fmt(s, "HSET %s op %d mailbox %s body %s expires "
+	    "%lld", key, l->op, l->mailbox, l->body, (long long)l->expires)) !=
+	    STORE_OK ||
+	    (err = buffer_fmt(s, "EXPIREAT %s %lld", key,
+	    (long long)l->expires)) != STORE_OK)
 		return err;
-	len = redisFormatCommand(&cmd, "EXPIREAT tigress:log:%s:%s %lld",
-	    l->claim, l->request_id, (long long)l->expires);
-	return buffer(s, cmd, len);
+	if ((v = add_version(s, key)) == NULL)
+		return STORE_ENOMEM;
+	v->present = true;
+	return store_log_copy(&v->log, l);
 }
 
-/* Live mailboxes: the expiry index from now on, O(log n) in Redis. */
+/*
+ * Live mailboxes: the index's size, read once a transaction (with its
+ * announced keys), plus the transaction's creates less its deletes.  Like
+ * SQLite's counter it counts expired mailboxes until they are swept (now
+ * is not needed); a create at the limit sweeps and counts again.
+ */
 static enum store_err
 rd_count_live(void *impl, int64_t now, long *n)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r;
 	enum store_err		 err;
 
-	if ((err = plain(s, &r, "ZCOUNT %s (%lld +inf", EXPIRY_KEY,
-	    (long long)now)) != STORE_OK)
+	(void)now;
+	if (!s->have_count &&
+	    (err = read_keys(s, NULL, 0, true)) != STORE_OK)
 		return err;
-	*n = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : 0;
-	freeReplyObject(r);
+	*n = s->count + s->live_delta;
 	return STORE_OK;
 }
 
-/* Mailbox hashes expire by themselves (EXPIREAT); tidy the index too. */
+/*
+ * Up to limit expired mailboxes out of the index (their hashes expire by
+ * themselves, EXPIREAT): two round trips, outside the transaction's
+ * writes, so that the count read next is fresh.
+ */
 static enum store_err
 rd_sweep(void *impl, int64_t now, long limit, long *removed)
 {
 	struct redis_store	*s = impl;
-	redisReply		*r;
+	redisReply		*r = NULL, *gone = NULL;
+	char			 until[NUM_MAX], lim[NUM_MAX];
+	const char		*argv[] = { "ZRANGEBYSCORE", EXPIRY_KEY, "-inf",
+	    until, "LIMIT", "0", lim };
+	const char		**ids = NULL;
+	size_t			*lens = NULL;
 	enum store_err		 err;
 
-	(void)limit;	/* one ZREMRANGEBYSCORE, fast in Redis */
 	*removed = 0;
-	if ((err = plain(s, &r, "ZREMRANGEBYSCORE %s -inf %lld", EXPIRY_KEY,
-	    (long long)now)) != STORE_OK)
+	snprintf(until, sizeof(until), "%lld", (long long)now);
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	if ((err = plain(s, &r, 7, argv, NULL)) != STORE_OK)
 		return err;
-	*removed = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : 0;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+		goto done;
+	ids = calloc(r->elements + 2, sizeof(*ids));
+	lens = calloc(r->elements + 2, sizeof(*lens));
+	if (ids == NULL || lens == NULL) {
+		err = STORE_ENOMEM;
+		goto done;
+	}
+	ids[0] = "ZREM";
+	ids[1] = EXPIRY_KEY;
+	lens[0] = 4;
+	lens[1] = strlen(EXPIRY_KEY);
+	for (size_t i = 0; i < r->elements; i++) {
+		ids[i + 2] = r->element[i]->str;
+		lens[i + 2] = r->element[i]->len;
+	}
+	if ((err = plain(s, &gone, (int)r->elements + 2, ids, lens)) ==
+	    STORE_OK && gone->type == REDIS_REPLY_INTEGER)
+		*removed = (long)gone->integer;
+	s->have_count = false;
+done:
+	if (gone != NULL)
+		freeReplyObject(gone);
 	freeReplyObject(r);
-	return STORE_OK;
+	free(ids);
+	free(lens);
+	return err;
 }
 
 static const char *
@@ -572,7 +991,10 @@ rd_close(void *impl)
 
 	if (s == NULL)
 		return;
-	drop_pending(s, 0);
+	reset(s);
+	free(s->versions);
+	free(s->commands);
+	free(s->wants);
 	if (s->c != NULL)
 		redisFree(s->c);
 	free(s);
@@ -581,7 +1003,7 @@ rd_close(void *impl)
 static const struct store_ops redis_ops = {
 	rd_begin, rd_commit, rd_rollback, rd_mark, rd_release, rd_get,
 	rd_put_new, rd_put, rd_del, rd_log_get, rd_log_put, rd_count_live,
-	rd_sweep, NULL, NULL, rd_why, rd_close,
+	rd_sweep, NULL, NULL, rd_why, rd_close, rd_want, rd_fetch,
 };
 
 /* "redis://HOST:PORT" or "redis+unix:PATH" to a connection; NULL + why. */
@@ -651,7 +1073,7 @@ store_redis_open(const char *spec, struct store **out, char *why,
 	st->ops = &redis_ops;
 	st->impl = s;
 	st->caps.writers = STORE_REDIS_WRITERS;
-	st->caps.batch = 1;
+	st->caps.batch = STORE_REDIS_BATCH;
 	st->caps.readers = 0;
 	*out = st;
 	return STORE_OK;
@@ -690,15 +1112,28 @@ subscribe(struct store_follow *f)
 	return c;
 }
 
-/* A "message" reply: ["message", channel, id]. */
+/* A "message" reply: ["message", channel, "id id ..."]. */
 static void
 deliver(struct store_follow *f, const redisReply *r)
 {
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-	    r->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(r->element[0]->str, "message") == 0 &&
-	    r->element[2]->type == REDIS_REPLY_STRING)
-		f->changed(r->element[2]->str, f->arg);
+	char		 id[UUID_STR_SIZE];
+	const char	*p, *end;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(r->element[0]->str, "message") != 0 ||
+	    r->element[2]->type != REDIS_REPLY_STRING)
+		return;
+	for (p = r->element[2]->str; *p != '\0'; p = *end != '\0' ? end + 1 :
+	    end) {
+		if ((end = strchr(p, ' ')) == NULL)
+			end = p + strlen(p);
+		if (end == p || (size_t)(end - p) >= sizeof(id))
+			continue;	/* not an id of ours */
+		memcpy(id, p, (size_t)(end - p));
+		id[end - p] = '\0';
+		f->changed(id, f->arg);
+	}
 }
 
 static void *

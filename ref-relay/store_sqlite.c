@@ -567,7 +567,7 @@ sq_close(void *impl)
 static const struct store_ops sqlite_ops = {
 	sq_begin, sq_commit, sq_rollback, sq_mark, sq_release, sq_get,
 	sq_put_new, sq_put, sq_del, sq_log_get, sq_log_put, sq_count_live,
-	sq_sweep, sq_maintain, sq_checkpoint, sq_why, sq_close,
+	sq_sweep, sq_maintain, sq_checkpoint, sq_why, sq_close, NULL, NULL,
 };
 
 static int

@@ -75,6 +75,13 @@ run_batch(struct store *s, struct jobq *batch)
 		if ((err = store_begin(s)) != STORE_OK)
 			break;
 		STAILQ_FOREACH(j, batch, link)
+			if (j->want != NULL)
+				j->want(j, s);
+		if ((err = store_fetch(s)) != STORE_OK) {
+			store_rollback(s);
+			break;
+		}
+		STAILQ_FOREACH(j, batch, link)
 			j->run(j, s);
 		if ((err = store_commit(s)) != STORE_OK)
 			store_rollback(s);
@@ -260,6 +267,8 @@ storeq_run(struct storeq *q)
 
 	if (pthread_mutex_lock(&q->mu) != 0)
 		return;
+	if (!q->inline_ok && q->njobs > 0)	/* the round's jobs, at once */
+		(void)pthread_cond_signal(&q->cond);
 	if (!q->inline_ok || q->running || q->njobs == 0) {
 		pthread_mutex_unlock(&q->mu);
 		return;
@@ -296,7 +305,7 @@ storeq_submit(struct storeq *q, struct storeq_job *j)
 	q->njobs++;
 	if (j->background)
 		q->nbackground++;
-	if (q->inline_ok && !j->background)
+	if (!j->background)	/* storeq_run() runs it or wakes a thread */
 		next = STOREQ_RUN_SOON;
 	else
 		(void)pthread_cond_signal(&q->cond);

@@ -16,10 +16,14 @@
  * of every connection that spoke in that round share one commit and no
  * thread switch is paid per request (on this kind of machine a switch
  * costs more than the work).  Otherwise, and for background jobs (the
- * sweeper), store threads do: one for SQLite (one writer), several for
- * Redis, one job per transaction, each run again when Redis reports a
- * conflict.  No one ever waits for the store: an event loop that finds
- * it busy leaves its jobs to whoever has it.
+ * sweeper), store threads do (one for SQLite, one writer; as many as the
+ * store allows otherwise), each transaction run again when Redis reports
+ * a conflict.  An event loop wakes a store thread once at the end of its
+ * round, not once a job, so that the round's jobs share a transaction.
+ * Before a batch runs, the store is told what its jobs will read (want),
+ * which Redis then reads in one round trip.  No one ever waits for the
+ * store: an event loop that finds it busy leaves its jobs to whoever has
+ * it.
  */
 #ifndef TIGRESS_RELAY_STOREQ_H
 #define TIGRESS_RELAY_STOREQ_H
@@ -35,6 +39,9 @@
 #define STOREQ_RETRIES	64	/* runs of a job that keeps conflicting */
 
 struct storeq_job {
+	/* Optional, before the run of every job of the transaction: tell
+	 * the store what run is going to read (store_want). */
+	void	(*want)(struct storeq_job *j, struct store *s);
 	/* Inside a transaction, on whichever thread runs the store: do the
 	 * work (may be called again when the transaction is retried). */
 	void	(*run)(struct storeq_job *j, struct store *s);
@@ -64,8 +71,9 @@ enum storeq_next {
 enum storeq_next storeq_submit(struct storeq *q, struct storeq_job *j);
 
 /*
- * Run what is queued on the calling thread, done callbacks included, if
- * the store is free; else leave it to whoever has the store.
+ * At the end of an event loop's round: run what is queued on the calling
+ * thread, done callbacks included, if commits are quick and the store is
+ * free; else leave it to whoever has the store, waking a store thread.
  */
 void storeq_run(struct storeq *q);
 

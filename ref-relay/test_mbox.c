@@ -1,26 +1,39 @@
 /*
  * CUnit tests of mbox (on an in-memory SQLite store) and route: the
  * access rules, binding, replays, relinquish, expiry and capacity, with
- * the clock under the test's control (mbox takes "now" as an argument).
+ * the clock under the test's control (mbox takes "now" as an argument),
+ * and transactions of several requests, as group commit runs them.
+ *
+ * With TIGRESS_TEST_STORE=redis+unix:PATH the same tests run on that
+ * Redis (emptied with FLUSHALL before each test): tests/test_redis.py
+ * does so.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
 #include "accesslog.h"
+#include "longpoll.h"
 #include "mbox.h"
 #include "msg.h"
 #include "payload.h"
 #include "route.h"
 #include "walbuf.h"
 
-#define T0	1800000000	/* the tests' "now" */
+#define T0_AHEAD	86400	/* "now" is a day ahead of the clock */
+
+/* The tests' "now": ahead of the real clock, by which Redis expires keys. */
+static int64_t T0;
+static const char *store_spec = "sqlite::memory:";
 
 static const char A[] = "11111111-1111-4111-8111-111111111111";	/* initiator */
 static const char B[] = "22222222-2222-4222-8222-222222222222";	/* recipient */
@@ -33,13 +46,31 @@ struct fixture {
 	int			 seq;	/* request id counter */
 };
 
+/* A Redis store starts empty. */
+static void
+flush_redis(const char *spec)
+{
+	redisContext	*c;
+	redisReply	*r;
+
+	if (strncmp(spec, "redis+unix:", 11) != 0)
+		return;
+	c = redisConnectUnix(spec + 11);
+	CU_ASSERT_FATAL(c != NULL && c->err == 0);
+	r = redisCommand(c, "FLUSHALL");
+	CU_ASSERT_FATAL(r != NULL && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
 static void
 fixture_open(struct fixture *f)
 {
 	char why[256];
 
 	memset(f, 0, sizeof(*f));
-	CU_ASSERT_FATAL(store_open("sqlite::memory:", NULL, &f->store, why,
+	flush_redis(store_spec);
+	CU_ASSERT_FATAL(store_open(store_spec, NULL, &f->store, why,
 	    sizeof(why)) == STORE_OK);
 	f->policy.default_ttl = 3600;
 	f->policy.max_ttl = 7 * 86400;
@@ -277,6 +308,204 @@ test_expiry_and_limits(void)
 	free(far);
 }
 
+/* Requests as route prepares them (mbox_parse runs in run_batch). */
+static struct mbox_req
+request(enum mbox_op op, const char *id, const char *claim,
+    const char *reqid, const char *body)
+{
+	struct mbox_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.id = id;
+	req.claim = claim;
+	req.request_id = reqid;
+	req.body = body != NULL ? body : "";
+	req.body_len = strlen(req.body);
+	return req;
+}
+
+/*
+ * Run n requests in one transaction as storeq's group commit does: told
+ * to the store first (store_want, store_fetch) when announce, else each
+ * read asked for when it is made.  Statuses to res[] (cleared by the
+ * caller).
+ */
+static void
+run_batch(struct fixture *f, bool announce, struct mbox_req *reqs, int n,
+    struct mbox_res *res)
+{
+	struct mbox_ctx ctx = { f->store, &f->policy, T0 };
+
+	for (int i = 0; i < n; i++)
+		mbox_parse(&reqs[i]);
+	CU_ASSERT_FATAL(store_begin(f->store) == STORE_OK);
+	if (announce) {
+		for (int i = 0; i < n; i++)
+			mbox_want(f->store, &reqs[i]);
+		CU_ASSERT_FATAL(store_fetch(f->store) == STORE_OK);
+	}
+	for (int i = 0; i < n; i++)
+		mbox_apply(&ctx, &reqs[i], &res[i]);
+	CU_ASSERT_FATAL(store_commit(f->store) == STORE_OK);
+	for (int i = 0; i < n; i++)
+		mbox_req_clear(&reqs[i]);
+}
+
+static void
+clear_results(struct mbox_res *res, int n)
+{
+	for (int i = 0; i < n; i++)
+		mbox_res_clear(&res[i]);
+}
+
+/*
+ * A transaction's requests see what the earlier ones wrote: of two
+ * binding reads only the first binds; a request id used twice is a
+ * replay; capacity counts the transaction's own creates.
+ */
+static void
+test_batch(void)
+{
+	struct fixture	 f;
+	struct mbox_res	 res[5];
+	char		*body = create_body(NULL, T0 + 600);
+	char		 id[UUID_STR_SIZE];
+
+	for (int announce = 0; announce < 2; announce++) {
+		fixture_open(&f);
+		create(&f, "RWD");
+		memcpy(id, f.id, sizeof(id));
+		struct mbox_req two_reads[] = {
+			request(MBOX_READ, id, B, NULL, NULL),
+			request(MBOX_READ, id, C, NULL, NULL),
+			request(MBOX_DELETE, id, C, "d1", NULL),
+		};
+		run_batch(&f, announce, two_reads, 3, res);
+		CU_ASSERT_EQUAL(res[0].status, 200);
+		CU_ASSERT_EQUAL(res[1].status, 401);
+		CU_ASSERT_EQUAL(res[2].status, 401);
+		clear_results(res, 3);
+		CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 200);
+		CU_ASSERT_EQUAL(op(&f, MBOX_READ, C, NULL), 401);
+
+		struct mbox_req replay[] = {
+			request(MBOX_CREATE, NULL, A, "same", body),
+			request(MBOX_CREATE, NULL, A, "same", body),
+			request(MBOX_DELETE, id, A, "gone", NULL),
+			request(MBOX_READ, id, B, NULL, NULL),
+		};
+		run_batch(&f, announce, replay, 4, res);
+		CU_ASSERT_EQUAL(res[0].status, 200);
+		CU_ASSERT_EQUAL(res[1].status, 201);
+		CU_ASSERT(res[0].body != NULL && res[1].body != NULL &&
+		    strcmp(res[0].body, res[1].body) == 0);
+		CU_ASSERT_EQUAL(res[2].status, 200);
+		CU_ASSERT_EQUAL(res[3].status, 404);	/* deleted just before */
+		clear_results(res, 4);
+		CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 404);
+
+		/* one live of 5: four more fit, the fifth does not */
+		struct mbox_req fill[] = {
+			request(MBOX_CREATE, NULL, A, "c1", body),
+			request(MBOX_CREATE, NULL, A, "c2", body),
+			request(MBOX_CREATE, NULL, A, "c3", body),
+			request(MBOX_CREATE, NULL, A, "c4", body),
+			request(MBOX_CREATE, NULL, A, "c5", body),
+		};
+		run_batch(&f, announce, fill, 5, res);
+		for (int i = 0; i < 4; i++)
+			CU_ASSERT_EQUAL(res[i].status, 200);
+		CU_ASSERT_EQUAL(res[4].status, 503);
+		CU_ASSERT_EQUAL(res[4].err, TGERR_CAPACITY);
+		clear_results(res, 5);
+		store_close(f.store);
+	}
+	free(body);
+}
+
+/* store_release(s, 0) drops the request's writes, and only those. */
+static void
+test_undo(void)
+{
+	struct fixture		f;
+	struct store_mailbox	m;
+	long			live = 0;
+
+	fixture_open(&f);
+	create(&f, "RWD");
+	CU_ASSERT_FATAL(store_begin(f.store) == STORE_OK);
+	CU_ASSERT_FATAL(store_get(f.store, f.id, &m) == STORE_OK);
+	CU_ASSERT_EQUAL(store_mark(f.store), STORE_OK);
+	snprintf(m.recipient, sizeof(m.recipient), "%s", C);
+	CU_ASSERT_EQUAL(store_put(f.store, &m), STORE_OK);
+	store_release(f.store, 0);			/* undone */
+	CU_ASSERT_EQUAL(store_mark(f.store), STORE_OK);
+	snprintf(m.recipient, sizeof(m.recipient), "%s", B);
+	CU_ASSERT_EQUAL(store_put(f.store, &m), STORE_OK);
+	store_release(f.store, 1);			/* kept */
+	store_mailbox_clear(&m);
+	CU_ASSERT_EQUAL(store_count_live(f.store, T0, &live), STORE_OK);
+	CU_ASSERT_EQUAL(live, 1);
+	CU_ASSERT_EQUAL(store_mark(f.store), STORE_OK);
+	CU_ASSERT_EQUAL(store_del(f.store, f.id), STORE_OK);
+	CU_ASSERT_EQUAL(store_get(f.store, f.id, &m), STORE_NOTFOUND);
+	store_release(f.store, 0);			/* undone */
+	CU_ASSERT_EQUAL(store_count_live(f.store, T0, &live), STORE_OK);
+	CU_ASSERT_EQUAL(live, 1);
+	CU_ASSERT_FATAL(store_get(f.store, f.id, &m) == STORE_OK);
+	CU_ASSERT_STRING_EQUAL(m.recipient, B);
+	store_mailbox_clear(&m);
+	CU_ASSERT_EQUAL(store_commit(f.store), STORE_OK);
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, B, NULL), 200);
+	CU_ASSERT_EQUAL(op(&f, MBOX_READ, C, NULL), 401);
+	store_close(f.store);
+}
+
+static void
+count_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	(*(int *)arg)++;
+}
+
+/* A held read is woken by its mailbox's change, also by one woken between
+ * the read of the mailbox and the hold (the other thread or node was
+ * faster). */
+static void
+test_longpoll_epoch(void)
+{
+	struct event_base	*base = event_base_new();
+	struct longpoll		*lp = longpoll_new(10, 10);
+	struct longpoll_waiter	 w;
+	int			 fired = 0;
+
+	CU_ASSERT_FATAL(base != NULL && lp != NULL);
+	memset(&w, 0, sizeof(w));
+	CU_ASSERT_FATAL((w.ev = event_new(base, -1, 0, count_cb, &fired)) !=
+	    NULL);
+	snprintf(w.id, sizeof(w.id), "%s", A);
+	snprintf(w.addr, sizeof(w.addr), "192.0.2.1");
+	w.since = longpoll_epoch(lp, A);
+	CU_ASSERT_FATAL(longpoll_add(lp, &w));
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(fired, 0);			/* held */
+	longpoll_wake(lp, A);
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(fired, 1);			/* woken */
+	longpoll_remove(lp, &w);
+	w.since = longpoll_epoch(lp, A);
+	longpoll_wake(lp, A);				/* before the hold */
+	CU_ASSERT_FATAL(longpoll_add(lp, &w));
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	CU_ASSERT_EQUAL(fired, 2);			/* woken at once */
+	longpoll_remove(lp, &w);
+	CU_ASSERT_EQUAL(longpoll_count(lp), 0);
+	event_free(w.ev);
+	longpoll_free(lp);
+	event_base_free(base);
+}
+
 /* route: the HTTP-level checks before any operation. */
 static int
 route_status(struct fixture *f, const char *method, const char *path,
@@ -450,6 +679,9 @@ main(void)
 	CU_pSuite s;
 	unsigned failed;
 
+	T0 = (int64_t)time(NULL) + T0_AHEAD;
+	if (getenv("TIGRESS_TEST_STORE") != NULL)
+		store_spec = getenv("TIGRESS_TEST_STORE");
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	s = CU_add_suite("relay", NULL, NULL);
@@ -459,6 +691,10 @@ main(void)
 	    test_relinquish);
 	CU_add_test(s, "replays", test_replay);
 	CU_add_test(s, "expiry, lifetime and capacity", test_expiry_and_limits);
+	CU_add_test(s, "a transaction of several requests", test_batch);
+	CU_add_test(s, "undoing a request of a transaction", test_undo);
+	CU_add_test(s, "a change woken before the hold wakes it",
+	    test_longpoll_epoch);
 	CU_add_test(s, "route checks", test_route);
 	CU_add_test(s, "access log", test_accesslog);
 	CU_add_test(s, "walbuf: one write per commit, nothing lost",

@@ -336,6 +336,14 @@ finish(struct wconn *wc, struct mbox_res *res)
 /* ---- the store -------------------------------------------------------- */
 
 static void
+op_want(struct storeq_job *j, struct store *s)
+{
+	struct op *op = (struct op *)j;
+
+	mbox_want(s, &op->wc->call.mreq);
+}
+
+static void
 op_run(struct storeq_job *j, struct store *s)
 {
 	struct op	*op = (struct op *)j;
@@ -407,12 +415,17 @@ run_call(struct wconn *wc)
 	struct route_resp	 resp;
 	struct op		*op;
 
+	/* before the read: a change woken from now on wakes its hold */
+	if (wc->call.mreq.op == MBOX_READ)
+		wc->waiter.since = longpoll_epoch(w->env->longpoll,
+		    wc->call.mreq.id);
 	if (w->reader != NULL && mbox_read_only(&ctx, &wc->call.mreq, &res)) {
 		finish(wc, &res);
 		mbox_res_clear(&res);
 		return;
 	}
 	if ((op = calloc(1, sizeof(*op))) != NULL) {
+		op->job.want = op_want;
 		op->job.run = op_run;
 		op->job.done = op_done;
 		op->w = w;
