@@ -40,6 +40,7 @@
 #include <hiredis/hiredis.h>
 
 #include "store_redis.h"
+#include "text.h"
 
 #define EXPIRY_KEY	"tigress:expiry"
 #define MB_PREFIX	"tigress:mb:"
@@ -234,7 +235,7 @@ add_version(struct redis_store *s, const char *key)
 	s->versions = v;
 	v = &s->versions[s->nversions++];
 	memset(v, 0, sizeof(*v));
-	snprintf(v->key, sizeof(v->key), "%s", key);
+	(void)text_copy(v->key, sizeof(v->key), key);
 	return v;
 }
 
@@ -351,7 +352,7 @@ copy_field(const redisReply *r, const char *name, char *out, size_t size)
 {
 	const char *v = field(r, name);
 
-	snprintf(out, size, "%s", v != NULL ? v : "");
+	(void)text_copy(out, size, v != NULL ? v : "");
 }
 
 /* A mailbox hash as HGETALL gave it (a non-empty array). */
@@ -361,7 +362,7 @@ parse_mailbox(struct redis_store *s, const redisReply *r, const char *id,
 {
 	bool ok = true;
 
-	snprintf(m->id, sizeof(m->id), "%s", id);
+	(void)text_copy(m->id, sizeof(m->id), id);
 	copy_field(r, "initiator", m->initiator, sizeof(m->initiator));
 	copy_field(r, "recipient", m->recipient, sizeof(m->recipient));
 	m->rights = (unsigned)num(r, "rights");
@@ -398,7 +399,8 @@ parse_log(struct redis_store *s, const redisReply *r, const char *key,
 	if (colon != NULL && (size_t)(colon - claim) < sizeof(l->claim)) {
 		memcpy(l->claim, claim, (size_t)(colon - claim));
 		l->claim[colon - claim] = '\0';
-		snprintf(l->request_id, sizeof(l->request_id), "%s", colon + 1);
+		(void)text_copy(l->request_id, sizeof(l->request_id),
+		    colon + 1);
 	}
 	copy_field(r, "mailbox", l->mailbox, sizeof(l->mailbox));
 	l->op = (int)num(r, "op");
@@ -518,7 +520,7 @@ known(struct redis_store *s, const char *key, struct version **out)
 
 	*out = NULL;
 	if ((i = find(s, key)) < 0) {
-		snprintf(one[0], sizeof(one[0]), "%s", key);
+		(void)text_copy(one[0], sizeof(one[0]), key);
 		if ((err = read_keys(s, one, 1, false)) != STORE_OK)
 			return err;
 		if ((i = find(s, key)) < 0)
@@ -1069,7 +1071,7 @@ store_redis_open(const char *spec, struct store **out, char *why,
 		return strstr(why, "redis store:") == why ? STORE_ESPEC :
 		    STORE_DOWN;
 	}
-	snprintf(s->spec, sizeof(s->spec), "%s", spec);
+	(void)text_copy(s->spec, sizeof(s->spec), spec);
 	st->ops = &redis_ops;
 	st->impl = s;
 	st->caps.writers = STORE_REDIS_WRITERS;
@@ -1180,7 +1182,7 @@ store_redis_follow(const char *spec, void (*changed)(const char *id,
 		snprintf(why, why_size, "redis store: cannot follow changes");
 		return STORE_ENOMEM;
 	}
-	snprintf(f->spec, sizeof(f->spec), "%s", spec);
+	(void)text_copy(f->spec, sizeof(f->spec), spec);
 	f->changed = changed;
 	f->arg = arg;
 	atomic_init(&f->stop, false);
