@@ -30,17 +30,9 @@ def redis_sock(tmp_path_factory):
         pytest.fail("redis-server is not installed (make deps installs it)")
     d = tmp_path_factory.mktemp("redis")
     sock = d / "redis.sock"
-    proc = subprocess.Popen(
-        [REDIS, "--port", "0", "--unixsocket", str(sock),
-         "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-         "--dir", str(d)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _redis(d, sock, aof=False)
     try:
-        deadline = time.time() + 10
-        while not sock.exists():
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.02)
+        _wait_sock(proc, sock)
         yield str(sock)
     finally:
         proc.kill()
@@ -127,11 +119,7 @@ def test_mbox_unit_tests_on_redis(tmp_path):
                        text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-4000:]
     sock = tmp_path / "redis.sock"
-    rd = subprocess.Popen(
-        [REDIS, "--port", "0", "--unixsocket", str(sock),
-         "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rd = _redis(tmp_path, sock, aof=False)
     try:
         _wait_sock(rd, sock)
         t = subprocess.run([str(REPO / "build" / "test_mbox")],
@@ -245,11 +233,14 @@ def test_node_stopped_mid_claim_race_one_winner(relay_factory, redis_sock,
 
 # ---- Redis restarted from its append-only file -----------------------------------
 
-def _redis(d, sock):
+def _redis(d, sock, aof=True):
+    """redis-server on a Unix socket in d; with aof, every write fsynced
+    to its append-only file first."""
+    keep = ["--appendonly", "yes", "--appendfsync", "always"] if aof else \
+        ["--appendonly", "no"]
     return subprocess.Popen(
         [REDIS, "--port", "0", "--unixsocket", str(sock),
-         "--unixsocketperm", "700", "--save", "", "--appendonly", "yes",
-         "--appendfsync", "always", "--dir", str(d)],
+         "--unixsocketperm", "700", "--save", ""] + keep + ["--dir", str(d)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
