@@ -486,16 +486,17 @@ def sweep_run(prof, tmp):
         time.sleep(0.2)
     took = time.time() - t_sweep
     cpu = relay.cpu() - cpu0
-    # idle now: the relay checkpoints, truncates its WAL and gives free
-    # pages back a step a second; wait until the files stop shrinking
-    after, deadline = relay.disk_bytes(), time.time() + 60
-    while time.time() < deadline:
+    # idle now: the relay gives free pages back a step a second and
+    # checkpoints once a second (a step first grows the WAL, the next
+    # checkpoint empties it), so the files shrink in steps: settled once
+    # they have not shrunk for three checks in a row
+    after, deadline, flat = relay.disk_bytes(), time.time() + 60, 0
+    while time.time() < deadline and flat < 3:
         time.sleep(2)
         now = relay.disk_bytes()
-        if now >= after:
-            break
-        after = now
-    res_settle = round(time.time() - t_sweep - took, 1)
+        flat = flat + 1 if now >= after else 0
+        after = min(after, now)
+    res_settle = round(time.time() - t_sweep - took - 2 * flat, 1)
     relay.stop()
     res = {"expired": rows, "sweep_seconds": round(took, 2),
            "relay_cpu_s": round(cpu, 2),
