@@ -132,11 +132,23 @@ $(B)/asan/test_mbox: $(call objs,asan,ref-relay/test_mbox.c $(RELAY_CORE) \
 # ---- tests ---------------------------------------------------------------
 # `make test` runs every suite (add suites to test-suites, not to test)
 # and ends with one line "N passed, N failed" over all of them.
-.PHONY: test-suites
+.PHONY: test-suites test-build
 test:
 	@$(PY) tools/test-summary $(MAKE) --no-print-directory -k test-suites
 
-test-suites: test-c test-relay-units test-py
+test-suites: test-build test-c test-relay-units test-py
+
+# Everything the suites run is built first, one compiler per core (a make
+# without -j would compile one file at a time on a fresh clone); the suites
+# then run one after another, so that their outputs do not mix.  Under
+# `make -jN` the jobserver already shares the cores.
+NPROC	 = $(shell nproc 2>/dev/null || echo 2)
+TEST_BINS = $(B)/test_lib $(B)/test_mbox $(B)/test_tls $(B)/test_config \
+	   $(B)/test_http1
+test-build:
+	@$(MAKE) --no-print-directory \
+		$(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC)) \
+		all $(TEST_BINS)
 
 test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(WYCHEPROOF)
@@ -156,7 +168,7 @@ PYTEST_DIRS = ref-relay/tests conformance/tests tools
 # workers per core keep the cores busy.  A test file stays on one worker
 # (--dist loadfile): its module fixtures are made once.  PYTEST_WORKERS=0
 # runs everything in this process (for a debugger).
-PYTEST_WORKERS ?= $(shell echo $$((2 * $$(nproc))))
+PYTEST_WORKERS ?= $(shell echo $$((2 * $(NPROC))))
 
 test-py: all
 	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
@@ -237,6 +249,7 @@ all: ref-client/tigress
 test-suites: test-client-units
 asan: asan-client
 PYTEST_DIRS += ref-client/tests
+TEST_BINS += $(B)/test_client
 
 ref-client/tigress: $(call objs,opt,ref-client/tigress.c $(CLIENT_SRCS)) \
 		$(B)/libtigress.a
