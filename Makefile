@@ -170,8 +170,13 @@ PYTEST_DIRS = ref-relay/tests conformance/tests tools
 # runs everything in this process (for a debugger).
 PYTEST_WORKERS ?= $(shell echo $$((2 * $(NPROC))))
 
+# Python may keep compiled modules (__pycache__, ignored by git) even where
+# PYTHONDONTWRITEBYTECODE is set: the suites start over a thousand Python
+# processes (drivers, the tools, the test relays), each of which would
+# otherwise compile the same sources again.
 test-py: all
-	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
+	env -u PYTHONDONTWRITEBYTECODE TIGRESS_REFERENCE=$(REFERENCE) \
+		$(PY) -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_DIRS)
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
