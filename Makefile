@@ -133,11 +133,23 @@ $(B)/asan/test_mbox: $(call objs,asan,ref-relay/test_mbox.c $(RELAY_CORE) \
 # ---- tests ---------------------------------------------------------------
 # `make test` runs every suite (add suites to test-suites, not to test)
 # and ends with one line "N passed, N failed" over all of them.
-.PHONY: test-suites
+.PHONY: test-suites test-build
 test:
 	@$(PY) tools/test-summary $(MAKE) --no-print-directory -k test-suites
 
-test-suites: test-c test-relay-units test-py
+test-suites: test-build test-c test-relay-units test-py
+
+# Everything the suites run is built first, one compiler per core (a make
+# without -j would compile one file at a time on a fresh clone); the suites
+# then run one after another, so that their outputs do not mix.  Under
+# `make -jN` the jobserver already shares the cores.
+NPROC	 = $(shell nproc 2>/dev/null || echo 2)
+TEST_BINS = $(B)/test_lib $(B)/test_mbox $(B)/test_tls $(B)/test_config \
+	   $(B)/test_http1
+test-build:
+	@$(MAKE) --no-print-directory \
+		$(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC)) \
+		all $(TEST_BINS)
 
 test-c: $(B)/test_lib $(B)/test_mbox
 	$(B)/test_lib vectors $(WYCHEPROOF)
@@ -157,10 +169,15 @@ PYTEST_DIRS = ref-relay/tests conformance/tests tools
 # workers per core keep the cores busy.  A test file stays on one worker
 # (--dist loadfile): its module fixtures are made once.  PYTEST_WORKERS=0
 # runs everything in this process (for a debugger).
-PYTEST_WORKERS ?= $(shell echo $$((2 * $$(nproc))))
+PYTEST_WORKERS ?= $(shell echo $$((2 * $(NPROC))))
 
+# Python may keep compiled modules (__pycache__, ignored by git) even where
+# PYTHONDONTWRITEBYTECODE is set: the suites start over a thousand Python
+# processes (drivers, the tools, the test relays), each of which would
+# otherwise compile the same sources again.
 test-py: all $(B)/test_mbox
-	TIGRESS_REFERENCE=$(REFERENCE) $(PY) -m pytest -q -p no:cacheprovider \
+	env -u PYTHONDONTWRITEBYTECODE TIGRESS_REFERENCE=$(REFERENCE) \
+		$(PY) -m pytest -q -p no:cacheprovider \
 		-n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_DIRS)
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -238,6 +255,7 @@ all: ref-client/tigress
 test-suites: test-client-units
 asan: asan-client
 PYTEST_DIRS += ref-client/tests
+TEST_BINS += $(B)/test_client
 
 ref-client/tigress: $(call objs,opt,ref-client/tigress.c $(CLIENT_SRCS)) \
 		$(B)/libtigress.a
