@@ -181,7 +181,8 @@ take(struct storeq *q, struct jobq *batch, int64_t *last_tidy,
 		}
 		if (clock_gettime(CLOCK_REALTIME, &until) != 0)
 			break;
-		until.tv_nsec += CHECKPOINT_MS * 1000000L;
+		until.tv_sec += CHECKPOINT_MS / 1000;
+		until.tv_nsec += (CHECKPOINT_MS % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
