@@ -30,7 +30,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,6 +52,7 @@
 #define FOLLOW_POLL_SEC	1	/* the follower looks at its stop flag */
 #define SPEC_MAX	1100
 #define GROW_FIRST	16	/* first size of the growing arrays */
+#define NELEM(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 /* One version of a key in the transaction: as read, or as a request of
  * the transaction wrote it. */
@@ -64,7 +64,7 @@ struct version {
 	struct store_log	 log;		/* a present log entry */
 };
 
-/* A formatted command, buffered until commit. */
+/* A formatted command (an sds string of hiredis), buffered until commit. */
 struct command {
 	char	*text;
 	size_t	 len;
@@ -150,7 +150,7 @@ free_replies(redisReply **r, size_t n)
 }
 
 /*
- * Send the n commands appended with redisAppendCommand() and read their
+ * Send the n commands appended to the pipeline and read their
  * replies into r[0..n) (freed by the caller), failing on any error reply.
  * A transport failure drops the connection.
  */
@@ -253,7 +253,7 @@ static void
 drop_commands(struct redis_store *s, size_t keep)
 {
 	while (s->ncommands > keep)
-		redisFreeCommand(s->commands[--s->ncommands].text);
+		redisFreeSdsCommand(s->commands[--s->ncommands].text);
 }
 
 /* Forget the transaction (its watches stay, stale, until the next reads). */
@@ -268,17 +268,24 @@ reset(struct redis_store *s)
 	memset(&s->mark, 0, sizeof(s->mark));
 }
 
-/* Buffer a formatted write (len as hiredis returns it) until commit. */
+/*
+ * Buffer a write of argc arguments (NUL-terminated) until commit.
+ * hiredis's sds formatter: its printf-style and plain argv formatters
+ * run printf once or twice per argument, which was a fifth of the
+ * relay's instructions with this store.
+ */
 static enum store_err
-buffer(struct redis_store *s, char *text, long long len)
+buffer_argv(struct redis_store *s, int argc, const char **argv)
 {
-	struct command *c;
+	struct command	*c;
+	sds		 text = NULL;
+	int		 len = redisFormatSdsCommandArgv(&text, argc, argv, NULL);
 
 	if (len <= 0 || text == NULL)
 		return STORE_ENOMEM;
 	if ((c = room(s->commands, &s->commands_cap, s->ncommands,
 	    sizeof(*s->commands))) == NULL) {
-		redisFreeCommand(text);
+		redisFreeSdsCommand(text);
 		return STORE_ENOMEM;
 	}
 	s->commands = c;
@@ -287,30 +294,19 @@ buffer(struct redis_store *s, char *text, long long len)
 	return STORE_OK;
 }
 
-static enum store_err
-buffer_fmt(struct redis_store *s, const char *fmt, ...)
+/* Append a command to the pipeline, formatted as buffer_argv() does. */
+static bool
+append_argv(struct redis_store *s, int argc, const char **argv)
 {
-	va_list	 ap;
-	char	*text = NULL;
-	int	 len;
-
-	va_start(ap, fmt);
-	len = redisvFormatCommand(&text, fmt, ap);
-	va_end(ap);
-	return buffer(s, text, len);
+	return redisAppendCommandArgv(s->c, argc, argv, NULL) == REDIS_OK;
 }
 
-static enum store_err
-buffer_argv(struct redis_store *s, int argc, const char **argv)
+/* A number as a command argument. */
+static const char *
+num_arg(char out[NUM_MAX], long long v)
 {
-	size_t		 lens[2 + 2 * MB_FIELDS];
-	char		*text = NULL;
-	long long	 len;
-
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	len = redisFormatCommandArgv(&text, argc, argv, lens);
-	return buffer(s, text, len);
+	(void)snprintf(out, NUM_MAX, "%lld", v);
+	return out;
 }
 
 /* ---- records from replies ------------------------------------------- */
@@ -454,9 +450,10 @@ append_reads(struct redis_store *s, char (*keys)[KEY_MAX], size_t n)
 		ok = redisAppendCommandArgv(s->c, (int)n + 1, argv, lens) ==
 		    REDIS_OK;
 	}
-	for (size_t i = 0; ok && i < n; i++)
-		ok = redisAppendCommand(s->c, "HGETALL %s", keys[i]) ==
-		    REDIS_OK;
+	for (size_t i = 0; ok && i < n; i++) {
+		const char *hgetall[] = { "HGETALL", keys[i] };
+		ok = append_argv(s, NELEM(hgetall), hgetall);
+	}
 	free(argv);
 	free(lens);
 	return ok;
@@ -471,6 +468,8 @@ static enum store_err
 read_keys(struct redis_store *s, char (*keys)[KEY_MAX], size_t n,
     bool count)
 {
+	const char	 *unwatch_cmd[] = { "UNWATCH" };
+	const char	 *zcard[] = { "ZCARD", EXPIRY_KEY };
 	redisReply	**r;
 	size_t		  nr = 0, first;
 	bool		  unwatch = n > 0 && s->stale;
@@ -481,10 +480,9 @@ read_keys(struct redis_store *s, char (*keys)[KEY_MAX], size_t n,
 	nr = (unwatch ? 1 : 0) + (n > 0 ? n + 1 : 0) + (count ? 1 : 0);
 	if ((r = calloc(nr, sizeof(*r))) == NULL)
 		return STORE_ENOMEM;
-	if ((unwatch && redisAppendCommand(s->c, "UNWATCH") != REDIS_OK) ||
+	if ((unwatch && !append_argv(s, NELEM(unwatch_cmd), unwatch_cmd)) ||
 	    (n > 0 && !append_reads(s, keys, n)) ||
-	    (count && redisAppendCommand(s->c, "ZCARD %s", EXPIRY_KEY) !=
-	    REDIS_OK)) {
+	    (count && !append_argv(s, NELEM(zcard), zcard))) {
 		free(r);
 		return down(s, "read");	/* half a pipeline: start over */
 	}
@@ -591,6 +589,7 @@ rd_begin(void *impl)
 static enum store_err
 buffer_publish(struct redis_store *s)
 {
+	const char	*publish[] = { "PUBLISH", STORE_REDIS_CHANNEL, NULL };
 	size_t		 n = 0, at = 0;
 	char		*ids;
 	enum store_err	 err;
@@ -601,14 +600,18 @@ buffer_publish(struct redis_store *s)
 		return STORE_OK;
 	if ((ids = malloc(n * UUID_STR_SIZE)) == NULL)
 		return STORE_ENOMEM;
+	ids[0] = '\0';
 	for (size_t i = 0; i < s->nversions; i++) {
 		const struct version *v = &s->versions[i];
 		if (!v->changed)
 			continue;
-		at += (size_t)snprintf(ids + at, n * UUID_STR_SIZE - at, "%s%s",
-		    at > 0 ? " " : "", v->key + sizeof(MB_PREFIX) - 1);
+		if (at > 0)
+			at = text_append(ids, n * UUID_STR_SIZE, at, " ");
+		at = text_append(ids, n * UUID_STR_SIZE, at,
+		    v->key + sizeof(MB_PREFIX) - 1);
 	}
-	err = buffer_fmt(s, "PUBLISH %s %s", STORE_REDIS_CHANNEL, ids);
+	publish[2] = ids;
+	err = buffer_argv(s, NELEM(publish), publish);
 	free(ids);
 	return err;
 }
@@ -632,6 +635,8 @@ static enum store_err
 rd_commit(void *impl)
 {
 	struct redis_store	 *s = impl;
+	const char		 *unwatch_cmd[] = { "UNWATCH" };
+	const char		 *multi[] = { "MULTI" }, *exec[] = { "EXEC" };
 	redisReply		**r;
 	enum store_err		  err;
 	size_t			  n, nr;
@@ -649,8 +654,8 @@ rd_commit(void *impl)
 	nr = n + 2 + (unwatch ? 1 : 0);
 	if ((r = calloc(nr, sizeof(*r))) == NULL)
 		return STORE_ENOMEM;
-	if ((unwatch && redisAppendCommand(s->c, "UNWATCH") != REDIS_OK) ||
-	    redisAppendCommand(s->c, "MULTI") != REDIS_OK) {
+	if ((unwatch && !append_argv(s, NELEM(unwatch_cmd), unwatch_cmd)) ||
+	    !append_argv(s, NELEM(multi), multi)) {
 		free(r);
 		return down(s, "commit");
 	}
@@ -660,7 +665,7 @@ rd_commit(void *impl)
 			free(r);
 			return down(s, "commit");
 		}
-	if (redisAppendCommand(s->c, "EXEC") != REDIS_OK) {
+	if (!append_argv(s, NELEM(exec), exec)) {
 		free(r);
 		return down(s, "commit");
 	}
@@ -742,14 +747,16 @@ mailbox_fields(const struct store_mailbox *m, char nums[MB_NUMS][NUM_MAX],
 static enum store_err
 buffer_expiry(struct redis_store *s, const struct store_mailbox *m)
 {
-	enum store_err err;
+	char		 key[KEY_MAX], when[NUM_MAX];
+	const char	*expireat[] = { "EXPIREAT", key, when };
+	const char	*zadd[] = { "ZADD", EXPIRY_KEY, when, m->id };
+	enum store_err	 err;
 
-	err = buffer_fmt(s, "EXPIREAT " MB_PREFIX "%s %lld", m->id,
-	    (long long)m->expires);
-	if (err != STORE_OK)
+	mb_key(m->id, key);
+	(void)num_arg(when, (long long)m->expires);
+	if ((err = buffer_argv(s, NELEM(expireat), expireat)) != STORE_OK)
 		return err;
-	return buffer_fmt(s, "ZADD %s %lld %s", EXPIRY_KEY,
-	    (long long)m->expires, m->id);
+	return buffer_argv(s, NELEM(zadd), zadd);
 }
 
 /*
@@ -833,13 +840,14 @@ rd_put(void *impl, const struct store_mailbox *m)
 {
 	struct redis_store	*s = impl;
 	char			 key[KEY_MAX];
+	const char		*del[] = { "DEL", key };
 	long			 i;
 	enum store_err		 err;
 
 	mb_key(m->id, key);
 	if ((i = find(s, key)) >= 0 && s->versions[i].present)
 		err = buffer_mailbox(s, &s->versions[i].mb, m);
-	else if ((err = buffer_fmt(s, "DEL %s", key)) == STORE_OK)
+	else if ((err = buffer_argv(s, NELEM(del), del)) == STORE_OK)
 		err = buffer_mailbox(s, NULL, m);	/* not read: all of it */
 	return err != STORE_OK ? err : add_written(s, m, true);
 }
@@ -850,6 +858,8 @@ rd_del(void *impl, const char *id)
 	struct redis_store	*s = impl;
 	struct version		*v;
 	char			 key[KEY_MAX];
+	const char		*del[] = { "DEL", key };
+	const char		*zrem[] = { "ZREM", EXPIRY_KEY, id };
 	long			 i;
 	bool			 was;
 	enum store_err		 err;
@@ -857,8 +867,8 @@ rd_del(void *impl, const char *id)
 	mb_key(id, key);
 	i = find(s, key);
 	was = i >= 0 && s->versions[i].present;
-	if ((err = buffer_fmt(s, "DEL %s", key)) != STORE_OK ||
-	    (err = buffer_fmt(s, "ZREM %s %s", EXPIRY_KEY, id)) != STORE_OK)
+	if ((err = buffer_argv(s, NELEM(del), del)) != STORE_OK ||
+	    (err = buffer_argv(s, NELEM(zrem), zrem)) != STORE_OK)
 		return err;
 	if ((v = add_version(s, key)) == NULL)
 		return STORE_ENOMEM;
@@ -891,15 +901,17 @@ rd_log_put(void *impl, const struct store_log *l)
 {
 	struct redis_store	*s = impl;
 	struct version		*v;
-	char			 key[KEY_MAX];
+	char			 key[KEY_MAX], op[NUM_MAX], when[NUM_MAX];
 	enum store_err		 err;
+	const char		*hset[] = { "HSET", key, "op", op, "mailbox",
+	    l->mailbox, "body", l->body, "expires", when };
+	const char		*expireat[] = { "EXPIREAT", key, when };
 
 	log_key(l->claim, l->request_id, key);
-	if ((err = buffer_fmt(s, "HSET %s op %d mailbox %s body %s expires "
-	    "%lld", key, l->op, l->mailbox, l->body, (long long)l->expires)) !=
-	    STORE_OK ||
-	    (err = buffer_fmt(s, "EXPIREAT %s %lld", key,
-	    (long long)l->expires)) != STORE_OK)
+	(void)num_arg(op, l->op);
+	(void)num_arg(when, (long long)l->expires);
+	if ((err = buffer_argv(s, NELEM(hset), hset)) != STORE_OK ||
+	    (err = buffer_argv(s, NELEM(expireat), expireat)) != STORE_OK)
 		return err;
 	if ((v = add_version(s, key)) == NULL)
 		return STORE_ENOMEM;
