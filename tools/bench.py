@@ -24,7 +24,9 @@ Sections (all by default):
             database directly, as the API writes them, so that the full
             run stays under ten minutes on two cores: the API makes about
             2,000 a second here; every level is measured after the same
-            warm-up); then 10^5 expiring at once (written
+            warm-up); the create p99 of the largest and the smallest store
+            again in turn, 7 pairs (3 with --quick), and the median of
+            their ratios; then 10^5 expiring at once (written
             directly too): the sweeper's time and cost, the read p99
             meanwhile, and the disk use after
   longpoll  from one party's update to the other's held read returning
@@ -461,9 +463,41 @@ def section_growth(prof, tmp, out):
                   res[str(level)]["read_p99_ms"],
                   res[str(level)]["rss_mib"],
                   res[str(level)]["disk_bytes_per_live"]), flush=True)
+        if level == prof.levels[0]:     # kept for the pairs below
+            relay.stop()
+            shutil.copytree(d, d + "-small")
+            relay = Relay(d, "--sweep-interval", "1h")
+    small = Relay(d + "-small", "--sweep-interval", "1h")
+    out["growth_pairs"] = growth_pairs(prof, small, relay)
+    small.stop()
     relay.stop()
     out["growth"] = res
     out["sweep"] = sweep_run(prof, tmp)
+
+
+def growth_pairs(prof, small, large):
+    """Create p99 of the largest store over that of the smallest, the two
+    relays loaded in turn (each with a fixed number of creates, so that
+    the small store stays small): measured minutes apart, the two figures
+    of the table above drift with the machine's load by more than the
+    size changes them.  The first pair only warms both up."""
+    n = 500 if prof.quick else 2000
+    ratios = []
+    for i in range(prof.pairs + 1):
+        a = load(small.url, small.ca, "create", 16, requests=n,
+                 payload=1024, ttl=6 * 86400)
+        b = load(large.url, large.ca, "create", 16, requests=n,
+                 payload=1024, ttl=6 * 86400)
+        if a["errors"] or b["errors"]:
+            sys.exit("bench: errors in a growth pair: %r %r" % (a, b))
+        if i > 0:
+            ratios.append(b["ops"]["create"]["p99_ms"] /
+                          max(a["ops"]["create"]["p99_ms"], 1e-3))
+    print("  growth pairs, create p99 largest/smallest: %s" % " ".join(
+        "%.2f" % r for r in ratios), flush=True)
+    return {"pairs": len(ratios), "creates_per_run": n,
+            "ratios": [round(r, 3) for r in ratios],
+            "median_ratio": round(statistics.median(ratios), 3)}
 
 
 def sweep_run(prof, tmp):
@@ -681,6 +715,12 @@ def targets(out):
             r = hi[k] / lo[k] if lo[k] else None
             row("%s p99 at %s / at %s live" % (what, levels[-1], levels[0]),
                 r, "<= 1.5", None if r is None else r <= 1.5)
+        gp = out.get("growth_pairs")
+        if gp:
+            row("the create p99, median of %d pairs side by side "
+                "(%.2f to %.2f)" % (gp["pairs"], min(gp["ratios"]),
+                                    max(gp["ratios"])),
+                gp["median_ratio"], "<= 1.5", gp["median_ratio"] <= 1.5)
         per = g[levels[-1]]["disk_bytes_per_live"]
         row("bytes on disk per live mailbox (1 KiB payload) at %s" %
             levels[-1], per, "<= 2048", per <= 2048, "%.0f")
