@@ -137,5 +137,6 @@ store_log_copy(struct store_log *dst, const struct store_log *src)
 	*dst = *src;
 	if (src->body == NULL || (dst->body = strdup(src->body)) != NULL)
 		return STORE_OK;
+	memset(dst, 0, sizeof(*dst));
 	return STORE_ENOMEM;
 }

@@ -302,11 +302,10 @@ append_argv(struct redis_store *s, int argc, const char **argv)
 }
 
 /* A number as a command argument. */
-static const char *
+static void
 num_arg(char out[NUM_MAX], long long v)
 {
 	(void)snprintf(out, NUM_MAX, "%lld", v);
-	return out;
 }
 
 /* ---- records from replies ------------------------------------------- */
@@ -437,25 +436,19 @@ static bool
 append_reads(struct redis_store *s, char (*keys)[KEY_MAX], size_t n)
 {
 	const char	**argv = calloc(n + 1, sizeof(*argv));
-	size_t		 *lens = calloc(n + 1, sizeof(*lens));
-	bool		  ok = argv != NULL && lens != NULL;
+	bool		  ok = argv != NULL;
 
 	if (ok) {
 		argv[0] = "WATCH";
-		lens[0] = 5;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			argv[i + 1] = keys[i];
-			lens[i + 1] = strlen(keys[i]);
-		}
-		ok = redisAppendCommandArgv(s->c, (int)n + 1, argv, lens) ==
-		    REDIS_OK;
+		ok = append_argv(s, (int)n + 1, argv);
 	}
 	for (size_t i = 0; ok && i < n; i++) {
 		const char *hgetall[] = { "HGETALL", keys[i] };
 		ok = append_argv(s, NELEM(hgetall), hgetall);
 	}
 	free(argv);
-	free(lens);
 	return ok;
 }
 
@@ -734,12 +727,12 @@ mailbox_fields(const struct store_mailbox *m, char nums[MB_NUMS][NUM_MAX],
 	    m->description, m->image_url, m->data, m->init_data,
 	    m->init_ntype, m->init_ntoken, m->rcpt_ntype, m->rcpt_ntoken };
 
-	snprintf(nums[0], NUM_MAX, "%u", m->rights);
-	snprintf(nums[1], NUM_MAX, "%lld", (long long)m->created);
-	snprintf(nums[2], NUM_MAX, "%lld", (long long)m->expires);
-	snprintf(nums[3], NUM_MAX, "%lld", (long long)m->etag);
-	snprintf(nums[4], NUM_MAX, "%d", m->aead);
-	snprintf(nums[5], NUM_MAX, "%d", m->init_aead);
+	num_arg(nums[0], m->rights);
+	num_arg(nums[1], m->created);
+	num_arg(nums[2], m->expires);
+	num_arg(nums[3], m->etag);
+	num_arg(nums[4], m->aead);
+	num_arg(nums[5], m->init_aead);
 	memcpy(values, v, sizeof(v));
 }
 
@@ -753,7 +746,7 @@ buffer_expiry(struct redis_store *s, const struct store_mailbox *m)
 	enum store_err	 err;
 
 	mb_key(m->id, key);
-	(void)num_arg(when, (long long)m->expires);
+	num_arg(when, (long long)m->expires);
 	if ((err = buffer_argv(s, NELEM(expireat), expireat)) != STORE_OK)
 		return err;
 	return buffer_argv(s, NELEM(zadd), zadd);
@@ -908,8 +901,8 @@ rd_log_put(void *impl, const struct store_log *l)
 	const char		*expireat[] = { "EXPIREAT", key, when };
 
 	log_key(l->claim, l->request_id, key);
-	(void)num_arg(op, l->op);
-	(void)num_arg(when, (long long)l->expires);
+	num_arg(op, l->op);
+	num_arg(when, (long long)l->expires);
 	if ((err = buffer_argv(s, NELEM(hset), hset)) != STORE_OK ||
 	    (err = buffer_argv(s, NELEM(expireat), expireat)) != STORE_OK)
 		return err;
@@ -957,8 +950,8 @@ rd_sweep(void *impl, int64_t now, long limit, long *removed)
 	enum store_err		 err;
 
 	*removed = 0;
-	snprintf(until, sizeof(until), "%lld", (long long)now);
-	snprintf(lim, sizeof(lim), "%ld", limit);
+	num_arg(until, now);
+	num_arg(lim, limit);
 	if ((err = plain(s, &r, 7, argv, NULL)) != STORE_OK)
 		return err;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
