@@ -29,6 +29,7 @@ REPO = CONFORMANCE.parent
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
+from runner.client import peer as peer_mod  # noqa: E402
 from runner.client.registry import CLIENT_REGISTRY  # noqa: E402
 from runner.lab import report as lab_report  # noqa: E402
 from runner.lab.relay import LabError  # noqa: E402
@@ -37,6 +38,7 @@ from runner.lab.scenarios import (INITIATOR, RECIPIENT, SCENARIOS,  # noqa: E402
                                   in_group)
 from runner.lab.server import start_lab  # noqa: E402
 from runner.lab.state import lab_cases  # noqa: E402
+from tigress_py.client import RelayClient  # noqa: E402
 # the client suite's table of driver defects, and its fixture building ref-client
 from test_client_conformance import DEFECTS, built  # noqa: E402,F401
 
@@ -452,3 +454,54 @@ def test_the_lab_reads_only_its_own_relay():
             ex.transport_error
     finally:
         c.close()
+
+
+class _FromAddress(RelayClient):
+    """A phone of its own address (127.0.0.0/8 is all this machine's)."""
+
+    def __init__(self, address, *a, **kw):
+        super().__init__(*a, **kw)
+        self.address = address
+
+    def _connection(self, key, timeout):
+        conn = super()._connection(key, timeout)
+        if conn.sock is None:
+            conn.source_address = (self.address, 0)
+        return conn
+
+
+def test_two_phones_at_their_first_steps_are_not_confused(reports,
+                                                        monkeypatch):
+    """Two runs wait at their first step, neither knowing its phone's
+    address yet; one phone shares.  The other run's fault (drop the
+    create's answer) must not hit it, nor its records show there."""
+    lab = Lab(reports)
+    paths = []
+    try:
+        for label, sc in (("phone A", "init-stateless"),
+                          ("phone B", "retry-create")):
+            paths.append("/lab/api/runs/%s/scenarios/%s" % (
+                lab.api.new_run(label), sc))
+            lab.api.post(paths[-1])
+        for p in paths:
+            _pending(lab, p, 1)
+        monkeypatch.setattr(peer_mod, "HEADERS", {})  # a phone, not the lab
+        peer = peer_mod.Peer(lab.url, lab.ca)
+        peer.client.close()
+        peer.client = _FromAddress("127.0.0.40", lab.url, ca=lab.ca,
+                                   timeout=15)
+        try:
+            sh = peer.share(b'{"format":"x","content":{}}')   # not dropped
+        finally:
+            peer.close()
+        b = lab.api.get(paths[1])
+        assert not [s for s in b["seen"] if s["op"] == "create"], b["seen"]
+        # phone A pastes its URL: the create is its run's from then on
+        lab.api.post(paths[0] + "/steps/1", {"exit": 0, "out": sh.url + "\n"})
+        a = lab.api.get(paths[0])
+        assert [s for s in a["seen"] if s["op"] == "create"
+                and not s["peer"]], a["seen"]
+    finally:
+        for p in paths:
+            lab.api.post(p + "/skip")
+        lab.close()

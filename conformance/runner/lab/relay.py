@@ -5,8 +5,8 @@ pages and API on the same port (`/lab/...`, never recorded).
 
 Every device that tests goes through this one relay, so what a session
 sees is a view of it (SessionRelay): the records of its own mailboxes,
-and of its device's address while one of its steps waits; faults scoped
-to the same.  How phones can reach and trust the relay is checked at
+and of its device's address while one of its steps waits, when no other
+run could be waiting for the same request; faults scoped to the same.  How phones can reach and trust the relay is checked at
 start (public_warnings).
 
     lab_relay = LabRelay(workdir, ("0.0.0.0", 8443), "https://lab.example:8443",
@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Callable, List, Optional, Set
@@ -308,27 +309,25 @@ class SessionRelay:
 
     A record is the session's when it is about one of the session's
     mailboxes (made by the lab's peer, or named by the device's share
-    URL), or, naming no other session's mailbox, when it comes from the
-    run's device address while one of the session's device steps waits,
-    or just after it (a create, a resend after a reset, a request to a
-    wrong path).
+    URL), or, naming no other session's mailbox, when the lab can tell it
+    comes from this session's device (`lab.claimant`: the run's device
+    address while one of the session's device steps waits, or just after
+    it).  Faults are scoped the same way.
     """
 
-    def __init__(self, relay: LabRelay, session, owned: Callable,
-                 device_addresses: Callable):
+    def __init__(self, relay: LabRelay, session, lab):
         self._relay = relay
         self._tr = relay.test_relay
         self.session = session
         self.base_url = relay.public_url
         self.ca = relay.cert_file
-        self._owned = owned                   # () -> every session's mailboxes
-        self._addresses = device_addresses    # () -> the run's device addresses
+        self._lab = lab       # owned_mailboxes(), address_book(), claimant()
         self.faults = _ScopedFaults(self._tr.faults, self.owns_request)
 
     # -- attribution ----------------------------------------------------------------
     def records(self, since: int = 0) -> List[dict]:
         mine = self.session.mailbox_ids()
-        owned, known = self._owned(), self._addresses()
+        owned, book = self._lab.owned_mailboxes(), self._lab.address_book()
         out = []
         for r in self._relay.records():
             m = mailbox_of(r)
@@ -336,8 +335,8 @@ class SessionRelay:
                 pass
             elif is_peer(r) or (m is not None and m in owned):
                 continue                       # another session's
-            elif not (self.session.heard_at(r["time"]) and
-                      (not known or r.get("client") in known)):
+            elif self._lab.claimant(r.get("client"), r["time"], book) \
+                    is not self.session:
                 continue
             elif m is not None:
                 mine.add(m)                    # a create heard by address
@@ -352,8 +351,8 @@ class SessionRelay:
         if req.path.startswith("/v1/m/"):
             return req.path[len("/v1/m/"):].lower() in \
                 self.session.mailbox_ids()
-        known = self._addresses()
-        return self.session.waiting() and (not known or req.peer in known)
+        return self.session.waiting() and self._lab.claimant(
+            req.peer, time.time(), self._lab.address_book()) is self.session
 
     # -- the rest of TestRelay ------------------------------------------------------
     def handshakes(self) -> List[dict]:

@@ -66,8 +66,7 @@ class LabSession(Session):
         self.windows: List[list] = []  # [start, end or None] of device steps
         self._answer: Optional[dict] = None
         self._aborted = False
-        self.relay = SessionRelay(lab.relay, self, lab.owned_mailboxes,
-                                  run.device_addresses)
+        self.relay = SessionRelay(lab.relay, self, lab)
 
     # -- the session's parties are the device ---------------------------------------
     def new_party(self, role: str, name: str) -> DeviceParty:
@@ -352,6 +351,32 @@ class Lab:
             for s in list(run.sessions.values()):
                 out |= s.mailbox_ids()
         return out
+
+    def address_book(self) -> dict:
+        """Each run's device addresses, so far."""
+        return {run: run.device_addresses()
+                for run in list(self.runs.values())}
+
+    def claimant(self, addr: Optional[str], t: float,
+                 book: dict) -> Optional[LabSession]:
+        """The session a request from `addr` at time `t`, naming no
+        mailbox of the lab, comes from: the waiting session of the run
+        whose device used `addr` before; else, if `addr` is new to the
+        lab, the waiting session of the one run that has not seen its
+        device's address yet.  None when that is not one session: two
+        phones at their first steps at once cannot be told apart, and a
+        fault meant for one must not hit the other (`book`: address_book())."""
+        exact, fresh, elsewhere = [], [], False
+        for run, known in book.items():
+            s = run.step_at(t)
+            if addr in known:
+                elsewhere = True
+                if s is not None:
+                    exact.append(s)
+            elif s is not None and not known:
+                fresh.append(s)
+        pool = exact or ([] if elsewhere else fresh)
+        return pool[0] if len(pool) == 1 else None
 
     def write_report(self, run: LabRun) -> None:
         if self.report_dir is None:
