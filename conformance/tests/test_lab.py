@@ -505,3 +505,25 @@ def test_two_phones_at_their_first_steps_are_not_confused(reports,
         for p in paths:
             lab.api.post(p + "/skip")
         lab.close()
+
+
+def test_a_secret_sent_stays_sent_when_the_scenario_is_skipped(reports):
+    """The device sends the Secret at its preview; the tester then skips
+    the scenario: SECRET-RECIPIENT still FAILs on what was seen."""
+    lab = Lab(reports)
+    try:
+        rid = lab.api.new_run("leaky phone")
+        path = "/lab/api/runs/%s/scenarios/recip-stateless" % rid
+        lab.api.post(path)
+        url = _pending(lab, path, 1)["url"]
+        api_url, fragment = url.split("?")[0], url.split("#")[1]
+        s = _session(lab.ca)
+        assert s.get(api_url + "?secret=" + fragment).status_code == 200
+        lab.api.post(path + "/steps/1", {"outcome": "ok"})
+        lab.api.post(path + "/skip")
+        c = _cases({"report": lab.api.get(
+            "/lab/api/runs/%s/verdicts" % rid)})["SECRET-RECIPIENT"]
+        assert c["verdict"] == "FAIL", (c["verdict"], c["line"])
+        assert "CLI-FRAGMENT-STRIP" in c["failed_requirements"]
+    finally:
+        lab.close()
