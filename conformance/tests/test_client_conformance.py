@@ -61,6 +61,7 @@ DEFECTS = {
     "non-uuid-claim": (["CLAIM-UUID"], "CLAIM-UUID", "FAIL",
                        "CLI-CLAIM-UUID"),
     "reused-iv": (["PAYLOAD-IV"], "PAYLOAD-IV", "FAIL", "CLI-AEAD-IV-RANDOM"),
+    "constant-iv": (["PAYLOAD-IV"], "PAYLOAD-IV", "FAIL", "CLI-AEAD-IV-RANDOM"),
     "short-key": (["PAYLOAD-KEY"], "PAYLOAD-KEY", "FAIL",
                   "CLI-AEAD-AES256-GCM"),
     "wrong-aead-type": (["PAYLOAD-FORM"], "PAYLOAD-FORM", "FAIL",

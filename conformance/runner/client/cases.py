@@ -752,30 +752,17 @@ def payload_key(t):
                       "share URL)")
 
 
-@client_case("PAYLOAD-IV", "No IV is used twice under one Secret",
-             ["CLI-AEAD-IV-RANDOM", "CLI-ENCRYPT"],
+@client_case("PAYLOAD-IV", "No IV is used twice, under one Secret or "
+             "across shares", ["CLI-AEAD-IV-RANDOM", "CLI-ENCRYPT"],
              "a fresh random IV for every sealing",
-             ["init-stateful", "recip-stateful"])
+             ["init-stateful", "recip-stateful", "init-stateless",
+              "init-twice"])
 def payload_iv(t):
+    anywhere = {}                   # iv -> (session, record): the driver's
     for s in t.sessions():
         seen = {}                   # (secret, iv) -> record
-        sealings = []
-        for r in s.records:         # the suite's sealings too
-            if op_of(r) not in ("create", "update"):
-                continue
-            obj = body_json(r)
-            p = obj.get("payload") if isinstance(obj, dict) else None
-            if not isinstance(p, dict) or not isinstance(p.get("data"), str):
-                continue
-            try:
-                raw = base64.b64decode(p["data"])
-            except ValueError:
-                continue
-            secret = _secret_for(s, r)
-            if secret is None or len(raw) < 12:
-                continue
-            sealings.append((r, p["data"], raw[:12], secret))
         datas = set()
+        sealings = _sealings(s)
         for r, data, iv, secret in sealings:
             if data in datas:       # a retry of the same body
                 continue
@@ -789,9 +776,45 @@ def payload_iv(t):
                             iv.hex(), describe_record(r),
                             describe_record(prev)) if prev else "",
                         [s.evidence(prev), s.evidence(r)] if prev else [])
+                other = anywhere.get(iv) if prev is None else None
+                # 96 random bits do not repeat: a repeat under another
+                # Secret shows an IV that is not drawn at random
+                t.check(other is None, ["CLI-AEAD-IV-RANDOM"],
+                        "an IV drawn at random: none of the driver's other "
+                        "sealings has it",
+                        "IV %s of %s (session %s) was used by %s (session "
+                        "%s), under another Secret" % (
+                            iv.hex(), describe_record(r), s.name,
+                            describe_record(other[1]), other[0].name)
+                        if other else "",
+                        [other[0].evidence(other[1]), s.evidence(r)]
+                        if other else [])
+                anywhere.setdefault(iv, (s, r))
             seen.setdefault(key, r)
         t.note("%s: %d sealings under %d Secrets" % (
             s.name, len(datas), len({x[3] for x in sealings})))
+
+
+def _sealings(s) -> list:
+    """(record, data, IV, Secret) of every create and update of session
+    s whose payload the suite can attribute to a Secret (the suite's
+    sealings too)."""
+    out = []
+    for r in s.records:
+        if op_of(r) not in ("create", "update"):
+            continue
+        obj = body_json(r)
+        p = obj.get("payload") if isinstance(obj, dict) else None
+        if not isinstance(p, dict) or not isinstance(p.get("data"), str):
+            continue
+        try:
+            raw = base64.b64decode(p["data"])
+        except ValueError:
+            continue
+        secret = _secret_for(s, r)
+        if secret is not None and len(raw) >= 12:
+            out.append((r, p["data"], raw[:12], secret))
+    return out
 
 
 def _is_pinfo(pt: bytes) -> bool:
