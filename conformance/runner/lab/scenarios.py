@@ -77,6 +77,12 @@ _ALL = [
              "attestation, if the device has them).",
              "a fresh claim and Request-IDs for each; tokens and "
              "attestations that identify nothing"),
+    Scenario("self", INITIATOR, "Share with a second device",
+             "Share a key from the device and paste the share URL; then "
+             "accept it on a second device with the same app (or on this "
+             "one, if it lets you) and finish there.",
+             "the recipient presents a claim of its own, not the "
+             "initiator's; the key opens"),
     Scenario("retry-create", INITIATOR, "Share while an answer is lost",
              "The relay applies the device's create and drops the answer "
              "once.", "the create resent with the same Request-ID; one "

@@ -258,13 +258,13 @@ class LabRun:
             self.lab.write_report(self)
             self.lab.changed()
 
-    def step_at(self, t: float) -> Optional[LabSession]:
+    def step_at(self, t: float, grace: float = GRACE) -> Optional[LabSession]:
         """The session whose device step was waiting at time t (or had
-        just ended: GRACE), or None."""
+        ended at most `grace` seconds before), or None."""
         best, start = None, 0.0
         for s in list(self.sessions.values()):
             for a, b in list(s.windows):
-                if start < a <= t and (b is None or t <= b + GRACE):
+                if start < a <= t and (b is None or t <= b + grace):
                     best, start = s, a
         return best
 
@@ -361,22 +361,25 @@ class Lab:
                  book: dict) -> Optional[LabSession]:
         """The session a request from `addr` at time `t`, naming no
         mailbox of the lab, comes from: the waiting session of the run
-        whose device used `addr` before; else, if `addr` is new to the
-        lab, the waiting session of the one run that has not seen its
-        device's address yet.  None when that is not one session: two
+        whose device used `addr` before; else the waiting session of the
+        one run that has not seen its device's address yet (a phone seen
+        in an earlier run may start another).  None when that is not one session: two
         phones at their first steps at once cannot be told apart, and a
         fault meant for one must not hit the other (`book`: address_book())."""
-        exact, fresh, elsewhere = [], [], False
-        for run, known in book.items():
-            s = run.step_at(t)
-            if addr in known:
-                elsewhere = True
-                if s is not None:
+        for grace in (0.0, GRACE):      # a step waiting before one just ended
+            exact, fresh = [], []
+            for run, known in book.items():
+                s = run.step_at(t, grace)
+                if s is None:
+                    continue
+                if addr in known:
                     exact.append(s)
-            elif s is not None and not known:
-                fresh.append(s)
-        pool = exact or ([] if elsewhere else fresh)
-        return pool[0] if len(pool) == 1 else None
+                elif not known:
+                    fresh.append(s)
+            pool = exact or fresh
+            if pool:
+                return pool[0] if len(pool) == 1 else None
+        return None
 
     def write_report(self, run: LabRun) -> None:
         if self.report_dir is None:
