@@ -419,6 +419,15 @@ def test_warnings_about_the_public_url(tmp_path):
         w = " | ".join(lab.relay.warnings)
         assert "does not name" not in w
         assert "cannot verify the certificate for lab.example" in w
+        assert "lab.example does not resolve from this machine" in w
+    finally:
+        lab.close()
+    (tmp_path / "lh").mkdir()
+    cert, key = certs.ensure(tmp_path / "lh", ["localhost"])
+    lab = start_lab(LISTEN, "https://localhost:8443", str(cert), str(key))
+    try:                            # a name that resolves here: no word
+        w = " | ".join(lab.relay.warnings)
+        assert "resolve" not in w, w
     finally:
         lab.close()
     lab = start_lab(LISTEN, "https://192.0.2.10:8443", str(cert), str(key))

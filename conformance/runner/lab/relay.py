@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -138,6 +139,50 @@ def tls_verdict(connect: tuple, host: str, timeout: float = 5.0) -> Optional[str
         return "no TLS connection: %s" % e
 
 
+RESOLVE_WAIT = 2.0     # seconds to wait for the public name's lookup
+
+
+def _local(addr: str) -> bool:
+    """Whether addr is one of this machine's addresses (it can be bound)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_DGRAM) as s:
+            s.bind((addr.split("%")[0], 0))
+        return True
+    except OSError:
+        return False
+
+
+def name_warning(host: str, port: int) -> Optional[str]:
+    """Why the public name will not lead a phone here, as far as this
+    machine's resolver can tell (None: it resolves to this machine, or
+    the name is an address)."""
+    if _is_ip(host) or _loopback(host):
+        return None
+    found: dict = {}
+
+    def lookup():
+        try:
+            found["addrs"] = {a[4][0] for a in socket.getaddrinfo(
+                host, port, proto=socket.IPPROTO_TCP)}
+        except OSError as e:
+            found["error"] = e.strerror or str(e)
+
+    t = threading.Thread(target=lookup, daemon=True)
+    t.start()
+    t.join(RESOLVE_WAIT)
+    if "addrs" in found:
+        if any(_local(a) for a in found["addrs"]):
+            return None
+        return ("%s resolves to %s here, not to this machine: phones will "
+                "go there (unless their network's DNS says otherwise)" % (
+                    host, ", ".join(sorted(found["addrs"]))))
+    return ("%s does not resolve from this machine (%s): phones on its "
+            "network will not find it either, unless their DNS differs" % (
+                host, found.get("error", "no answer in %.0f s" %
+                                RESOLVE_WAIT)))
+
+
 def public_warnings(listen_host: str, public_url: str, cert_file: str,
                     generated: bool, connect: tuple) -> List[str]:
     """Everything that keeps a phone from reaching or trusting the relay
@@ -156,6 +201,11 @@ def public_warnings(listen_host: str, public_url: str, cert_file: str,
     if host.endswith(".local"):
         out.append("%s is an mDNS name, which many phone apps do not "
                    "resolve: prefer a DNS name or the LAN address" % host)
+    else:
+        why = name_warning(host, urllib.parse.urlsplit(public_url).port or
+                           443)
+        if why is not None:
+            out.append(why)
     names = cert_names(cert_file)
     if not _names_host(names, host):
         out.append("the certificate %s does not name %s (it names %s): "
