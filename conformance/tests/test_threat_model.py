@@ -311,3 +311,20 @@ def test_feedback_req_diff_summary_matches_the_tool():
              "%s gone, %s new" % (m.group(1), moved, m.group(2), m.group(3),
                                   m.group(4))
     assert counts in re.sub(r"\s+", " ", _text(FEEDBACK))
+
+
+def test_feedback_counts_are_the_suites():
+    """The opening's figures (cases, defects) are those of the suite now."""
+    from brokenrelay.defects import DEFECTS
+    relay, client = registered_cases()
+    driver = (CONFORMANCE / "drivers" / "py-client-driver").read_text()
+    table = driver[driver.index("DEFECTS = {"):]
+    table = table[:table.index("\n}")]
+    py_defects = len(re.findall(r'^    "[a-z0-9-]+":', table, re.M))
+    head = " ".join(_text(FEEDBACK)[:1500].split())
+    m = re.search(r"\((\d+) relay cases, (\d+) client cases, a deliberately "
+                  r"broken relay with (\d+) switchable defects, a Python "
+                  r"client with (\d+)\)", head)
+    assert m, "the opening no longer gives the figures"
+    assert [int(x) for x in m.groups()] == [
+        len(relay), len(client), len(DEFECTS), py_defects]
