@@ -86,6 +86,8 @@ DEFECTS = {
                             "CLI-NOTIFY-FRESH"),
     "device-attestation": (["PRIVACY-ATTEST"], "PRIVACY-ATTEST", "FAIL",
                            "CLI-ATTEST-NO-ID"),
+    "identifying-notify-token": (["PRIVACY-NOTIFY"], "PRIVACY-NOTIFY", "FAIL",
+                                 "CLI-NOTIFY-NO-ID"),
     "more-rights": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
                     "E-CONFIG-AS-ASKED"),
     "wrong-lifetime": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
