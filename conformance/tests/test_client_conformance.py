@@ -103,6 +103,8 @@ DEFECTS = {
                     "E-IMAGE-NO-FETCH"),
     "last-digest-only": (["RECEIVE-STALE"], "RECEIVE-STALE", "WARN",
                          "E-RECEIVE-NEW"),
+    "follow-http-url": (["TLS-HTTP-URL"], "TLS-HTTP-URL", "FAIL",
+                        "RLY-HTTPS-URI"),
     # nothing to examine: never a PASS, and the run has nothing to judge
     "no-op": (["URL-FORM", "TLS"], "TLS-UNTRUSTED", "UNSUPPORTED", None),
     "unsupported": (["URL-FORM"], "URL-FORM", "UNSUPPORTED", None),
