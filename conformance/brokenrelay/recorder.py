@@ -8,8 +8,8 @@ every exchange (in memory, and as JSON lines in a file when given one).
         r["method"], r["target"], r["headers"], r["body"], r["status"]
 
 A record is the request exactly as the relay received it - method, request
-target (path and query as sent), headers (names as sent, in order), body -
-and what happened to it: the status answered (None when the connection was
+target (path and query as sent), headers (names as sent, in order), body,
+whether it came over TLS - and what happened to it: the status answered (None when the connection was
 reset before the request was applied), the answer's headers and body, and
 `fault`/`aborted` when an injected fault (faults.py) changed the answer.
 """
@@ -50,6 +50,7 @@ def record_of(req, resp, seq: int = 0) -> dict:
         "path": req.path,
         "query": req.query,
         "client": req.peer,          # the client's address
+        "tls": req.tls,              # False: received in clear
         "headers": [[k, v] for k, v in (req.raw_headers or
                                         list(req.headers.items()))],
         "body": _body(req.body, MAX_BODY),

@@ -87,6 +87,8 @@ DEFECTS = {
                             "CLI-NOTIFY-FRESH"),
     "device-attestation": (["PRIVACY-ATTEST"], "PRIVACY-ATTEST", "FAIL",
                            "CLI-ATTEST-NO-ID"),
+    "identifying-notify-token": (["PRIVACY-NOTIFY"], "PRIVACY-NOTIFY", "FAIL",
+                                 "CLI-NOTIFY-NO-ID"),
     "more-rights": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
                     "E-CONFIG-AS-ASKED"),
     "wrong-lifetime": (["REQUEST-CONFIG"], "REQUEST-CONFIG", "WARN",
@@ -102,6 +104,8 @@ DEFECTS = {
                     "E-IMAGE-NO-FETCH"),
     "last-digest-only": (["RECEIVE-STALE"], "RECEIVE-STALE", "WARN",
                          "E-RECEIVE-NEW"),
+    "follow-http-url": (["TLS-HTTP-URL"], "TLS-HTTP-URL", "FAIL",
+                        "RLY-HTTPS-URI"),
     # nothing to examine: never a PASS, and the run has nothing to judge
     "no-op": (["URL-FORM", "TLS"], "TLS-UNTRUSTED", "UNSUPPORTED", None),
     "unsupported": (["URL-FORM"], "URL-FORM", "UNSUPPORTED", None),

@@ -206,6 +206,24 @@ def url_length(t):
 
 # -- TLS --------------------------------------------------------------------------------
 
+def _stopped_unsent(t, run, sent, reqs, nothing: str, what: str, ev,
+                    how: str = "") -> None:
+    """A step that must stop before sending anything: no request in `sent`
+    (`nothing` says what was expected; `how` how they came), a non-zero
+    exit and nothing in TIGRESS_OUT, and a message on standard error
+    (INFO)."""
+    t.check(not sent, reqs, nothing, "%s sent %s%s" % (run.label, ", ".join(
+        describe_record(e.record) for e in sent), how), ev)
+    wrote = bool(run.out and run.out.strip())
+    t.check(run.exit != 0 and not run.timed_out and not wrote, reqs,
+            "%s fails and writes nothing" % what, run.describe() + (
+                ", and TIGRESS_OUT holds %d bytes" % len(run.out)
+                if wrote else ""), ev)
+    if run.exit:
+        t.soft(bool(run.stderr.strip()), reqs, "a message saying why %s "
+               "failed" % what, "nothing on standard error", ev)
+
+
 @client_case("TLS-UNTRUSTED", "A relay whose certificate does not chain to "
              "the CA the client was given is refused", ["CLI-HTTPS-VERIFY"],
              "share and accept fail, write nothing and send no request (the "
@@ -222,26 +240,51 @@ def tls_untrusted(t):
                    run.describe())
             continue
         judged += 1
-        ev = [run] + sent + shakes
-        t.check(not sent, ["CLI-HTTPS-VERIFY"], "no request to a relay whose "
-                "certificate does not chain to TIGRESS_CA", "%s sent %s" % (
-                    run.label, ", ".join(describe_record(e.record)
-                                         for e in sent)), ev)
-        wrote = bool(run.out and run.out.strip())
-        t.check(run.exit != 0 and not run.timed_out and not wrote,
-                ["CLI-HTTPS-VERIFY"], "%s fails and writes nothing" %
-                run.label, run.describe() + (", and TIGRESS_OUT holds %d "
-                                             "bytes" % len(run.out)
-                                             if wrote else ""), ev)
-        if run.exit:
-            t.soft(bool(run.stderr.strip()), ["CLI-HTTPS-VERIFY"],
-                   "a message saying why %s failed" % run.label,
-                   "nothing on standard error", ev)
+        _stopped_unsent(t, run, sent, ["CLI-HTTPS-VERIFY"], "no request to "
+                        "a relay whose certificate does not chain to "
+                        "TIGRESS_CA", run.label, [run] + sent + shakes)
     if not judged:
         t.unsupported("the driver connected to the relay in no step (%s)" %
                       "; ".join(r.describe() for r in s.runs))
     t.note("TLS handshakes refused: %s" % "; ".join(
         h["error"][:120] for h in s.handshakes[:3]))
+
+
+@client_case("TLS-HTTP-URL", "A share URL whose scheme is http is refused: "
+             "nothing goes to the relay in clear", ["RLY-HTTPS-URI"],
+             "preview and accept of an http: share URL (leading to the test "
+             "relay served in clear) fail, write nothing and send no request; "
+             "the driver accepted the session's https share before",
+             ["recip-http-url"])
+def tls_http_url(t):
+    s = t.session("recip-http-url")
+    control = s.run_of("recipient", "accept")
+    read = [r for r in t.around(s, control)[1:] if r.record.get("tls")
+            is not False and op_of(r.record) == "read" and
+            r.record["status"] == 200]
+    if control is None or control.exit != 0 or not read:
+        t.unsupported("no accept of the session's https share that read "
+                      "it (200) and succeeded (%s): a refusal of the http: "
+                      "share URL would show nothing" % (
+                          control.describe() if control else "not run"))
+    plain = s.plain_records()
+    t.note("the http: share URL: %s" % s.values.get("http_url", "?")
+           .split("#", 1)[0] + "#...")
+    for run in [r for r in s.runs if r.party == "http"]:
+        if run.unsupported:
+            t.note("%s: not offered (exit 127)" % run.label)
+            continue
+        lo, hi = run.started, run.started + run.elapsed + 0.05
+        sent = [s.evidence(r) for r in plain if lo <= r["time"] <= hi]
+        plain = [r for r in plain if not lo <= r["time"] <= hi]
+        what = "%s of an http: share URL" % run.step
+        _stopped_unsent(t, run, sent, ["RLY-HTTPS-URI"], "%s sends nothing "
+                        "in clear" % what, what, [run] + sent,
+                        " over plain HTTP")
+    t.check(not plain, ["RLY-HTTPS-URI"], "no request in clear at any "
+            "time", "%d request(s) over plain HTTP outside the steps: %s" % (
+                len(plain), ", ".join(describe_record(r) for r in plain)),
+            [s.evidence(r) for r in plain])
 
 
 # -- SECRET ----------------------------------------------------------------------------

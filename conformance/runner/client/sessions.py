@@ -74,6 +74,10 @@ class RecordEvidence:
                 d["data"], d["truncated"] = d["data"][:max_body], True
             return d
         notes = []
+        base = self.session.relay_url
+        if r.get("tls") is False:
+            base = self.session.plain_url
+            notes.append("received in clear (plain HTTP, no TLS)")
         if self.peer:
             notes.append("sent by the suite (the other party)")
         if r.get("fault"):
@@ -84,7 +88,7 @@ class RecordEvidence:
             notes.append("connection reset before the request was applied")
         return {
             "request": {"method": r["method"],
-                        "url": self.session.relay_url + r["target"],
+                        "url": base + r["target"],
                         "headers": r["headers"], "body": body(r["body"])},
             "response": None if r["status"] is None or r.get("aborted")
             == "reset" else {
@@ -143,6 +147,7 @@ class Session:
         self.duration = 0.0
         self.relay: Optional[TestRelay] = None
         self.relay_url = ""
+        self.plain_url = ""             # the relay served in clear, if used
         self.peer: Optional[Peer] = None
         self._parties: Dict[str, Party] = {}
         self._evidence: Dict[int, RecordEvidence] = {}
@@ -210,6 +215,17 @@ class Session:
         self.values[label + ".payload"] = ex.json.get("payload") if \
             isinstance(ex.json, dict) else None
         return pt
+
+    def http_share_url(self, url: str) -> str:
+        """`url` (an https share URL of the relay) with the scheme http,
+        leading to the relay served in clear on another port."""
+        self.plain_url = self.relay.plain_http()
+        rest = url.split("://", 1)[1]
+        return self.plain_url + rest[rest.index("/"):]
+
+    def plain_records(self) -> List[dict]:
+        """The requests the relay received in clear (over plain HTTP)."""
+        return [r for r in self.records if r.get("tls") is False]
 
     def untrusted_relay(self) -> None:
         """From now on the relay serves a certificate that does not chain
@@ -498,6 +514,25 @@ def untrusted(s):
     sh = s.peer_share("peer share")
     s.step(s.party("recipient"), "stateless", "accept", url=sh.url,
            expect=None)
+
+
+@session("recip-http-url", "the suite shares twice; the driver accepts the "
+         "first share (https), then previews and accepts the second through "
+         "its share URL with the scheme http, which leads to the test relay "
+         "served in clear on another port")
+def recip_http_url(s):
+    sh = s.peer_share("share")
+    if s.step(s.party("recipient"), "stateless", "accept",
+              url=sh.url).exit != 0:
+        return
+    url = s.http_share_url(s.peer_share("http share").url)
+    s.values["http_url"] = url
+    b = s.party("recipient", "http")
+    try:
+        s.step(b, "stateless", "preview", url=url, expect=None)
+    except Unsupported127:
+        pass                            # preview is optional; accept is not
+    s.step(b, "stateless", "accept", url=url, expect=None)
 
 
 def _refusals(s: Session, variants) -> None:

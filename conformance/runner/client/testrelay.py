@@ -10,6 +10,7 @@ in its correct mode, run in this process (a thread serving TLS on
         r.handshakes()                   # TLS handshakes that failed
         r.mailbox(mid)                   # the relay's state of a mailbox
         r.set_payload(mid, {...})        # what reads of it will return
+        r.plain_http()                   # http://127.0.0.1:port, no TLS
 
 Independent of ref-relay: the relay logic is brokenrelay/protocol.py.
 """
@@ -87,6 +88,7 @@ class TestRelay:
         self.base_url = "https://%s:%d" % (
             "[%s]" % host if ":" in host else host, port)
         self.relay.public_url = public_url or self.base_url
+        self._plain: Optional[Server] = None
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self.server.serve_forever,
@@ -100,8 +102,24 @@ class TestRelay:
         if self._stop.is_set():
             return
         self._stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        for srv in (self.server, self._plain):
+            if srv is not None:
+                srv.shutdown()
+                srv.server_close()
+
+    def plain_http(self) -> str:
+        """The base URL of a listener that serves this relay in clear, on
+        the relay's host and another port (started on first use): where
+        an http: share URL leads.  Its records have "tls": False."""
+        if self._plain is None:
+            self._plain = Server((self.server.server_address[0], 0),
+                                 self.relay, None, idle_timeout=30.0)
+            threading.Thread(target=self._plain.serve_forever,
+                             kwargs={"poll_interval": 0.1},
+                             daemon=True).start()
+        host, port = self._plain.server_address[:2]
+        return "http://%s:%d" % ("[%s]" % host if ":" in host else host,
+                                 port)
 
     def __enter__(self):
         return self
