@@ -299,3 +299,21 @@ def test_one_wrong_canary_answer_is_no_dead_relay():
         t.close()
         assert state.dead_after == case.id
         assert t.findings[0].got.startswith(canary.DEAD)
+
+
+def test_generated_inputs_take_503_with_retry_after_as_capacity():
+    """Two generated creates answered 503 with Retry-After (a relay at an
+    explicit capacity limit) are noted and not judged, as everywhere in
+    the suite; the same two answered 503 without it are a FAIL."""
+    case = REGISTRY["INPUT-CREATE-BODY"]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+        _fault(relay, kind="status", op="create", status=503, count=2,
+               retry_after=1)
+        busy = core_engine.run_case(state, case, RelayContext)
+        _fault(relay, kind="status", op="create", status=503, count=2)
+        failed = core_engine.run_case(state, case, RelayContext)
+    assert busy.verdict == "PASS", busy.line
+    assert any(n.startswith("2 of ") and "503 with Retry-After" in n and
+               "not judged" in n for n in busy.notes), busy.notes
+    assert failed.verdict == "FAIL" and "2 of " in failed.got, failed.line

@@ -6,6 +6,8 @@ breaks RLY-NO-5XX; an invalid create or update breaks the operation's
 
     problem("http-00", "PUT", "/v1/m/ID", headers, body)  # None, or why not
     server_error_requirement("http-00", exchange)        # "RLY-NO-5XX", ...
+    capacity_limited(exchange)      # the one 5xx allowed: 503 + Retry-After
+    server_error(exchange)          # a 5xx other than that one
 """
 
 from __future__ import annotations
@@ -60,6 +62,36 @@ def problem(profile: str, method: str, url: str, headers, body) -> Optional[str]
     except TigressError as e:
         return "an invalid %s body (%s at %r)" % (kind, e.code, e.field)
     return None
+
+
+def _capacity_outcome() -> dict:
+    """capacity.full's outcome (the description's one 5xx answer)."""
+    p = protocol.load()
+    for op in p.operations:
+        o = p.outcome(op, "capacity.full")
+        if o is not None:
+            return o
+    raise KeyError("spec/protocol.json: no capacity.full outcome")
+
+
+def capacity_limited(ex) -> bool:
+    """The answer is the one 5xx the protocol allows: capacity.full's
+    status with its headers (503 with Retry-After), a relay at an
+    explicit capacity limit.  Every suite and check asks this, never
+    its own test of the status."""
+    o = _capacity_outcome()
+    if getattr(ex, "status", None) != o["status"]:
+        return False
+    header = getattr(ex, "header", None)       # raw exchanges have none
+    return header is not None and all(header(h) for h in o.get("headers",
+                                                                 ()))
+
+
+def server_error(ex) -> bool:
+    """A 5xx answer that is not capacity_limited(): never conforming to a
+    well-formed request."""
+    st = getattr(ex, "status", None)
+    return st is not None and st >= 500 and not capacity_limited(ex)
 
 
 def server_error_requirement(profile: str, ex) -> str:

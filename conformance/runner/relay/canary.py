@@ -25,6 +25,7 @@ import time
 from typing import List, Tuple
 
 from ..core.context import describe
+from ..core.wellformed import capacity_limited
 
 # A relay that needs an operator before it serves again does not work
 # without user interaction, nor store and forward (http-00 §3.3).
@@ -43,8 +44,8 @@ def probe(t) -> Tuple[bool, bool, List, str]:
     exs = [ex]
     url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
     if ex.status != 200 or not isinstance(url, str):
-        busy = ex.status == 503 and bool(ex.header("Retry-After"))
-        return False, busy, exs, "the canary's create: %s" % describe(ex)
+        return False, capacity_limited(ex), exs, \
+            "the canary's create: %s" % describe(ex)
     mid = url.rstrip("/").rsplit("/", 1)[-1]
     for what, call in (("first read", lambda: c.read(mid, t.claim())),
                        ("delete", lambda: c.delete(mid, claim))):

@@ -24,7 +24,8 @@ from tigress_py.client import Exchange, RelayClient
 from tigress_py.errors import TigressError
 
 from ..core.context import CaseContext, describe
-from ..core.wellformed import server_error_requirement
+from ..core.wellformed import capacity_limited, server_error, \
+    server_error_requirement
 from . import canary
 
 
@@ -276,8 +277,8 @@ class RelayContext(CaseContext):
 def server_errors(t: RelayContext) -> None:
     """Every 5xx answer of the case that no FAIL finding cites yet becomes
     one: grouped by the requirement it breaks, with the count and the
-    first exchanges.  A 503 with Retry-After (an explicit capacity limit)
-    is only noted."""
+    first exchanges.  A 503 with Retry-After (an explicit capacity limit,
+    wellformed.capacity_limited) is only noted."""
     t._mark(["RLY-NO-5XX"])              # every answer of every case
     cited = {id(e) for f in t.findings if f.verdict == "FAIL"
              for e in f.exchanges}
@@ -288,13 +289,11 @@ def server_errors(t: RelayContext) -> None:
         if id(ex) in seen or id(ex) in cited:
             continue
         seen.add(id(ex))
-        if ex.status is None or ex.status < 500:
-            continue
-        if ex.status == 503 and _retry_after(ex):
+        if capacity_limited(ex):
             busy += 1
-            continue
-        groups.setdefault(server_error_requirement(t.profile, ex),
-                          []).append(ex)
+        elif server_error(ex):
+            groups.setdefault(server_error_requirement(t.profile, ex),
+                              []).append(ex)
     if busy:
         t.note("%d answers were 503 with Retry-After (a capacity limit, "
                "allowed)" % busy)
@@ -308,7 +307,3 @@ def server_errors(t: RelayContext) -> None:
                     urllib.parse.urlsplit(first.url).path, describe(first)),
                 exs[:3])
 
-
-def _retry_after(ex) -> bool:
-    h = getattr(ex, "header", None)
-    return bool(h and h("Retry-After"))

@@ -10,7 +10,9 @@ An input the rules refuse must get a 4xx; a 2xx breaks the requirement of
 the constraint's basis (the draft's: RLY-CREATE-400, a FAIL; a decision's:
 INFO or WARN).  A valid input must get a 2xx.  A 5xx is always a FAIL:
 of the operation's 400 requirement for an invalid create or update, of
-RLY-NO-5XX otherwise.
+RLY-NO-5XX otherwise - but for a 503 with Retry-After (a relay at an
+explicit capacity limit, wellformed.capacity_limited), which judges
+nothing: those inputs are listed in a note, not judged.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import urllib.parse
 from collections import OrderedDict
 
 from ...core.context import describe
-from ...core.wellformed import server_error_requirement
+from ...core.wellformed import capacity_limited, server_error, \
+    server_error_requirement
 from .. import generated, preview
 from ..registry import case
 from ..preview import changed_strings
@@ -32,6 +35,7 @@ class Tally:
     def __init__(self, total: int):
         self.total = total
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
+        self.busy: list = []       # inputs answered 503 with Retry-After
 
     def add(self, reqs, expected: str, outcome: str, what: str, ex,
             verdict=None) -> None:
@@ -39,6 +43,12 @@ class Tally:
         self.groups.setdefault(key, []).append((what, ex))
 
     def report(self, t) -> None:
+        if self.busy:
+            t.note("%d of %d inputs were answered 503 with Retry-After (a "
+                   "capacity limit, allowed), so not judged: %s%s" % (
+                       len(self.busy), self.total, ", ".join(self.busy[:6]),
+                       " (and %d more)" % (len(self.busy) - 6)
+                       if len(self.busy) > 6 else ""))
         for (reqs, expected, outcome, verdict), items in self.groups.items():
             shown = ", ".join(w for w, _ in items[:6])
             more = " (and %d more)" % (len(items) - 6) if len(items) > 6 \
@@ -54,6 +64,8 @@ def judge(t, tally: Tally, inp, ex) -> None:
     if st is None:
         tally.add(inp.basis, "an answer to every input", "got no answer",
                   inp.what, ex, verdict="WARN")
+    elif capacity_limited(ex):
+        tally.busy.append(inp.what)
     elif st >= 500:
         tally.add([server_error_requirement(t.profile, ex)],
                   "no 5xx answer to any input (a 4xx to the invalid ones)",
@@ -71,7 +83,7 @@ def _suspect(t, pairs) -> None:
     """When every answer from some input on was a 5xx or none, the input
     just before, if it was taken, probably broke the relay: it is noted,
     and cited by the canary."""
-    bad = [ex.status is None or ex.status >= 500 for _, ex in pairs]
+    bad = [ex.status is None or server_error(ex) for _, ex in pairs]
     k = len(bad)
     while k > 0 and bad[k - 1]:
         k -= 1
@@ -133,13 +145,23 @@ def _creates(t) -> tuple:
         if ex.status is None or not 200 <= ex.status < 300 or \
                 not isinstance(url, str):
             return
-        pv = c.read_display(url)
-        if pv.status != 200:
-            tally.add(["RLY-PREVIEW-200"] if pv.status is None or
-                      pv.status < 500 else ["RLY-NO-5XX"],
-                      "200 to the preview of every mailbox the relay made",
-                      describe(pv), "the preview after %s" % inp.what, pv)
+        _previewed(tally, inp, c.read_display(url))
     return send, after
+
+
+def _previewed(tally: Tally, inp, pv) -> bool:
+    """Whether the preview `pv` of the mailbox input `inp` made answered
+    200; else it is tallied (a 503 with Retry-After only listed)."""
+    if pv.status == 200:
+        return True
+    what = "the preview after %s" % inp.what
+    if capacity_limited(pv):
+        tally.busy.append(what)
+    else:
+        tally.add(["RLY-NO-5XX"] if server_error(pv) else
+                  ["RLY-PREVIEW-200"], "200 to the preview of every mailbox "
+                  "the relay made", describe(pv), what, pv)
+    return False
 
 
 def _body_case(t, kind: str, base: dict, accept, send, after=None) -> None:
@@ -336,10 +358,7 @@ def display_forms(t):
             refused.append(inp.what)
             continue
         pv = c.read_display(url)
-        if pv.status != 200:
-            tally.add(["RLY-NO-5XX"] if pv.status and pv.status >= 500 else
-                      ["RLY-PREVIEW-200"], "200 to the preview of every "
-                      "mailbox made", describe(pv), inp.what, pv)
+        if not _previewed(tally, inp, pv):
             continue
         _check_page(t, tally, inp, d, pv, host)
         rd = c.read(url, claim)                 # the initiator: no binding
