@@ -28,6 +28,9 @@ from runner.core import catalog as catalog_mod  # noqa: E402
 from runner import cli  # noqa: E402
 from runner.core import launch, report  # noqa: E402
 from runner.core import engine as core_engine  # noqa: E402
+from runner.explore.runner import replay  # noqa: E402
+from runner.explore.steps import Step  # noqa: E402
+from runner.explore.wire import Target  # noqa: E402
 from runner.relay import canary, engine  # noqa: E402
 from runner.relay.context import Options, RelayContext, RunState  # noqa: E402
 from runner.relay.registry import CATEGORIES, REGISTRY  # noqa: E402
@@ -317,3 +320,45 @@ def test_generated_inputs_take_503_with_retry_after_as_capacity():
     assert any(n.startswith("2 of ") and "503 with Retry-After" in n and
                "not judged" in n for n in busy.notes), busy.notes
     assert failed.verdict == "FAIL" and "2 of " in failed.got, failed.line
+
+
+def test_a_server_error_is_the_root_cause_wherever_it_appears():
+    """One create answered 500 in a case that checks something else
+    (OPACITY-RANDOM-BYTES: payloads come back byte for byte), in the case
+    of the create itself and in a case's precondition: each fails on
+    RLY-NO-5XX, never on what it checks, so the root causes name one
+    requirement for the one defect."""
+    cases = ["OPACITY-RANDOM-BYTES", "API-CREATE-200", "API-UPDATE-200"]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+        results = []
+        for cid in cases:
+            _fault(relay, kind="status", op="create", status=500)
+            results.append(core_engine.run_case(state, REGISTRY[cid],
+                                                RelayContext))
+    assert [(r.id, r.verdict, r.root_cause, r.failed_requirements)
+            for r in results] == [(c, "FAIL", "RLY-NO-5XX", ["RLY-NO-5XX"])
+                                  for c in cases], [r.line for r in results]
+    assert summary(results).root_causes() == [("RLY-NO-5XX", cases)]
+    opacity = results[0]
+    assert opacity.line.endswith("got 500 application/json (internal)")
+    assert any("a check of RLY-OPAQUE-STORE was answered 500" in n
+               for n in opacity.notes), opacity.notes
+
+
+def test_explore_blames_a_server_error_on_rly_no_5xx():
+    """A sequence whose create is answered 500 disagrees with the model on
+    RLY-NO-5XX alone (the generator sends only well-formed requests), not
+    on the create's outcomes it kept from happening; a 503 with
+    Retry-After is no server error there either."""
+    steps = [Step("create", by="I1", mailbox="m1", rid="q1", payload="p1",
+                  display="d1", rights="RWD", lifetime="long")]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        target = Target(relay.base_url, relay.ca)
+        _fault(relay, kind="status", op="create", status=500)
+        failed, _ = replay(target, steps, False, catalog=CAT)
+        _fault(relay, kind="status", op="create", status=503, retry_after=1)
+        busy, _ = replay(target, steps, False, catalog=CAT)
+    assert [(f.verdict, f.requirements) for f in failed.findings] == [
+        ("FAIL", ["RLY-NO-5XX"])]
+    assert "RLY-NO-5XX" not in busy.findings[0].requirements

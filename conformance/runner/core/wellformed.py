@@ -94,6 +94,15 @@ def server_error(ex) -> bool:
     return st is not None and st >= 500 and not capacity_limited(ex)
 
 
+def well_formed(profile: str, ex) -> bool:
+    """Exchange `ex` (of tigress_py's client; a raw one is never judged
+    well-formed) sent a well-formed request: problem() finds nothing."""
+    method = getattr(ex, "method", None)
+    headers = getattr(ex, "request_headers", None)
+    return method is not None and headers is not None and problem(
+        profile, method, ex.url, headers, ex.request_body) is None
+
+
 def server_error_requirement(profile: str, ex) -> str:
     """The requirement a 5xx answer to exchange `ex` breaks: the
     operation's `invalid` requirement for an invalid create or update

@@ -25,7 +25,7 @@ from tigress_py.errors import TigressError
 
 from ..core.context import CaseContext, describe
 from ..core.wellformed import capacity_limited, server_error, \
-    server_error_requirement
+    server_error_requirement, well_formed
 from . import canary
 
 
@@ -275,11 +275,16 @@ class RelayContext(CaseContext):
 
 
 def server_errors(t: RelayContext) -> None:
-    """Every 5xx answer of the case that no FAIL finding cites yet becomes
-    one: grouped by the requirement it breaks, with the count and the
-    first exchanges.  A 503 with Retry-After (an explicit capacity limit,
-    wellformed.capacity_limited) is only noted."""
+    """Every 5xx answer of the case becomes a finding of the requirement
+    it breaks.  A finding that rests on a 5xx answer to a well-formed
+    request (a create answered 500, whatever the case checks) is a finding
+    of RLY-NO-5XX, not of the case's own requirement: the relay did not
+    get as far as what the case checks (restated).  Every other 5xx that
+    no FAIL cites yet becomes one, grouped by the requirement it breaks,
+    with the count and the first exchanges.  A 503 with Retry-After (an
+    explicit capacity limit) is only noted."""
     t._mark(["RLY-NO-5XX"])              # every answer of every case
+    _restate_server_errors(t)
     cited = {id(e) for f in t.findings if f.verdict == "FAIL"
              for e in f.exchanges}
     groups: dict = {}
@@ -307,3 +312,21 @@ def server_errors(t: RelayContext) -> None:
                     urllib.parse.urlsplit(first.url).path, describe(first)),
                 exs[:3])
 
+
+def _restate_server_errors(t: RelayContext) -> None:
+    """A finding that cites a 5xx answer to a well-formed request becomes
+    a finding of RLY-NO-5XX (a FAIL), in its place: what failed first is
+    the server error, so that is the case's root cause."""
+    for f in t.findings:
+        if "RLY-NO-5XX" in f.requirements:
+            continue
+        bad = next((e for e in f.exchanges if server_error(e) and
+                    well_formed(t.profile, e)), None)
+        if bad is None:
+            continue
+        t.note("a check of %s was answered %s to a well-formed request: "
+               "reported as RLY-NO-5XX (a server error is never a "
+               "conforming answer)" % (", ".join(f.requirements),
+                                       describe(bad)))
+        f.requirements = ["RLY-NO-5XX"]
+        f.verdict = t.catalog.strongest(f.requirements)
