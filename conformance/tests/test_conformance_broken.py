@@ -10,6 +10,7 @@ the other profile gets a hint."""
 import base64
 import json
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import ExitStack
@@ -362,3 +363,47 @@ def test_explore_blames_a_server_error_on_rly_no_5xx():
     assert [(f.verdict, f.requirements) for f in failed.findings] == [
         ("FAIL", ["RLY-NO-5XX"])]
     assert "RLY-NO-5XX" not in busy.findings[0].requirements
+
+
+def test_one_relay_death_blames_one_case(monkeypatch):
+    """Two cases run side by side (as a waiting case runs beside the
+    others) against a relay that has stopped; both canaries see it dead
+    before either decides (a barrier after each one's first canary).
+    Exactly one case is blamed, under the run's canary lock; the other is
+    unreliable, its verdict not counted."""
+    with launch.start_broken([]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+    # the relay has stopped: every request from here on is refused
+    monkeypatch.setattr(canary, "RETRY_PAUSE", 0)
+    both_saw_it = threading.Barrier(2)
+    first_probe = canary.probe
+    probed = set()
+
+    def probe(t):
+        out = first_probe(t)
+        if t.case.id not in probed:
+            probed.add(t.case.id)
+            both_saw_it.wait(timeout=60)
+        return out
+    monkeypatch.setattr(canary, "probe", probe)
+    cases = ["REPLAY-DROPPED-UPDATE", "THREAT-EXPIRED-UNREADABLE"]
+    results = {}
+
+    def run_one(cid):
+        results[cid] = core_engine.run_case(state, REGISTRY[cid],
+                                            RelayContext)
+    threads = [threading.Thread(target=run_one, args=(c,)) for c in cases]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    blamed = [r for r in results.values()
+              if r.verdict == "FAIL" and r.got.startswith(canary.DEAD)]
+    assert len(blamed) == 1, [(r.id, r.verdict, r.got) for r in
+                              results.values()]
+    other, = [r for r in results.values() if r is not blamed[0]]
+    assert state.dead_after == blamed[0].id and not blamed[0].unreliable
+    assert other.unreliable and blamed[0].id in other.unreliable
+    assert not any(f.got.startswith(canary.DEAD) for f in other.findings)
+    c = summary([results[cid] for cid in cases]).counts()
+    assert (c["failed"], c["unreliable"]) == (1, 1)

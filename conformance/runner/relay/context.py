@@ -69,6 +69,9 @@ class RunState:
         self.canary: Optional[str] = None        # why it is not used
         self.create_refused: Optional[str] = None  # its create's answer
         self.last_case: Optional[str] = None
+        # what a failed canary means is decided under this lock: cases run
+        # side by side, and one relay that stops is blamed on one case
+        self.canary_lock = threading.Lock()
         self.generated: dict = {}                # case id -> inputs sent
 
     def path(self, p: str) -> str:
