@@ -9,6 +9,7 @@ the other profile gets a hint."""
 
 import base64
 import json
+import shutil
 import sys
 import threading
 import time
@@ -29,6 +30,7 @@ from runner.core import catalog as catalog_mod  # noqa: E402
 from runner import cli  # noqa: E402
 from runner.core import launch, report  # noqa: E402
 from runner.core import engine as core_engine  # noqa: E402
+from runner.explore.cli import ExploreOptions  # noqa: E402
 from runner.explore.runner import replay  # noqa: E402
 from runner.explore.steps import Step  # noqa: E402
 from runner.explore.wire import Target  # noqa: E402
@@ -365,15 +367,22 @@ def test_explore_blames_a_server_error_on_rly_no_5xx():
     assert "RLY-NO-5XX" not in busy.findings[0].requirements
 
 
-def test_one_relay_death_blames_one_case(monkeypatch):
+def _stopped_relay_state(tmp_path) -> RunState:
+    """The run state of a broken relay that has stopped: every request
+    is refused (its certificate kept, so that nothing else fails)."""
+    ca = tmp_path / "ca.pem"
+    with launch.start_broken([]) as relay:
+        shutil.copy(relay.ca, ca)
+        return RunState(relay.base_url, str(ca), "http-00", CAT, OPTIONS)
+
+
+def test_one_relay_death_blames_one_case(monkeypatch, tmp_path):
     """Two cases run side by side (as a waiting case runs beside the
     others) against a relay that has stopped; both canaries see it dead
     before either decides (a barrier after each one's first canary).
     Exactly one case is blamed, under the run's canary lock; the other is
     unreliable, its verdict not counted."""
-    with launch.start_broken([]) as relay:
-        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
-    # the relay has stopped: every request from here on is refused
+    state = _stopped_relay_state(tmp_path)
     monkeypatch.setattr(canary, "RETRY_PAUSE", 0)
     both_saw_it = threading.Barrier(2)
     first_probe = canary.probe
@@ -407,3 +416,16 @@ def test_one_relay_death_blames_one_case(monkeypatch):
     assert not any(f.got.startswith(canary.DEAD) for f in other.findings)
     c = summary([results[cid] for cid in cases]).counts()
     assert (c["failed"], c["unreliable"]) == (1, 1)
+
+
+def test_canary_follows_a_case_with_clients_of_its_own(tmp_path):
+    """EXPLORE-SEQUENCES sends through clients of its own and attaches
+    their exchanges: when they got no answer, the canary runs after it
+    too, and the relay that stopped is blamed on it rather than on the
+    next hostile case."""
+    state = _stopped_relay_state(tmp_path)
+    state.explore = ExploreOptions(budget="3")
+    r = core_engine.run_case(state, REGISTRY["EXPLORE-SEQUENCES"],
+                             RelayContext)
+    assert r.got.startswith(canary.DEAD), r.line
+    assert state.dead_after == "EXPLORE-SEQUENCES"

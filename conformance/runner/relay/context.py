@@ -254,11 +254,15 @@ class RelayContext(CaseContext):
         """A 5xx anywhere in the case is a finding (RLY-NO-5XX, or the
         operation's 400 requirement for an invalid create or update); then
         the canary, after a hostile case, a case that saw a 5xx or no
-        answer, the run's last case, and while the relay is not serving."""
+        answer (also among the exchanges it attached: the EXPLORE cases
+        use clients of their own), the run's last case, and while the
+        relay is not serving."""
         server_errors(self)
         run = self.run
-        if run.dead_after is not None or self.case.hostile or \
-                self._troubled or run.last_case == self.case.id:
+        troubled = bool(self._troubled) or any(
+            ex.status is None or server_error(ex) for ex in self._attached)
+        if run.dead_after is not None or self.case.hostile or troubled or \
+                run.last_case == self.case.id:
             canary.after_case(self)
 
     # -- the record --------------------------------------------------------------------
