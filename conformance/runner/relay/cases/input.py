@@ -17,8 +17,13 @@ nothing: those inputs are listed in a note, not judged.
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections import OrderedDict
+
+import protocol
+from tigress_py import uuids
+from tigress_py.client import OMIT
 
 from ...core.context import describe
 from ...core.wellformed import capacity_limited, server_error, \
@@ -73,7 +78,8 @@ def judge(t, tally: Tally, inp, ex) -> None:
     elif inp.expect == "refuse" and st < 400:
         tally.add(inp.basis, "a 4xx to every input the rules refuse (%s)" %
                   ", ".join(inp.basis), "accepted (%d)" % st,
-                  "%s [%s]" % (inp.what, inp.rule), ex)
+                  "%s [%s]" % (inp.what, inp.rule) if inp.rule else
+                  inp.what, ex)
     elif inp.expect == "accept" and st >= 400:
         tally.add(inp.basis, "a 2xx to every valid input",
                   "refused (%s)" % describe(ex), inp.what, ex)
@@ -262,17 +268,20 @@ def _header_value(v: str):
         return v.encode("utf-8")
 
 
+_PATH_REQS = sorted({r for i in generated.path_inputs(uuids.new_v4())
+                     for r in i.basis})
+
+
 @case("INPUT-UUID", "A device claim and a mailbox identifier in every "
       "near-miss UUID form (length, separators, braces, urn:uuid:, spaces, "
-      "other digits): refused or read as the same UUID, never serving "
+      "other digits), the identifier in the path of every operation on a "
+      "mailbox: refused or taken as the same UUID, never acting on "
       "another identifier's mailbox, never a 5xx",
-      ["E-CLAIM-FORM", "E-UUID-CASE", "RLY-PREVIEW-404", "RLY-READ-404",
-       "RLY-CREATE-400", "RLY-NO-5XX"],
+      ["E-CLAIM-FORM", "RLY-CREATE-400", "RLY-NO-5XX"] + _PATH_REQS,
       "400/401 to a malformed claim, 404 to a path naming no mailbox",
       hostile=True)
 def uuid_forms(t):
-    t._mark(["E-CLAIM-FORM", "E-UUID-CASE", "RLY-PREVIEW-404",
-             "RLY-READ-404", "RLY-CREATE-400", "RLY-NO-5XX"])
+    t._mark(["E-CLAIM-FORM", "RLY-CREATE-400", "RLY-NO-5XX"] + _PATH_REQS)
     c = t.client()
     key, pl = t.seal(b"claim near-miss")
     families = generated.uuid_near_misses(t.claim())
@@ -299,29 +308,114 @@ def uuid_forms(t):
                "around a value is not part of it), tried in the path only: "
                "%s" % ", ".join(unsendable))
     m = t.mailbox(client=c)
-    for family, mid, kind in generated.uuid_near_misses(m.id):
-        path = t.run.path("/v1/m/" + urllib.parse.quote(mid, safe=""))
-        expect = "accept" if kind == "same" else "refuse"
-        basis = {"same": ["E-UUID-CASE"], "representation": ["E-UUID-CASE"],
-                 "other": ["RLY-PREVIEW-404"]}[kind]
-        inp = generated.Input("the preview of %r (%s)" % (mid, family),
-                              "near-miss:path", value=mid, expect=expect,
-                              basis=basis)
-        ex = c.read_display(path)
+    inputs = generated.path_inputs(m.id)
+    claims = _parties(t, m, c, {i.op for i in inputs})
+    for inp in inputs:
+        path = t.run.path("/v1/m/" + urllib.parse.quote(inp.value, safe=""))
+        ex = _operation(t, c, inp.op, path, claims, m)
         pairs.append((inp, ex))
         judge(t, tally, inp, ex)
-        if kind == "other":
-            inp = generated.Input("a read of %r (%s)" % (mid, family),
-                                  "near-miss:path", value=mid,
-                                  basis=["RLY-READ-404"])
-            ex = c.read(path, t.claim())
-            pairs.append((inp, ex))
-            judge(t, tally, inp, ex)
     tally.total = len(pairs)
     t.saw(len(pairs))
     _count(t, len(pairs))
     tally.report(t)
     _suspect(t, pairs)
+
+
+def _parties(t, m, c, ops) -> dict:
+    """party (of the description's `parties`) -> the claim a request on
+    mailbox `m` is sent with: its initiator, nobody for "anyone", and a
+    recipient bound for the occasion when one of operations `ops` is
+    first the recipient's (relinquish)."""
+    p = protocol.load()
+    out = {"initiator": m.claim, "anyone": None}
+    if any(p.operation(op)["parties"][0] == "recipient" for op in ops):
+        out["recipient"] = t.bind(m, client=c)
+    return out
+
+
+def _operation(t, c, op: str, target: str, claims: dict, m,
+               request_id=None, attestation=None, create=None):
+    """Operation `op` of the description on `target` as its first party
+    (`claims`), with a valid body of its kind (the create body `create`,
+    mailbox `m`'s payload, an empty read), a fresh request id where it
+    takes one, unless `request_id` (OMIT: none) or `attestation` say
+    otherwise."""
+    spec = protocol.load().operation(op)
+    body, ctype = None, None
+    kind = spec.get("request")
+    if kind == "create_request":
+        body, ctype = json.dumps(create).encode(), "application/json"
+    elif kind == "update_request":
+        body = json.dumps({"payload": m.payload}).encode()
+        ctype = "application/json"
+    elif kind is not None:
+        body = b""
+    if request_id is None and "request_id" not in spec["headers"]:
+        request_id = OMIT
+    return c.request(spec["method"], target, claim=claims.get(
+        spec["parties"][0]), request_id=request_id, attestation=attestation,
+        body=body, content_type=ctype)
+
+
+def _echoed(t, tally: Tally, inp, ex) -> None:
+    """A request id of printable ASCII (spaces too), well-formed or not,
+    comes back on the answer (RLY-REQID-ECHO; E-REQID-FORM: the 400 that
+    refuses its form too).  Other values - empty, with a control or a
+    non-ASCII character - are judged for their status only: writing such
+    a value back into a header is a hazard a relay may avoid (tigress-ref's
+    relays echo 1-1024 printable characters)."""
+    v = inp.value
+    if inp.header != "request_id" or not v or ex.status is None or \
+            not all(0x20 <= ord(ch) <= 0x7E for ch in v):
+        return
+    got = ex.header("Mailbox-Request-ID")
+    if got != v:
+        tally.add(["RLY-REQID-ECHO"], "Mailbox-Request-ID echoed on every "
+                  "answer, the 400 that refuses its form too", "not echoed",
+                  "%s (%s)" % (inp.what, "no such header" if got is None
+                               else repr(got[:40])), ex)
+
+
+_HEADER_REQS = sorted({r for prof in protocol.load().profiles
+                       for i in generated.header_inputs(prof)
+                       for r in i.basis})
+
+
+@case("INPUT-HEADERS", "Mailbox-Request-ID and the attestation header of "
+      "every operation, generated from their value forms: missing, empty, "
+      "at and over the byte limit, with a non-ASCII character, a TAB and "
+      "the characters just outside the allowed range; the malformed ones "
+      "refused with a 4xx, never a 5xx, the request id echoed",
+      _HEADER_REQS + ["RLY-REQID-ECHO", "RLY-NO-5XX", "RLY-CREATE-400",
+                      "RLY-UPDATE-400"],
+      "400 to each malformed request id or attestation (our decisions: "
+      "INFO when taken), 2xx to each valid one", hostile=True)
+def header_forms(t):
+    t.needs_creates()
+    inputs = generated.header_inputs(t.profile)
+    _count(t, len(inputs))
+    t._mark(_HEADER_REQS + ["RLY-REQID-ECHO", "RLY-NO-5XX",
+                            "RLY-CREATE-400", "RLY-UPDATE-400"])
+    c = t.client()
+    create = _base_create(t)
+    p = protocol.load()
+
+    def send(inp):
+        over = {inp.header: OMIT if inp.value is None else
+                _header_value(inp.value)}
+        if inp.op == "create":          # a claim and a mailbox of its own
+            return _operation(t, c, "create", t.run.path(p.path_of("create")),
+                              {"anyone": t.claim()}, None, create=create,
+                              **over)
+        m = t.mailbox(client=c)         # the operation may delete it
+        return _operation(t, c, inp.op, t.run.path(p.path_of(inp.op, m.id)),
+                          _parties(t, m, c, [inp.op]), m, **over)
+    t.note("the echo is judged for request ids of printable ASCII; empty "
+           "ones, and ones with a control or non-ASCII character, are only "
+           "judged for their status")
+    _batch(t, inputs, send, lambda inp, ex, tally: _echoed(t, tally, inp,
+                                                            ex))
 
 
 @case("INPUT-DISPLAY", "Display information with every type and escaping "
