@@ -312,7 +312,7 @@ def uuid_forms(t):
     claims = _parties(t, m, c, {i.op for i in inputs})
     for inp in inputs:
         path = t.run.path("/v1/m/" + urllib.parse.quote(inp.value, safe=""))
-        ex = _operation(t, c, inp.op, path, claims, m)
+        ex = _operation(c, inp.op, path, claims, m)
         pairs.append((inp, ex))
         judge(t, tally, inp, ex)
     tally.total = len(pairs)
@@ -334,8 +334,8 @@ def _parties(t, m, c, ops) -> dict:
     return out
 
 
-def _operation(t, c, op: str, target: str, claims: dict, m,
-               request_id=None, attestation=None, create=None):
+def _operation(c, op: str, target: str, claims: dict, m, request_id=None,
+               attestation=None, create=None):
     """Operation `op` of the description on `target` as its first party
     (`claims`), with a valid body of its kind (the create body `create`,
     mailbox `m`'s payload, an empty read), a fresh request id where it
@@ -358,7 +358,7 @@ def _operation(t, c, op: str, target: str, claims: dict, m,
         body=body, content_type=ctype)
 
 
-def _echoed(t, tally: Tally, inp, ex) -> None:
+def _echoed(tally: Tally, inp, ex) -> None:
     """A request id of printable ASCII (spaces too), well-formed or not,
     comes back on the answer (RLY-REQID-ECHO; E-REQID-FORM: the 400 that
     refuses its form too).  Other values - empty, with a control or a
@@ -405,17 +405,16 @@ def header_forms(t):
         over = {inp.header: OMIT if inp.value is None else
                 _header_value(inp.value)}
         if inp.op == "create":          # a claim and a mailbox of its own
-            return _operation(t, c, "create", t.run.path(p.path_of("create")),
+            return _operation(c, "create", t.run.path(p.path_of("create")),
                               {"anyone": t.claim()}, None, create=create,
                               **over)
         m = t.mailbox(client=c)         # the operation may delete it
-        return _operation(t, c, inp.op, t.run.path(p.path_of(inp.op, m.id)),
+        return _operation(c, inp.op, t.run.path(p.path_of(inp.op, m.id)),
                           _parties(t, m, c, [inp.op]), m, **over)
     t.note("the echo is judged for request ids of printable ASCII; empty "
            "ones, and ones with a control or non-ASCII character, are only "
            "judged for their status")
-    _batch(t, inputs, send, lambda inp, ex, tally: _echoed(t, tally, inp,
-                                                            ex))
+    _batch(t, inputs, send, lambda inp, ex, tally: _echoed(tally, inp, ex))
 
 
 @case("INPUT-DISPLAY", "Display information with every type and escaping "
