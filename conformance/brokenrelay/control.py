@@ -10,7 +10,8 @@ before its `listening on` line.
     DELETE /requests                  forget them
     GET    /faults                    pending faults
     POST   /faults                    {"kind", "op", "count", "seconds",
-                                       "status"}: add one (faults.py) -> 201
+                                       "status", "retry_after"}: add one
+                                      (faults.py) -> 201
     DELETE /faults                    drop the pending faults
     GET    /mailboxes                 {"mailboxes": [ids]}
     GET    /mailboxes/ID              {"id", "payload", "rights", "bound"}
@@ -74,7 +75,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 try:
                     f = srv.faults.add(b.get("kind", ""), b.get("op", "any"),
                                        b.get("count", 1), b.get("seconds", 0),
-                                       b.get("status", 503))
+                                       b.get("status", 503),
+                                       retry_after=b.get("retry_after"))
                 except (ValueError, TypeError) as e:
                     return 400, {"error": str(e)}
                 return 201, f.to_json()

@@ -148,6 +148,15 @@ DEFECTS = OrderedDict((d.name, d) for d in [
            "RLY-CREATE-400", ("INPUT-CREATE-BODY", "INPUT-UPDATE-BODY",
                               "INPUT-READ-BODY"),
            also=("RLY-UPDATE-400", "RLY-NO-5XX")),
+    Defect("reqid-poison", "INPUT",
+           "a Mailbox-Request-ID with a character beyond ASCII is taken and "
+           "breaks the request log: from then on every request is "
+           "answered 500", "RLY-NO-USER-INTERACTION", ("INPUT-HEADERS",)),
+    Defect("path-lenient-write", "INPUT",
+           "update, delete and relinquish find the mailbox by the first 32 "
+           "hexadecimal digits of the path, whatever else it holds: one "
+           "digit more still names the mailbox", "RLY-UPDATE-404",
+           ("INPUT-UUID",), also=("RLY-RELINQUISH-404", "RLY-DELETE-404")),
     # -- PROFILE --------------------------------------------------------------------
     Defect("other-profile-headers", "PROFILE",
            "the claim is read from the other profile's header only (an "

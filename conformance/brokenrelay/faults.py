@@ -18,7 +18,9 @@ fault first:
     delay          the answer comes `seconds` later (the request is applied
                    after the pause)
     status         the relay answers `status` (default 503, with an
-                   {"error", "message"} body) without applying anything
+                   {"error", "message"} body) without applying anything;
+                   with `retry_after` (seconds) also a Retry-After header
+                   (503 with it: a relay at an explicit capacity limit)
     wrong-echo     the request is applied; the answer's Mailbox-Request-ID is
                    another value than the request's
 
@@ -64,6 +66,7 @@ class Fault:
     count: int = 1                 # requests it still applies to
     seconds: float = 0.0           # delay
     status: int = 503              # status
+    retry_after: Optional[int] = None   # status: a Retry-After header
     id: int = field(default_factory=lambda: next(_ids))
     hits: List[int] = field(default_factory=list)   # times it fired
     # only requests for which scope(request) is true (the lab: one
@@ -83,6 +86,10 @@ class Fault:
             raise ValueError("seconds must be 0-120")
         if not isinstance(self.status, int) or not 400 <= self.status <= 599:
             raise ValueError("status must be 400-599")
+        if self.retry_after is not None and (
+                not isinstance(self.retry_after, int) or
+                not 0 <= self.retry_after <= 3600):
+            raise ValueError("retry_after must be 0-3600 seconds")
 
     def describe(self) -> str:
         what = {"delay": "delay %.1f s" % self.seconds,
@@ -92,7 +99,8 @@ class Fault:
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "op": self.op,
                 "count": self.count, "seconds": self.seconds,
-                "status": self.status, "fired": len(self.hits)}
+                "status": self.status, "retry_after": self.retry_after,
+                "fired": len(self.hits)}
 
 
 class Faults:
@@ -106,8 +114,10 @@ class Faults:
 
     def add(self, kind: str, op: str = "any", count: int = 1,
             seconds: float = 0.0, status: int = 503,
-            scope: Optional[Callable[[Request], bool]] = None) -> Fault:
-        f = Fault(kind, op, count, float(seconds), status, scope=scope)
+            scope: Optional[Callable[[Request], bool]] = None,
+            retry_after: Optional[int] = None) -> Fault:
+        f = Fault(kind, op, count, float(seconds), status, retry_after,
+                  scope=scope)
         with self._lock:
             self._pending.append(f)
         return f
@@ -143,6 +153,8 @@ class Faults:
         if f.kind == "status":
             resp = error(f.status, "unavailable" if f.status == 503
                          else "internal", "injected fault")
+            if f.retry_after is not None:
+                resp.headers.append(("Retry-After", str(f.retry_after)))
             resp.fault = f.describe()
             return resp
         if f.kind == "delay":

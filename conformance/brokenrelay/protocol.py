@@ -25,6 +25,7 @@ import re
 import secrets
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -46,6 +47,10 @@ CLAIM_HEADERS = {p: tuple(n.lower() for n in _P.header_names(p, "claim"))
                  for p in _P.profiles}
 # either revision's (the lab's --draft auto: the device's choice shows)
 CLAIM_HEADERS["auto"] = CLAIM_HEADERS["http-00"] + CLAIM_HEADERS["sct-04"]
+# the attestation under any name: a relay refuses one over its limit
+ATTESTATION_HEADERS = tuple(n.lower() for n in
+                            _P.all_header_names("attestation"))
+MAX_ATTESTATION = _P.value("attestation")["max_bytes"]
 PREVIEW_HEADERS = [("Content-Security-Policy", "default-src 'none'; img-src https:"),
                    ("X-Content-Type-Options", "nosniff"),
                    ("Referrer-Policy", "no-referrer"),
@@ -176,6 +181,9 @@ class Relay:
         if not m:
             raise Fail(404, "not_found", "no such path")
         mid = m.group(1)
+        if req.method in ("PUT", "DELETE", "PATCH") and \
+                self.has("path-lenient-write"):
+            mid = _hex_prefix(mid)
         op = {"GET": self.preview, "HEAD": self.preview, "POST": self.read,
               "PUT": self.update, "DELETE": self.delete,
               "PATCH": self.relinquish}.get(req.method)
@@ -200,12 +208,21 @@ class Relay:
         raise Fail(400, "header_missing", "no device claim")
 
     def _request_id(self, req: Request, required: bool) -> Optional[str]:
+        for n in ATTESTATION_HEADERS:        # X-LIMITS (read with the ids)
+            a = req.header(n)
+            if a is not None and len(a.encode("latin-1", "replace")) > \
+                    MAX_ATTESTATION:
+                raise Fail(400, "header_value", "attestation over %d bytes"
+                           % MAX_ATTESTATION)
         v = req.header(REQUEST_ID)
         if v is None:
             if required:
                 raise Fail(400, "header_missing", "no Mailbox-Request-ID")
             return None
         if not _valid_request_id(v):
+            if self.has("reqid-poison") and any(ord(c) > 0x7E for c in v):
+                self.poisoned = True      # stored, and the log breaks
+                return v
             raise Fail(400, "header_value", "bad Mailbox-Request-ID")
         return v
 
@@ -533,6 +550,16 @@ class Relay:
 
 def _valid_request_id(v: str) -> bool:
     return 1 <= len(v) <= 128 and all(0x21 <= ord(c) <= 0x7E for c in v)
+
+
+def _hex_prefix(mid: str) -> str:
+    """path-lenient-write: the identifier made of the first 32 hexadecimal
+    digits of a path segment, whatever else it holds (braces, urn:uuid:,
+    one digit more); the segment itself when it has fewer."""
+    d = re.sub("[^0-9a-f]", "", urllib.parse.unquote(mid).lower())[:32]
+    if len(d) < 32:
+        return mid
+    return "%s-%s-%s-%s-%s" % (d[:8], d[8:12], d[12:16], d[16:20], d[20:])
 
 
 def _echoable(v: str) -> bool:

@@ -391,8 +391,9 @@ def run_relay(args, out, err) -> int:
         if state.canary:
             late.append("canary: " + state.canary)
         if state.generated:
-            late.append("generated inputs: %d in %d cases (seed %d)" % (
-                sum(state.generated.values()), len(state.generated),
+            n = len(state.generated)
+            late.append("generated inputs: %d in %d case%s (seed %d)" % (
+                sum(state.generated.values()), n, "" if n == 1 else "s",
                 args.seed))
         extra = {"profile": dict(found.to_json(), draft_option=args.draft,
                                  used=state.profile,

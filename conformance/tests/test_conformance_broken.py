@@ -9,7 +9,9 @@ the other profile gets a hint."""
 
 import base64
 import json
+import shutil
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import ExitStack
@@ -28,6 +30,10 @@ from runner.core import catalog as catalog_mod  # noqa: E402
 from runner import cli  # noqa: E402
 from runner.core import launch, report  # noqa: E402
 from runner.core import engine as core_engine  # noqa: E402
+from runner.explore.cli import ExploreOptions  # noqa: E402
+from runner.explore.runner import replay  # noqa: E402
+from runner.explore.steps import Step  # noqa: E402
+from runner.explore.wire import Target  # noqa: E402
 from runner.relay import canary, engine  # noqa: E402
 from runner.relay.context import Options, RelayContext, RunState  # noqa: E402
 from runner.relay.registry import CATEGORIES, REGISTRY  # noqa: E402
@@ -299,3 +305,127 @@ def test_one_wrong_canary_answer_is_no_dead_relay():
         t.close()
         assert state.dead_after == case.id
         assert t.findings[0].got.startswith(canary.DEAD)
+
+
+def test_generated_inputs_take_503_with_retry_after_as_capacity():
+    """Two generated creates answered 503 with Retry-After (a relay at an
+    explicit capacity limit) are noted and not judged, as everywhere in
+    the suite; the same two answered 503 without it are a FAIL."""
+    case = REGISTRY["INPUT-CREATE-BODY"]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+        _fault(relay, kind="status", op="create", status=503, count=2,
+               retry_after=1)
+        busy = core_engine.run_case(state, case, RelayContext)
+        _fault(relay, kind="status", op="create", status=503, count=2)
+        failed = core_engine.run_case(state, case, RelayContext)
+    assert busy.verdict == "PASS", busy.line
+    assert any(n.startswith("2 of ") and "503 with Retry-After" in n and
+               "not judged" in n for n in busy.notes), busy.notes
+    assert failed.verdict == "FAIL" and "2 of " in failed.got, failed.line
+
+
+def test_a_server_error_is_the_root_cause_wherever_it_appears():
+    """One create answered 500 in a case that checks something else
+    (OPACITY-RANDOM-BYTES: payloads come back byte for byte), in the case
+    of the create itself and in a case's precondition: each fails on
+    RLY-NO-5XX, never on what it checks, so the root causes name one
+    requirement for the one defect."""
+    cases = ["OPACITY-RANDOM-BYTES", "API-CREATE-200", "API-UPDATE-200"]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        state = RunState(relay.base_url, relay.ca, "http-00", CAT, OPTIONS)
+        results = []
+        for cid in cases:
+            _fault(relay, kind="status", op="create", status=500)
+            results.append(core_engine.run_case(state, REGISTRY[cid],
+                                                RelayContext))
+    assert [(r.id, r.verdict, r.root_cause, r.failed_requirements)
+            for r in results] == [(c, "FAIL", "RLY-NO-5XX", ["RLY-NO-5XX"])
+                                  for c in cases], [r.line for r in results]
+    assert summary(results).root_causes() == [("RLY-NO-5XX", cases)]
+    opacity = results[0]
+    assert opacity.line.endswith("got 500 application/json (internal)")
+    assert any("a check of RLY-OPAQUE-STORE was answered 500" in n
+               for n in opacity.notes), opacity.notes
+
+
+def test_explore_blames_a_server_error_on_rly_no_5xx():
+    """A sequence whose create is answered 500 disagrees with the model on
+    RLY-NO-5XX alone (the generator sends only well-formed requests), not
+    on the create's outcomes it kept from happening; a 503 with
+    Retry-After is no server error there either."""
+    steps = [Step("create", by="I1", mailbox="m1", rid="q1", payload="p1",
+                  display="d1", rights="RWD", lifetime="long")]
+    with launch.start_broken([], extra=["--control", "127.0.0.1:0"]) as relay:
+        target = Target(relay.base_url, relay.ca)
+        _fault(relay, kind="status", op="create", status=500)
+        failed, _ = replay(target, steps, False, catalog=CAT)
+        _fault(relay, kind="status", op="create", status=503, retry_after=1)
+        busy, _ = replay(target, steps, False, catalog=CAT)
+    assert [(f.verdict, f.requirements) for f in failed.findings] == [
+        ("FAIL", ["RLY-NO-5XX"])]
+    assert "RLY-NO-5XX" not in busy.findings[0].requirements
+
+
+def _stopped_relay_state(tmp_path) -> RunState:
+    """The run state of a broken relay that has stopped: every request
+    is refused (its certificate kept, so that nothing else fails)."""
+    ca = tmp_path / "ca.pem"
+    with launch.start_broken([]) as relay:
+        shutil.copy(relay.ca, ca)
+        return RunState(relay.base_url, str(ca), "http-00", CAT, OPTIONS)
+
+
+def test_one_relay_death_blames_one_case(monkeypatch, tmp_path):
+    """Two cases run side by side (as a waiting case runs beside the
+    others) against a relay that has stopped; both canaries see it dead
+    before either decides (a barrier after each one's first canary).
+    Exactly one case is blamed, under the run's canary lock; the other is
+    unreliable, its verdict not counted."""
+    state = _stopped_relay_state(tmp_path)
+    monkeypatch.setattr(canary, "RETRY_PAUSE", 0)
+    both_saw_it = threading.Barrier(2)
+    first_probe = canary.probe
+    probed = set()
+
+    def probe(t):
+        out = first_probe(t)
+        if t.case.id not in probed:
+            probed.add(t.case.id)
+            both_saw_it.wait(timeout=60)
+        return out
+    monkeypatch.setattr(canary, "probe", probe)
+    cases = ["REPLAY-DROPPED-UPDATE", "THREAT-EXPIRED-UNREADABLE"]
+    results = {}
+
+    def run_one(cid):
+        results[cid] = core_engine.run_case(state, REGISTRY[cid],
+                                            RelayContext)
+    threads = [threading.Thread(target=run_one, args=(c,)) for c in cases]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    blamed = [r for r in results.values()
+              if r.verdict == "FAIL" and r.got.startswith(canary.DEAD)]
+    assert len(blamed) == 1, [(r.id, r.verdict, r.got) for r in
+                              results.values()]
+    other, = [r for r in results.values() if r is not blamed[0]]
+    assert state.dead_after == blamed[0].id and not blamed[0].unreliable
+    assert other.unreliable and blamed[0].id in other.unreliable
+    assert not any(f.got.startswith(canary.DEAD) for f in other.findings)
+    c = summary([results[cid] for cid in cases]).counts()
+    assert (c["failed"], c["unreliable"]) == (1, 1)
+
+
+def test_canary_follows_a_case_with_clients_of_its_own(tmp_path):
+    """EXPLORE-SEQUENCES sends through clients of its own and attaches
+    their exchanges: when they got no answer, the canary runs after it
+    too, and the relay that stopped is blamed on it rather than on the
+    next hostile case."""
+    state = _stopped_relay_state(tmp_path)
+    state.explore = ExploreOptions(budget="3")
+    r = core_engine.run_case(state, REGISTRY["EXPLORE-SEQUENCES"],
+                             RelayContext)
+    assert r.got.startswith(canary.DEAD), r.line
+    assert state.dead_after == "EXPLORE-SEQUENCES"

@@ -18,9 +18,12 @@ REPO = CONFORMANCE.parent
 if str(CONFORMANCE) not in sys.path:
     sys.path.insert(0, str(CONFORMANCE))
 
+import protocol  # noqa: E402
 from runner import cli  # noqa: E402
-from runner.core import launch  # noqa: E402
+from runner.core import launch, wellformed  # noqa: E402
+from runner.relay import generated  # noqa: E402
 from runner.relay.registry import REGISTRY  # noqa: E402
+from tigress_py import uuids  # noqa: E402
 
 SUMMARY_RE = re.compile(r"^conformance: (\d+) passed, (\d+) failed(, .*)?$")
 
@@ -141,3 +144,29 @@ def test_report_has_evidence_and_untestable_list(runs):
     assert c["line"].startswith("expected ")
     assert j["untestable"] and all(u["reason"] for u in j["untestable"])
     assert "RLY-DUP-UPDATE-201" in j["requirements"]
+
+
+@pytest.mark.parametrize("draft", ["http-00", "sct-04"])
+def test_generated_inputs_cover_every_header_and_path(runs, draft):
+    """The generated inputs reach, from the protocol description, the
+    request id and attestation headers of every operation that takes them
+    (under the profile's names) and the mailbox path of every operation on
+    a mailbox; ref-relay refuses each malformed one (the run has no FAIL)
+    and the printed count is the sum of what each case sent."""
+    rc, stdout, _, d = runs[draft]
+    j = json.loads((d / "conformance.json").read_text(encoding="utf-8"))
+    gen = j["generated"]
+    line = "generated inputs: %d in %d cases (seed 1)" % (
+        sum(gen["cases"].values()), len(gen["cases"]))
+    assert gen["count"] == sum(gen["cases"].values()) and line in stdout
+    p = protocol.load()
+    headers = generated.header_inputs(draft)
+    assert gen["cases"]["INPUT-HEADERS"] == len(headers)
+    want = {(op, kind) for op in p.operations
+            for kind in wellformed.header_kinds(draft, op) if kind != "claim"}
+    assert {(i.op, i.header) for i in headers} == want
+    assert {"request_id", "attestation"} <= {k for _, k in want}
+    assert {op for op, _ in want if _ == "attestation"} == set(
+        p.data["profiles"][draft]["attestation_on"])
+    paths = {i.op for i in generated.path_inputs(uuids.new_v4())}
+    assert paths == {"preview", "read", "update", "delete", "relinquish"}

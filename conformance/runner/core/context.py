@@ -70,6 +70,9 @@ class CaseContext:
         self._attached: List[Any] = []
         self.checked: List[str] = []      # every requirement a check named
         self.observed = 0                 # checks that examined something
+        # why the case's verdict cannot be trusted (the relay stopped
+        # serving while it ran), or None: shown, not counted
+        self.unreliable: Optional[str] = None
 
     def attach(self, ex) -> None:
         if ex is not None and ex not in self._attached:

@@ -106,6 +106,7 @@ def run_case(state, case: Case, context=CaseContext) -> CaseResult:
                      list(case.requirements), expected, got, t.findings,
                      t.notes, evidence, time.monotonic() - t0)
     res.checked = list(t.checked)
+    res.unreliable = t.unreliable
     res.observed = t.observed
     if verdict == "ERROR" and error is None:
         res.not_run = not_run

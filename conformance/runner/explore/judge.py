@@ -10,7 +10,10 @@ being FAILs with --strict-errata.  The least severe branch wins:
   and the sequence goes on from the state that branch leads to;
 - FAIL, or no branch matches at all: a disagreement; the sequence stops
   there, and the finding cites what the model allowed (the outcomes'
-  requirements and the facts that made their conditions hold).
+  requirements and the facts that made their conditions hold) - but a 5xx
+  (503 with Retry-After aside) cites RLY-NO-5XX alone: the generator sends
+  only well-formed requests, and a server error is the defect, not the
+  outcomes it kept from happening.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from typing import List, Optional, Sequence, Tuple
 from tigress_py import rfc3339, uuids
 
 from ..core.model import SEVERITY
+from ..core.wellformed import server_error
 from .model import (M, P, Branch, Candidate, Fact, Model, Req, State,
                     choice_fact)
 from .model import checked as model_checked
 
 ECHO = tuple(M["echo"]["requirements"])
+NO_5XX = ("RLY-NO-5XX",)
 SHOWS = {(s["answer"], s.get("member")): tuple(s["requirements"])
          for s in M["shows"]}
 
@@ -41,6 +46,7 @@ class Seen:
     echo: Optional[str] = None
     etag: Optional[str] = None
     error: Optional[str] = None      # why there was no answer
+    server_error: bool = False       # a 5xx, 503 with Retry-After aside
 
     @classmethod
     def of(cls, ex) -> "Seen":
@@ -48,7 +54,8 @@ class Seen:
             return cls(None, error=(ex.transport_error or "no answer")
                        .splitlines()[0][:160])
         return cls(ex.status, ex.media_type, ex.json, ex.body,
-                   ex.header("Mailbox-Request-ID"), ex.header("ETag"))
+                   ex.header("Mailbox-Request-ID"), ex.header("ETag"),
+                   server_error=server_error(ex))
 
 
 class Concrete:
@@ -163,6 +170,8 @@ def judge(model: Model, verdicts: Verdicts, st: State, req: Req, seen: Seen,
         branches = branches + [Branch(req.op, {"requirements": []}, [live])]
     reqs = _union([b.reqs for b in branches] +
                   [d.reqs for b in branches for d in b.departs])
+    if seen.server_error:
+        reqs = list(NO_5XX)
     j.findings.append(Finding(verdicts.of(reqs), reqs, allowed, got, req.n,
                               True))
     return j

@@ -8,7 +8,10 @@ failed canary is tried once more a second later: one wrong answer (a 5xx
 under load) is a finding of the case, not a relay that stopped.  The
 first failure of both blames the case just run: it FAILs with "the relay stopped
 serving after this case" (a finding put first, so that it is the case's
-verdict line and root cause).  Every case that starts while the relay does
+verdict line and root cause).  Cases run side by side, so that decision
+is taken under a lock (RunState.canary_lock): one relay that stops is
+blamed on one case, and a case running beside it whose canary finds it
+already blamed is unreliable.  Every case that starts while the relay does
 not serve is marked unreliable by the relay engine: its verdict is shown
 but not counted.  When a later canary succeeds again, the relay serves
 again and the cases after it count.  A canary answered 503 with
@@ -25,6 +28,7 @@ import time
 from typing import List, Tuple
 
 from ..core.context import describe
+from ..core.wellformed import capacity_limited, server_error
 
 # A relay that needs an operator before it serves again does not work
 # without user interaction, nor store and forward (http-00 §3.3).
@@ -43,16 +47,16 @@ def probe(t) -> Tuple[bool, bool, List, str]:
     exs = [ex]
     url = ex.json.get("urlLink") if isinstance(ex.json, dict) else None
     if ex.status != 200 or not isinstance(url, str):
-        busy = ex.status == 503 and bool(ex.header("Retry-After"))
-        return False, busy, exs, "the canary's create: %s" % describe(ex)
+        return False, capacity_limited(ex), exs, \
+            "the canary's create: %s" % describe(ex)
     mid = url.rstrip("/").rsplit("/", 1)[-1]
     for what, call in (("first read", lambda: c.read(mid, t.claim())),
                        ("delete", lambda: c.delete(mid, claim))):
         ex = call()
         exs.append(ex)
         if ex.status != 200:
-            return False, False, exs, "the canary's %s: %s" % (what,
-                                                              describe(ex))
+            return False, capacity_limited(ex), exs, \
+                "the canary's %s: %s" % (what, describe(ex))
     return True, False, exs, ""
 
 
@@ -80,21 +84,22 @@ def _serves_again(t, exs, got: str) -> bool:
     ok, busy, again, _ = probe(t)
     if not (ok or busy):
         return False
-    bad = exs[-1]
-    server_error = bad.status is not None and bad.status >= 500
-    t.check(False, ["RLY-NO-5XX"] if server_error else CANARY_REQS,
+    t.check(False, ["RLY-NO-5XX"] if server_error(exs[-1]) else CANARY_REQS,
             "the canary's requests answered 200 (a create, a first read and "
             "a delete with fresh ids)", "%s; a second canary %.0f s later "
             "%s" % (got, RETRY_PAUSE, "succeeded" if ok else
                     "was answered 503 with Retry-After"), exs)
-    run = t.run
-    run.last_good = t.case.id
+    t.run.last_good = t.case.id
     return True
 
 
 def after_case(t) -> None:
     """Run the canary for the case of context `t` and keep the run's
-    state (RunState.dead_after, last_good)."""
+    state (RunState.dead_after, last_good).  Cases run side by side
+    (engine.py), so what a failed canary means is decided under the run's
+    canary lock: the first case to take it with a canary that failed twice
+    is blamed; a case whose canary finds the relay already blamed on
+    another is unreliable (`t.unreliable`), never blamed too."""
     run = t.run
     if run.canary is not None:
         return
@@ -104,22 +109,25 @@ def after_case(t) -> None:
         t.note("canary: the relay answered 503 with Retry-After (at its "
                "capacity); not counted as stopped")
         return
-    if ok:
+    with run.canary_lock:
+        if ok:
+            if run.dead_after is not None:
+                t.note("canary: the relay serves again (it had stopped "
+                       "after %s)" % run.dead_after)
+                run.dead_after = None
+            run.last_good = t.case.id
+            return
         if run.dead_after is not None:
-            t.note("canary: the relay serves again (it had stopped after "
-                   "%s)" % run.dead_after)
-            run.dead_after = None
-        run.last_good = t.case.id
-        return
-    if run.dead_after is not None:
-        t.note("canary: the relay still does not serve (%s)" % got)
-        return
-    if _serves_again(t, exs, got):
-        return
-    run.dead_after = t.case.id
-    since = " (the last canary that succeeded ran after %s)" % \
-        run.last_good if run.last_good else \
-        " (the canary succeeded before the first case)"
+            t.note("canary: the relay still does not serve (%s)" % got)
+            t.unreliable = "ran while the relay was not serving (it " \
+                "stopped after %s)" % run.dead_after
+            return
+        if _serves_again(t, exs, got):
+            return
+        run.dead_after = t.case.id
+        since = " (the last canary that succeeded ran after %s)" % \
+            run.last_good if run.last_good else \
+            " (the canary succeeded before the first case)"
     suspect = getattr(t, "suspect", None)     # set by generated inputs
     t.check(False, CANARY_REQS, "the relay still serving after this case "
             "(a create, a first read and a delete with fresh ids, all 200)",

@@ -24,7 +24,8 @@ from tigress_py.client import Exchange, RelayClient
 from tigress_py.errors import TigressError
 
 from ..core.context import CaseContext, describe
-from ..core.wellformed import server_error_requirement
+from ..core.wellformed import capacity_limited, server_error, \
+    server_error_requirement, well_formed
 from . import canary
 
 
@@ -68,6 +69,9 @@ class RunState:
         self.canary: Optional[str] = None        # why it is not used
         self.create_refused: Optional[str] = None  # its create's answer
         self.last_case: Optional[str] = None
+        # what a failed canary means is decided under this lock: cases run
+        # side by side, and one relay that stops is blamed on one case
+        self.canary_lock = threading.Lock()
         self.generated: dict = {}                # case id -> inputs sent
 
     def path(self, p: str) -> str:
@@ -250,11 +254,15 @@ class RelayContext(CaseContext):
         """A 5xx anywhere in the case is a finding (RLY-NO-5XX, or the
         operation's 400 requirement for an invalid create or update); then
         the canary, after a hostile case, a case that saw a 5xx or no
-        answer, the run's last case, and while the relay is not serving."""
+        answer (also among the exchanges it attached: the EXPLORE cases
+        use clients of their own), the run's last case, and while the
+        relay is not serving."""
         server_errors(self)
         run = self.run
-        if run.dead_after is not None or self.case.hostile or \
-                self._troubled or run.last_case == self.case.id:
+        troubled = bool(self._troubled) or any(
+            ex.status is None or server_error(ex) for ex in self._attached)
+        if run.dead_after is not None or self.case.hostile or troubled or \
+                run.last_case == self.case.id:
             canary.after_case(self)
 
     # -- the record --------------------------------------------------------------------
@@ -274,11 +282,16 @@ class RelayContext(CaseContext):
 
 
 def server_errors(t: RelayContext) -> None:
-    """Every 5xx answer of the case that no FAIL finding cites yet becomes
-    one: grouped by the requirement it breaks, with the count and the
-    first exchanges.  A 503 with Retry-After (an explicit capacity limit)
-    is only noted."""
+    """Every 5xx answer of the case becomes a finding of the requirement
+    it breaks.  A finding that rests on a 5xx answer to a well-formed
+    request (a create answered 500, whatever the case checks) is a finding
+    of RLY-NO-5XX, not of the case's own requirement: the relay did not
+    get as far as what the case checks (restated).  Every other 5xx that
+    no FAIL cites yet becomes one, grouped by the requirement it breaks,
+    with the count and the first exchanges.  A 503 with Retry-After (an
+    explicit capacity limit) is only noted."""
     t._mark(["RLY-NO-5XX"])              # every answer of every case
+    _restate_server_errors(t)
     cited = {id(e) for f in t.findings if f.verdict == "FAIL"
              for e in f.exchanges}
     groups: dict = {}
@@ -288,13 +301,11 @@ def server_errors(t: RelayContext) -> None:
         if id(ex) in seen or id(ex) in cited:
             continue
         seen.add(id(ex))
-        if ex.status is None or ex.status < 500:
-            continue
-        if ex.status == 503 and _retry_after(ex):
+        if capacity_limited(ex):
             busy += 1
-            continue
-        groups.setdefault(server_error_requirement(t.profile, ex),
-                          []).append(ex)
+        elif server_error(ex):
+            groups.setdefault(server_error_requirement(t.profile, ex),
+                              []).append(ex)
     if busy:
         t.note("%d answers were 503 with Retry-After (a capacity limit, "
                "allowed)" % busy)
@@ -309,6 +320,20 @@ def server_errors(t: RelayContext) -> None:
                 exs[:3])
 
 
-def _retry_after(ex) -> bool:
-    h = getattr(ex, "header", None)
-    return bool(h and h("Retry-After"))
+def _restate_server_errors(t: RelayContext) -> None:
+    """A finding that cites a 5xx answer to a well-formed request becomes
+    a finding of RLY-NO-5XX (a FAIL), in its place: what failed first is
+    the server error, so that is the case's root cause."""
+    for f in t.findings:
+        if "RLY-NO-5XX" in f.requirements:
+            continue
+        bad = next((e for e in f.exchanges if server_error(e) and
+                    well_formed(t.profile, e)), None)
+        if bad is None:
+            continue
+        t.note("a check of %s was answered %s to a well-formed request: "
+               "reported as RLY-NO-5XX (a server error is never a "
+               "conforming answer)" % (", ".join(f.requirements),
+                                       describe(bad)))
+        f.requirements = ["RLY-NO-5XX"]
+        f.verdict = t.catalog.strongest(f.requirements)

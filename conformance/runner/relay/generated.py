@@ -16,6 +16,13 @@ cases (cases/input.py) send them and judge the answers.
   cases of vectors/uuid.json group them (length, hyphens, braces,
   urn:uuid:, spaces, non-hex, other digits and hyphens), and its upper
   case (a valid form).
+- `path_inputs(mid)`: those near-misses of mailbox identifier `mid` in
+  the path of every operation on a mailbox (preview, read, update,
+  relinquish, delete: the description's operations on `paths.mailbox`).
+- `header_inputs(profile)`: for every header but the claim (whose
+  near-misses are the UUID's) of every operation, by the header's value
+  form: missing where required, empty, at and over its byte limit, with a
+  non-ASCII character, a TAB, and the code points just outside its range.
 - `display_hazards(rng)`: display information with every type and
   escaping hazard for the preview page.
 
@@ -42,6 +49,8 @@ from typing import List, Optional, Sequence, Tuple
 import protocol
 from tigress_py import bodies
 from tigress_py.errors import TigressError
+
+from ..core.wellformed import header_kinds, header_problem
 
 SAMPLE = {"string": "x", "number": 7, "boolean": True,
           "object": {"x": 1}, "array": [1]}
@@ -77,6 +86,8 @@ class Input:
     expect: str = "refuse"         # refuse (4xx), accept (2xx), either
     basis: List[str] = field(default_factory=list)
     rule: str = ""                 # the oracle's verdict: code at field
+    op: str = ""                   # header and path inputs: the operation
+    header: str = ""               # header inputs: request_id, attestation
 
     def encoded(self) -> bytes:
         return json.dumps(self.body, ensure_ascii=False).encode(
@@ -304,6 +315,107 @@ def uuid_near_misses(u: str) -> List[Tuple[str, str, str]]:
         ("NUL for the last digit", u[:-1] + "\x00", "other"),
         ("plus sign", "+" + u[1:], "other"),
     ]
+
+
+def path_inputs(mid: str) -> List[Input]:
+    """The near-misses of mailbox identifier `mid` (uuid_near_misses) in
+    the path of every operation on a mailbox, from the description: a
+    form of the same UUID is to be taken (E-UUID-CASE, the path
+    parameter's basis), any other refused; one naming another identifier
+    breaks the operation's mailbox.unknown outcome (RLY-UPDATE-404...).
+    In an order that keeps the mailbox as long as a relay lets it: the
+    operation that deletes it last, and within each operation first the
+    forms naming another identifier (which no relay may act on), then the
+    other representations, and the form that is taken last."""
+    p = protocol.load()
+    param = p.data["paths"]["mailbox"]["parameter"]["value"]
+    same_basis = [p.value(param)["basis"]]
+    ops = [op for op, spec in p.operations.items()
+           if spec["path"] == "mailbox"]
+    ops.sort(key=lambda op: "mailbox.delete" in p.outcome(op, "always").get(
+        "effects", ()))
+    order = {"other": 0, "representation": 1, "same": 2}
+    near = sorted(uuid_near_misses(mid), key=lambda x: order[x[2]])
+    out = []
+    for op in ops:
+        unknown = list(p.outcome(op, "mailbox.unknown")["requirements"])
+        for family, value, kind in near:
+            out.append(Input("the %s of %r (%s)" % (op, value, family),
+                             "near-miss:path", value=value,
+                             expect="accept" if kind == "same" else "refuse",
+                             basis=unknown if kind == "other" else
+                             list(same_basis), op=op))
+    return out
+
+
+# -- headers -----------------------------------------------------------------------------
+
+HEADER_BASE = "generated-input"      # a valid value to put a fault into
+HEADER_NON_ASCII = "\u9375"           # three bytes of UTF-8, not Latin-1
+
+
+def _header_variants(kind: str, need: str) -> List[Tuple[str, str, object]]:
+    """(variant, description, value; DELETE: left out) of a header of
+    `kind` whose presence is `need`, from its value form."""
+    p = protocol.load()
+    v = p.value(p.data["headers"][kind]["value"])
+    out = [("missing", "without %s", DELETE)] if need == "required" else []
+    out.append(("empty", "%s empty", ""))
+    top = v.get("max_bytes")
+    if top is not None:
+        out += [("at the limit", "%%s of %d bytes" % top, "x" * top),
+                ("over-long", "%%s of %d bytes" % (top + 1),
+                 "x" * (top + 1))]
+    inside = [("non-ascii", "a non-ASCII character", HEADER_NON_ASCII),
+              ("tab", "a TAB", "\t")]
+    if "code_points" in v:
+        lo, hi = v["code_points"]
+        inside += [("below the range", "U+%04X" % (lo - 1), chr(lo - 1)),
+                   ("above the range", "U+%04X" % (hi + 1), chr(hi + 1))]
+    for variant, what, ch in inside:
+        out.append((variant, "%%s with %s" % what,
+                    HEADER_BASE[:9] + ch + HEADER_BASE[9:]))
+    return out
+
+
+def header_inputs(profile: str) -> List[Input]:
+    """Every header variant of every operation under `profile`, but the
+    claim's (INPUT-UUID).  What a conforming relay does comes from the
+    description: a value that breaks its form (wellformed.header_problem),
+    or a required header left out, is refused - a relay that takes it
+    departs from the operation's header.KIND.malformed or .missing
+    outcome (E-REQID-FORM, X-LIMITS); a valid one is taken - refusing it
+    breaks the operation's success (RLY-CREATE-200...), or for the
+    attestation, which a relay may refuse, RLY-ATTESTATION-MAY."""
+    p = protocol.load()
+    out = []
+    for op in p.operations:
+        for kind, need in header_kinds(profile, op).items():
+            if kind == "claim":
+                continue
+            name = p.header(profile, kind)
+            for variant, what, value in _header_variants(kind, need):
+                inp = Input("%s: %s" % (op, what % name), "header:" + variant,
+                            value=None if value is DELETE else value, op=op,
+                            header=kind)
+                if value is DELETE:
+                    when = "header.%s.missing" % kind
+                else:
+                    when = "header.%s.malformed" % kind if \
+                        header_problem(kind, value) else None
+                if when is not None:
+                    inp.expect = "refuse"
+                    inp.basis = list(p.outcome(op, when)["requirements"])
+                elif kind == "attestation":
+                    inp.expect = "accept"
+                    inp.basis = list(p.data["headers"][kind][
+                        "requirements"][:1])
+                else:
+                    inp.expect = "accept"
+                    inp.basis = list(p.outcome(op, "always")[
+                        "requirements"][:1])
+                out.append(inp)
+    return out
 
 
 # -- display information -----------------------------------------------------------------

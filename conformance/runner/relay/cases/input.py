@@ -10,16 +10,24 @@ An input the rules refuse must get a 4xx; a 2xx breaks the requirement of
 the constraint's basis (the draft's: RLY-CREATE-400, a FAIL; a decision's:
 INFO or WARN).  A valid input must get a 2xx.  A 5xx is always a FAIL:
 of the operation's 400 requirement for an invalid create or update, of
-RLY-NO-5XX otherwise.
+RLY-NO-5XX otherwise - but for a 503 with Retry-After (a relay at an
+explicit capacity limit, wellformed.capacity_limited), which judges
+nothing: those inputs are listed in a note, not judged.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections import OrderedDict
 
+import protocol
+from tigress_py import uuids
+from tigress_py.client import OMIT
+
 from ...core.context import describe
-from ...core.wellformed import server_error_requirement
+from ...core.wellformed import capacity_limited, server_error, \
+    server_error_requirement
 from .. import generated, preview
 from ..registry import case
 from ..preview import changed_strings
@@ -32,6 +40,7 @@ class Tally:
     def __init__(self, total: int):
         self.total = total
         self.groups: "OrderedDict[tuple, list]" = OrderedDict()
+        self.busy: list = []       # inputs answered 503 with Retry-After
 
     def add(self, reqs, expected: str, outcome: str, what: str, ex,
             verdict=None) -> None:
@@ -39,6 +48,12 @@ class Tally:
         self.groups.setdefault(key, []).append((what, ex))
 
     def report(self, t) -> None:
+        if self.busy:
+            t.note("%d of %d inputs were answered 503 with Retry-After (a "
+                   "capacity limit, allowed), so not judged: %s%s" % (
+                       len(self.busy), self.total, ", ".join(self.busy[:6]),
+                       " (and %d more)" % (len(self.busy) - 6)
+                       if len(self.busy) > 6 else ""))
         for (reqs, expected, outcome, verdict), items in self.groups.items():
             shown = ", ".join(w for w, _ in items[:6])
             more = " (and %d more)" % (len(items) - 6) if len(items) > 6 \
@@ -54,6 +69,8 @@ def judge(t, tally: Tally, inp, ex) -> None:
     if st is None:
         tally.add(inp.basis, "an answer to every input", "got no answer",
                   inp.what, ex, verdict="WARN")
+    elif capacity_limited(ex):
+        tally.busy.append(inp.what)
     elif st >= 500:
         tally.add([server_error_requirement(t.profile, ex)],
                   "no 5xx answer to any input (a 4xx to the invalid ones)",
@@ -61,7 +78,8 @@ def judge(t, tally: Tally, inp, ex) -> None:
     elif inp.expect == "refuse" and st < 400:
         tally.add(inp.basis, "a 4xx to every input the rules refuse (%s)" %
                   ", ".join(inp.basis), "accepted (%d)" % st,
-                  "%s [%s]" % (inp.what, inp.rule), ex)
+                  "%s [%s]" % (inp.what, inp.rule) if inp.rule else
+                  inp.what, ex)
     elif inp.expect == "accept" and st >= 400:
         tally.add(inp.basis, "a 2xx to every valid input",
                   "refused (%s)" % describe(ex), inp.what, ex)
@@ -71,7 +89,7 @@ def _suspect(t, pairs) -> None:
     """When every answer from some input on was a 5xx or none, the input
     just before, if it was taken, probably broke the relay: it is noted,
     and cited by the canary."""
-    bad = [ex.status is None or ex.status >= 500 for _, ex in pairs]
+    bad = [ex.status is None or server_error(ex) for _, ex in pairs]
     k = len(bad)
     while k > 0 and bad[k - 1]:
         k -= 1
@@ -133,13 +151,23 @@ def _creates(t) -> tuple:
         if ex.status is None or not 200 <= ex.status < 300 or \
                 not isinstance(url, str):
             return
-        pv = c.read_display(url)
-        if pv.status != 200:
-            tally.add(["RLY-PREVIEW-200"] if pv.status is None or
-                      pv.status < 500 else ["RLY-NO-5XX"],
-                      "200 to the preview of every mailbox the relay made",
-                      describe(pv), "the preview after %s" % inp.what, pv)
+        _previewed(tally, inp, c.read_display(url))
     return send, after
+
+
+def _previewed(tally: Tally, inp, pv) -> bool:
+    """Whether the preview `pv` of the mailbox input `inp` made answered
+    200; else it is tallied (a 503 with Retry-After only listed)."""
+    if pv.status == 200:
+        return True
+    what = "the preview after %s" % inp.what
+    if capacity_limited(pv):
+        tally.busy.append(what)
+    else:
+        tally.add(["RLY-NO-5XX"] if server_error(pv) else
+                  ["RLY-PREVIEW-200"], "200 to the preview of every mailbox "
+                  "the relay made", describe(pv), what, pv)
+    return False
 
 
 def _body_case(t, kind: str, base: dict, accept, send, after=None) -> None:
@@ -240,17 +268,20 @@ def _header_value(v: str):
         return v.encode("utf-8")
 
 
+_PATH_REQS = sorted({r for i in generated.path_inputs(uuids.new_v4())
+                     for r in i.basis})
+
+
 @case("INPUT-UUID", "A device claim and a mailbox identifier in every "
       "near-miss UUID form (length, separators, braces, urn:uuid:, spaces, "
-      "other digits): refused or read as the same UUID, never serving "
+      "other digits), the identifier in the path of every operation on a "
+      "mailbox: refused or taken as the same UUID, never acting on "
       "another identifier's mailbox, never a 5xx",
-      ["E-CLAIM-FORM", "E-UUID-CASE", "RLY-PREVIEW-404", "RLY-READ-404",
-       "RLY-CREATE-400", "RLY-NO-5XX"],
+      ["E-CLAIM-FORM", "RLY-CREATE-400", "RLY-NO-5XX"] + _PATH_REQS,
       "400/401 to a malformed claim, 404 to a path naming no mailbox",
       hostile=True)
 def uuid_forms(t):
-    t._mark(["E-CLAIM-FORM", "E-UUID-CASE", "RLY-PREVIEW-404",
-             "RLY-READ-404", "RLY-CREATE-400", "RLY-NO-5XX"])
+    t._mark(["E-CLAIM-FORM", "RLY-CREATE-400", "RLY-NO-5XX"] + _PATH_REQS)
     c = t.client()
     key, pl = t.seal(b"claim near-miss")
     families = generated.uuid_near_misses(t.claim())
@@ -277,29 +308,113 @@ def uuid_forms(t):
                "around a value is not part of it), tried in the path only: "
                "%s" % ", ".join(unsendable))
     m = t.mailbox(client=c)
-    for family, mid, kind in generated.uuid_near_misses(m.id):
-        path = t.run.path("/v1/m/" + urllib.parse.quote(mid, safe=""))
-        expect = "accept" if kind == "same" else "refuse"
-        basis = {"same": ["E-UUID-CASE"], "representation": ["E-UUID-CASE"],
-                 "other": ["RLY-PREVIEW-404"]}[kind]
-        inp = generated.Input("the preview of %r (%s)" % (mid, family),
-                              "near-miss:path", value=mid, expect=expect,
-                              basis=basis)
-        ex = c.read_display(path)
+    inputs = generated.path_inputs(m.id)
+    claims = _parties(t, m, c, {i.op for i in inputs})
+    for inp in inputs:
+        path = t.run.path("/v1/m/" + urllib.parse.quote(inp.value, safe=""))
+        ex = _operation(c, inp.op, path, claims, m)
         pairs.append((inp, ex))
         judge(t, tally, inp, ex)
-        if kind == "other":
-            inp = generated.Input("a read of %r (%s)" % (mid, family),
-                                  "near-miss:path", value=mid,
-                                  basis=["RLY-READ-404"])
-            ex = c.read(path, t.claim())
-            pairs.append((inp, ex))
-            judge(t, tally, inp, ex)
     tally.total = len(pairs)
     t.saw(len(pairs))
     _count(t, len(pairs))
     tally.report(t)
     _suspect(t, pairs)
+
+
+def _parties(t, m, c, ops) -> dict:
+    """party (of the description's `parties`) -> the claim a request on
+    mailbox `m` is sent with: its initiator, nobody for "anyone", and a
+    recipient bound for the occasion when one of operations `ops` is
+    first the recipient's (relinquish)."""
+    p = protocol.load()
+    out = {"initiator": m.claim, "anyone": None}
+    if any(p.operation(op)["parties"][0] == "recipient" for op in ops):
+        out["recipient"] = t.bind(m, client=c)
+    return out
+
+
+def _operation(c, op: str, target: str, claims: dict, m, request_id=None,
+               attestation=None, create=None):
+    """Operation `op` of the description on `target` as its first party
+    (`claims`), with a valid body of its kind (the create body `create`,
+    mailbox `m`'s payload, an empty read), a fresh request id where it
+    takes one, unless `request_id` (OMIT: none) or `attestation` say
+    otherwise."""
+    spec = protocol.load().operation(op)
+    body, ctype = None, None
+    kind = spec.get("request")
+    if kind == "create_request":
+        body, ctype = json.dumps(create).encode(), "application/json"
+    elif kind == "update_request":
+        body = json.dumps({"payload": m.payload}).encode()
+        ctype = "application/json"
+    elif kind is not None:
+        body = b""
+    if request_id is None and "request_id" not in spec["headers"]:
+        request_id = OMIT
+    return c.request(spec["method"], target, claim=claims.get(
+        spec["parties"][0]), request_id=request_id, attestation=attestation,
+        body=body, content_type=ctype)
+
+
+def _echoed(tally: Tally, inp, ex) -> None:
+    """A request id of printable ASCII (spaces too), well-formed or not,
+    comes back on the answer (RLY-REQID-ECHO; E-REQID-FORM: the 400 that
+    refuses its form too).  Other values - empty, with a control or a
+    non-ASCII character - are judged for their status only: writing such
+    a value back into a header is a hazard a relay may avoid (tigress-ref's
+    relays echo 1-1024 printable characters)."""
+    v = inp.value
+    if inp.header != "request_id" or not v or ex.status is None or \
+            not all(0x20 <= ord(ch) <= 0x7E for ch in v):
+        return
+    got = ex.header("Mailbox-Request-ID")
+    if got != v:
+        tally.add(["RLY-REQID-ECHO"], "Mailbox-Request-ID echoed on every "
+                  "answer, the 400 that refuses its form too", "not echoed",
+                  "%s (%s)" % (inp.what, "no such header" if got is None
+                               else repr(got[:40])), ex)
+
+
+_HEADER_REQS = sorted({r for prof in protocol.load().profiles
+                       for i in generated.header_inputs(prof)
+                       for r in i.basis})
+
+
+@case("INPUT-HEADERS", "Mailbox-Request-ID and the attestation header of "
+      "every operation, generated from their value forms: missing, empty, "
+      "at and over the byte limit, with a non-ASCII character, a TAB and "
+      "the characters just outside the allowed range; the malformed ones "
+      "refused with a 4xx, never a 5xx, the request id echoed",
+      _HEADER_REQS + ["RLY-REQID-ECHO", "RLY-NO-5XX", "RLY-CREATE-400",
+                      "RLY-UPDATE-400"],
+      "400 to each malformed request id or attestation (our decisions: "
+      "INFO when taken), 2xx to each valid one", hostile=True)
+def header_forms(t):
+    t.needs_creates()
+    inputs = generated.header_inputs(t.profile)
+    _count(t, len(inputs))
+    t._mark(_HEADER_REQS + ["RLY-REQID-ECHO", "RLY-NO-5XX",
+                            "RLY-CREATE-400", "RLY-UPDATE-400"])
+    c = t.client()
+    create = _base_create(t)
+    p = protocol.load()
+
+    def send(inp):
+        over = {inp.header: OMIT if inp.value is None else
+                _header_value(inp.value)}
+        if inp.op == "create":          # a claim and a mailbox of its own
+            return _operation(c, "create", t.run.path(p.path_of("create")),
+                              {"anyone": t.claim()}, None, create=create,
+                              **over)
+        m = t.mailbox(client=c)         # the operation may delete it
+        return _operation(c, inp.op, t.run.path(p.path_of(inp.op, m.id)),
+                          _parties(t, m, c, [inp.op]), m, **over)
+    t.note("the echo is judged for request ids of printable ASCII; empty "
+           "ones, and ones with a control or non-ASCII character, are only "
+           "judged for their status")
+    _batch(t, inputs, send, lambda inp, ex, tally: _echoed(tally, inp, ex))
 
 
 @case("INPUT-DISPLAY", "Display information with every type and escaping "
@@ -336,10 +451,7 @@ def display_forms(t):
             refused.append(inp.what)
             continue
         pv = c.read_display(url)
-        if pv.status != 200:
-            tally.add(["RLY-NO-5XX"] if pv.status and pv.status >= 500 else
-                      ["RLY-PREVIEW-200"], "200 to the preview of every "
-                      "mailbox made", describe(pv), inp.what, pv)
+        if not _previewed(tally, inp, pv):
             continue
         _check_page(t, tally, inp, d, pv, host)
         rd = c.read(url, claim)                 # the initiator: no binding
