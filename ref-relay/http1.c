@@ -3,7 +3,9 @@
  * file keeps what llhttp hands over (target, fields, body) within the
  * limits, adds the checks llhttp leaves to its user (RFC 9112: Host,
  * obs-fold, field-name syntax, version), runs the deadlines, and writes
- * answers.  The states:
+ * answers.  llhttp is built in its strict mode (Makefile), which refuses
+ * a bare CR where its default mode skips the byte after it (the end of
+ * the head, the chunked framing).  The states:
  *
  *   IDLE   waiting for the first byte of a request (head or idle timer)
  *   HEAD   reading the request line and fields (head timer)

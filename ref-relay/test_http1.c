@@ -240,6 +240,37 @@ test_refused(void)
 	}
 }
 
+/*
+ * A CR not followed by LF (RFC 9112 §2.2), at the end of the head or in
+ * the chunked framing: llhttp's default mode took the byte after it for
+ * the LF; the Makefile builds llhttp in its strict mode, which refuses.
+ */
+static void
+test_bare_cr(void)
+{
+	static const char *framing[] = {
+		"5\rXhello\r\n0\r\n\r\n", "5\r\nhello\rX0\r\n\r\n",
+		"5\r\nhello\r\n0\rX\r\n",
+	};
+	char req[512];
+
+	for (size_t step = 0; step < 2; step++) {
+		refused("GET / HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: c1\r\n"
+		    "\rXGET / HTTP/1.1\r\nHost: h\r\n\r\n", TGERR_HTTP_SYNTAX,
+		    "c1", step);
+		refused("POST / HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: c2\r\n"
+		    "Content-Length: 5\r\n\rXhello", TGERR_HTTP_SYNTAX, "c2",
+		    step);
+		for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]);
+		    i++) {
+			snprintf(req, sizeof(req), "POST / HTTP/1.1\r\nHost: h"
+			    "\r\nMailbox-Request-ID: c3\r\nTransfer-Encoding: "
+			    "chunked\r\n\r\n%s", framing[i]);
+			refused(req, TGERR_HTTP_SYNTAX, "c3", step);
+		}
+	}
+}
+
 static void
 test_limits(void)
 {
@@ -287,6 +318,8 @@ main(void)
 	CU_add_test(s, "pipelined requests", test_pipelined);
 	CU_add_test(s, "chunked body", test_chunked);
 	CU_add_test(s, "refused requests and the request id", test_refused);
+	CU_add_test(s, "bare CR in the head's end and chunk framing",
+	    test_bare_cr);
 	CU_add_test(s, "head and body limits", test_limits);
 	CU_add_test(s, "field lookup", test_fields);
 	CU_basic_set_mode(CU_BRM_NORMAL);
