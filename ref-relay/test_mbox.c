@@ -294,7 +294,7 @@ test_expiry_and_limits(void)
 	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, C, "x", far, &res), 503);
 	CU_ASSERT_EQUAL(res.err, TGERR_CAPACITY);
 	mbox_res_clear(&res);
-	CU_ASSERT_EQUAL_FATAL(store_begin(f.store), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_begin(f.store, STORE_LOCK_WAIT), STORE_OK);
 	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, 3, &removed), STORE_OK);
 	CU_ASSERT_EQUAL(removed, 3);	/* at most the limit per call */
 	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, 3, &removed), STORE_OK);
@@ -339,7 +339,7 @@ run_batch(struct fixture *f, bool announce, struct mbox_req *reqs, int n,
 
 	for (int i = 0; i < n; i++)
 		mbox_parse(&reqs[i]);
-	CU_ASSERT_FATAL(store_begin(f->store) == STORE_OK);
+	CU_ASSERT_FATAL(store_begin(f->store, STORE_LOCK_WAIT) == STORE_OK);
 	if (announce) {
 		for (int i = 0; i < n; i++)
 			mbox_want(f->store, &reqs[i]);
@@ -434,7 +434,7 @@ test_undo(void)
 
 	fixture_open(&f);
 	create(&f, "RWD");
-	CU_ASSERT_FATAL(store_begin(f.store) == STORE_OK);
+	CU_ASSERT_FATAL(store_begin(f.store, STORE_LOCK_WAIT) == STORE_OK);
 	CU_ASSERT_FATAL(store_get(f.store, f.id, &m) == STORE_OK);
 	CU_ASSERT_EQUAL(store_mark(f.store), STORE_OK);
 	snprintf(m.recipient, sizeof(m.recipient), "%s", C);
