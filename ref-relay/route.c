@@ -63,7 +63,7 @@ route_echo_ok(const char *s)
 	if (n == 0 || n > ROUTE_ECHO_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return false;
 	return true;
 }

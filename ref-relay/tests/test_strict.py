@@ -119,6 +119,21 @@ def test_body_over_any_limit_json_413(client):
     assert_raw_error(ans, 413, "too_large", RID)
 
 
+@pytest.mark.parametrize("rid", [b"caf\xe9", b"\xc3\xa9t\xc3\xa9-1"])
+def test_request_id_beyond_ascii_never_echoed(client, rid):
+    """Bytes beyond ASCII went back raw in the 413's Mailbox-Request-ID:
+    no answer repeats them (errata E-REQID-FORM: printable ASCII),
+    neither the HTTP layer's (413) nor the relay's (400 header_value)."""
+    head = _create_head(b"", length=200 * 1024).replace(
+        RID.encode(), rid)
+    ans = raw_answer(client, head[:head.index(b"\r\n\r\n") + 4])
+    assert_raw_error(ans, 413, "too_large")
+    assert "mailbox-request-id" not in ans.headers, ans
+    ans = raw_answer(client, _create_head(b"").replace(RID.encode(), rid))
+    assert_raw_error(ans, 400, "header_value")
+    assert "mailbox-request-id" not in ans.headers, ans
+
+
 def test_chunked_body_over_limit_413(client):
     chunk = b"a" * 60000
     data = (b"POST /v1/m HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: " +
