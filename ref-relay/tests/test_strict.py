@@ -336,6 +336,13 @@ def test_prefer_first_wait_counts(client):
     assert ex.header("Preference-Applied") == "wait=1"
 
 
+def test_prefer_wait_quoted(client):
+    """RFC 7240 §2: a preference's value is a token or a quoted-string."""
+    ex = _held(client, 'respond-async, wait="1"')
+    assert ex.status == 304, ex
+    assert ex.header("Preference-Applied") == "wait=1"
+
+
 def test_prefer_wait_not_a_number_ignored(client):
     ex = _held(client, "wait=soon")
     assert ex.status == 200, ex
