@@ -41,11 +41,12 @@ check_dir(const char *dir, char *why, size_t why_size)
 		    (unsigned)st.st_uid, (unsigned)geteuid());
 		return -1;
 	}
+	/* The mode in full: 1777 (sticky, like /tmp) is not 777. */
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		snprintf(why, why_size, "data directory %s is writable by "
-		    "%s (mode %03o): refusing it; chmod 700 %s", dir,
+		    "%s (mode %04o): refusing it; chmod 700 %s", dir,
 		    st.st_mode & S_IWOTH ? "others" : "its group",
-		    (unsigned)(st.st_mode & 0777), dir);
+		    (unsigned)(st.st_mode & 07777), dir);
 		return -1;
 	}
 	if (access(dir, W_OK | X_OK) != 0) {

@@ -3,7 +3,9 @@
  * file keeps what llhttp hands over (target, fields, body) within the
  * limits, adds the checks llhttp leaves to its user (RFC 9112: Host,
  * obs-fold, field-name syntax, version), runs the deadlines, and writes
- * answers.  The states:
+ * answers.  llhttp is built in its strict mode (Makefile), which refuses
+ * a bare CR where its default mode skips the byte after it (the end of
+ * the head, the chunked framing).  The states:
  *
  *   IDLE   waiting for the first byte of a request (head or idle timer)
  *   HEAD   reading the request line and fields (head timer)
@@ -50,6 +52,9 @@ enum state {
 
 enum part { P_NONE, P_URL, P_NAME, P_VALUE };
 
+/* Reading the fields of a head whose request line was refused. */
+enum skim { SKIM_NONE, SKIM_LINE, SKIM_FIELDS };
+
 struct http1_conn {
 	struct bufferevent		*bev;
 	struct event			*timer;
@@ -59,6 +64,7 @@ struct http1_conn {
 	llhttp_t			 parser;
 	enum state			 state;
 	enum tgerr			 fault;		/* found by a callback */
+	enum skim			 skim;		/* fault is the answer */
 	bool				 keep_alive;
 	bool				 head_method;
 	bool				 fresh;		/* no request yet */
@@ -172,8 +178,9 @@ on_message_begin(llhttp_t *p)
 	    (c->arena = malloc(c->lim->head_max + FIELD_SLACK)) == NULL)
 		return fail_with(c, TGERR_NOMEM);
 	c->arena_cap = c->lim->head_max + FIELD_SLACK;
-	/* A new connection's deadline runs from the connect. */
-	if (!c->fresh)
+	/* A new connection's deadline runs from the connect; a skimmed
+	 * head's from its first byte, as before. */
+	if (!c->fresh && c->skim == SKIM_NONE)
 		arm_timer(c, c->lim->head_ms);
 	c->state = S_HEAD;
 	return 0;
@@ -363,6 +370,8 @@ on_headers_complete(llhttp_t *p)
 	struct http1_conn	*c = conn_of(p);
 	enum tgerr		 err;
 
+	if (c->skim != SKIM_NONE)	/* the fields are read: answer */
+		return HPE_USER;
 	if ((err = check_head(c)) != TGERR_OK)
 		return fail_with(c, err);
 	if ((p->flags & F_CONTENT_LENGTH) &&
@@ -520,6 +529,63 @@ parse_fault(struct http1_conn *c, llhttp_errno_t e)
 	return TGERR_HTTP_SYNTAX;
 }
 
+/* What a head cut short (deadline, size) is refused for. */
+static enum tgerr
+cut_fault(const struct http1_conn *c, enum tgerr err)
+{
+	return c->skim != SKIM_NONE ? c->fault : err;
+}
+
+/*
+ * llhttp stops at a method it does not know and at a version it refuses,
+ * before the fields, but the answer echoes the request id all the same
+ * (errata E-REQID-FORM): keep the refusal, and read the rest of the head
+ * for its fields (skim_line(), then llhttp as usual).  Whatever comes,
+ * the answer is that refusal, once the head is read, cut by its deadline
+ * or size, or found malformed.  Junk (not a method) is answered at once:
+ * it may never end a head (a TLS handshake on the plain port).
+ */
+static bool
+skim_start(struct http1_conn *c, llhttp_errno_t e)
+{
+	enum tgerr err = parse_fault(c, e);
+
+	if (c->skim != SKIM_NONE || (e != HPE_INVALID_VERSION &&
+	    (e != HPE_INVALID_METHOD || err != TGERR_NOT_IMPLEMENTED)))
+		return false;
+	c->fault = err;
+	c->skim = SKIM_LINE;
+	return true;
+}
+
+/*
+ * Drop the refused request line (what llhttp took of it is drained
+ * already) up to its LF, then parse a neutral one in its place: what
+ * follows is read as the fields of that request.  Returns -1 on failure.
+ */
+static int
+skim_line(struct http1_conn *c, struct evbuffer *in,
+    const struct evbuffer_iovec *v)
+{
+	static const char	 neutral[] = "GET / HTTP/1.1\r\n";
+	const char		*lf = memchr(v->iov_base, '\n', v->iov_len);
+	size_t			 n = lf == NULL ? v->iov_len :
+	    (size_t)(lf + 1 - (const char *)v->iov_base);
+
+	c->head_raw += n;
+	if (evbuffer_drain(in, n) != 0)
+		return -1;
+	if (lf == NULL)
+		return 0;
+	c->skim = SKIM_FIELDS;
+	llhttp_init(&c->parser, HTTP_REQUEST, &settings);
+	c->parser.data = c;
+	c->feed_start = neutral;
+	c->feed_prev = '\n';
+	return llhttp_execute(&c->parser, neutral, sizeof(neutral) - 1) ==
+	    HPE_OK ? 0 : -1;
+}
+
 /* Feed buffered input to llhttp until a request is complete or fails. */
 static void
 feed(struct http1_conn *c)
@@ -534,6 +600,14 @@ feed(struct http1_conn *c)
 		const char	*data = v.iov_base;
 		bool		 in_head = c->state <= S_HEAD;
 
+		if (c->skim == SKIM_LINE) {
+			if (skim_line(c, in, &v) != 0 ||
+			    c->head_raw > HTTP1_HEAD_HARD_MAX) {
+				fault(c, c->fault);
+				return;
+			}
+			continue;
+		}
 		c->feed_start = data;
 		if (in_head && c->line_len < sizeof(c->line)) {
 			size_t n = sizeof(c->line) - c->line_len;
@@ -558,12 +632,14 @@ feed(struct http1_conn *c)
 			dispatch(c);
 			return;
 		}
+		if (e != HPE_OK && skim_start(c, e))
+			continue;
 		if (e != HPE_OK) {
 			fault(c, parse_fault(c, e));
 			return;
 		}
 		if (c->state <= S_HEAD && c->head_raw > HTTP1_HEAD_HARD_MAX) {
-			fault(c, TGERR_HEADERS_TOO_LARGE);
+			fault(c, cut_fault(c, TGERR_HEADERS_TOO_LARGE));
 			return;
 		}
 	}
@@ -576,6 +652,7 @@ next_request(struct http1_conn *c)
 	llhttp_resume(&c->parser);
 	c->state = S_IDLE;
 	c->fault = TGERR_OK;
+	c->skim = SKIM_NONE;
 	c->arena_len = 0;
 	c->head_bytes = c->head_raw = 0;
 	c->head_full = false;
@@ -710,7 +787,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	switch (c->state) {
 	case S_HEAD:
 	case S_BODY:
-		fault(c, TGERR_REQUEST_TIMEOUT);
+		fault(c, cut_fault(c, TGERR_REQUEST_TIMEOUT));
 		break;
 	case S_WAIT:
 	case S_DEAD:

@@ -62,8 +62,11 @@ struct http1_conn;
  *          _TOO_LARGE, _HEADERS_TOO_LARGE, _NOT_IMPLEMENTED,
  *          _REQUEST_TIMEOUT); request_id is its Mailbox-Request-ID
  *          when it was given once and read in full, at most
- *          HTTP1_REQUEST_ID_MAX bytes (else NULL; its form unchecked).  Answer it
- *          once with http1_respond(); the connection then closes.
+ *          HTTP1_REQUEST_ID_MAX bytes (else NULL; its form unchecked).
+ *          An unknown method or a refused version is reported once the
+ *          rest of the head is read (or cut by its deadline or size), so
+ *          that its id is known too.  Answer it once with
+ *          http1_respond(); the connection then closes.
  * gone:    the client went away while a request was outstanding: answer
  *          it soon (the answer is dropped and the connection freed).
  * closed:  the connection is freed; arg is not used by it afterwards.

@@ -627,7 +627,7 @@ mbox_handle(struct mbox_ctx *ctx, const struct mbox_req *req,
 		mbox_req_clear(&r);
 		return;
 	}
-	if ((e = store_begin(ctx->store)) == STORE_OK) {
+	if ((e = store_begin(ctx->store, STORE_LOCK_WAIT)) == STORE_OK) {
 		mbox_want(ctx->store, &r);
 		if ((e = store_fetch(ctx->store)) != STORE_OK)
 			store_rollback(ctx->store);

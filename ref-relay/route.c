@@ -13,6 +13,8 @@
 #include "route.h"
 #include "text.h"
 
+#define PREFER_DIGITS_MAX	9	/* of a wait preference: fits an int */
+
 enum target { T_NONE, T_COLLECTION, T_MAILBOX, T_WELL_KNOWN };
 
 /*
@@ -63,7 +65,7 @@ route_echo_ok(const char *s)
 	if (n == 0 || n > ROUTE_ECHO_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return false;
 	return true;
 }
@@ -185,7 +187,10 @@ skip_ows(const char *p)
 	return p;
 }
 
-/* Past a token or a quoted-string (RFC 9110 §5.6); *len of the token. */
+/*
+ * Past a token or a quoted-string (RFC 9110 §5.6); *len of the token (0
+ * for a quoted-string).
+ */
 static const char *
 skip_word(const char *p, size_t *len)
 {
@@ -205,6 +210,34 @@ skip_word(const char *p, size_t *len)
 }
 
 /*
+ * The delta-seconds (RFC 9111 §1.2.2) in a word of n bytes, a token or a
+ * quoted-string (its quoted-pairs undone): "2" as 2 as well; 0 when it
+ * is none, or has more than PREFER_DIGITS_MAX digits.
+ */
+static int
+delta_seconds(const char *w, size_t n)
+{
+	bool	quoted = n >= 2 && w[0] == '"' && w[n - 1] == '"';
+	size_t	digits = 0;
+	long	v = 0;
+
+	if (quoted) {
+		w++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+
+		if (quoted && c == '\\' && i + 1 < n)
+			c = w[++i];
+		if (c < '0' || c > '9' || ++digits > PREFER_DIGITS_MAX)
+			return 0;
+		v = v * 10 + (c - '0');
+	}
+	return (int)v;
+}
+
+/*
  * Seconds of the first "wait" preference of a Prefer list (RFC 7240 §2,
  * §4.3: preference = token [ "=" word ] *( ";" parameter ), elements
  * separated by commas); 0 when there is none or it is not delta-seconds.
@@ -214,7 +247,6 @@ route_prefer_wait(const char *prefer)
 {
 	const char	*p = prefer, *name, *value;
 	size_t		 nlen, vlen;
-	long		 v;
 
 	while (p != NULL && *p != '\0') {
 		p = skip_ows(p);
@@ -222,19 +254,13 @@ route_prefer_wait(const char *prefer)
 		p = skip_word(p, &nlen);
 		p = skip_ows(p);
 		value = NULL;
-		vlen = 0;
 		if (*p == '=') {
 			value = p = skip_ows(p + 1);
 			p = skip_word(p, &vlen);
 		}
-		if (nlen == 4 && strncasecmp(name, "wait", 4) == 0) {
-			if (value == NULL || vlen == 0 || vlen > 9 ||
-			    strspn(value, "0123456789") < vlen)
-				return 0;
-			for (v = 0; vlen > 0; value++, vlen--)
-				v = v * 10 + (*value - '0');
-			return (int)v;
-		}
+		if (nlen == 4 && strncasecmp(name, "wait", 4) == 0)
+			return value == NULL ? 0 :
+			    delta_seconds(value, (size_t)(p - value));
 		/* On to the next element: past parameters, quoted or not. */
 		while (*p != '\0' && *p != ',')
 			p = *p == '"' ? skip_word(p, &vlen) : p + 1;

@@ -97,8 +97,10 @@ void route_fault(enum tgerr err, struct route_resp *resp);
 bool route_request_id_ok(const char *s);
 
 /*
- * Whether a Mailbox-Request-ID can be echoed, well-formed or not (errata
- * E-REQID-FORM): at most ROUTE_ECHO_MAX bytes, no control characters.
+ * Whether a Mailbox-Request-ID is echoed, the one place every answer asks
+ * (errata E-REQID-FORM echoes also the one its 400 refuses): at most
+ * ROUTE_ECHO_MAX bytes of printable ASCII, spaces included; never a
+ * control character or a byte beyond ASCII.
  */
 bool route_echo_ok(const char *s);
 

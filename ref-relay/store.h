@@ -77,6 +77,14 @@ struct store_log {
 	int64_t		 expires;		/* forgotten after this */
 };
 
+/*
+ * Whether store_begin() may wait for a lock held by another writer (of
+ * another process: within the relay, storeq.c lets one runner at a time
+ * use the writer).  An event loop must not wait: it begins with
+ * STORE_LOCK_NOWAIT and gets STORE_BUSY at once; a store thread may.
+ */
+enum store_lock { STORE_LOCK_WAIT, STORE_LOCK_NOWAIT };
+
 /* What a transaction's requests are going to read (store_want). */
 enum store_want {
 	STORE_WANT_MAILBOX,	/* a: the mailbox id (get, put_new) */
@@ -85,7 +93,7 @@ enum store_want {
 };
 
 struct store_ops {
-	enum store_err	(*begin)(void *impl);
+	enum store_err	(*begin)(void *impl, enum store_lock lock);
 	enum store_err	(*commit)(void *impl);
 	void		(*rollback)(void *impl);
 	enum store_err	(*mark)(void *impl);
@@ -187,8 +195,9 @@ enum store_err store_log_copy(struct store_log *dst,
     const struct store_log *src);
 
 /* Thin wrappers over the ops, so callers read naturally. */
-static inline enum store_err store_begin(struct store *s)
-{ return s->ops->begin(s->impl); }
+static inline enum store_err store_begin(struct store *s,
+    enum store_lock lock)
+{ return s->ops->begin(s->impl, lock); }
 static inline enum store_err store_commit(struct store *s)
 { return s->ops->commit(s->impl); }
 static inline void store_rollback(struct store *s)

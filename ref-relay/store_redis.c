@@ -563,11 +563,13 @@ rd_fetch(void *impl)
 
 /* ---- transactions ----------------------------------------------------- */
 
+/* Redis runs on store threads only (quick_commit is 0): lock unused. */
 static enum store_err
-rd_begin(void *impl)
+rd_begin(void *impl, enum store_lock lock)
 {
 	struct redis_store *s = impl;
 
+	(void)lock;
 	reset(s);
 	s->stale = s->watching;
 	if (s->c == NULL &&

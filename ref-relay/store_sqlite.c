@@ -1,12 +1,17 @@
 /*
  * store_sqlite: the store interface on SQLite in WAL mode.
  *
- * One write handle, used by the one store thread (storeq.c): BEGIN
+ * One write handle, used by whoever runs the store queue (storeq.c): an
+ * event loop running a batch itself, or the store thread.  BEGIN
  * IMMEDIATE opens a transaction for a batch of requests, each request is
- * a SAVEPOINT, and one COMMIT makes the batch durable.  Read handles (one
- * per event-loop thread) read committed data without waiting: a reader
- * never takes SQLite's busy handler (busy_timeout 0) and answers
- * STORE_BUSY instead, which sends the request to the write path.
+ * a SAVEPOINT, and one COMMIT makes the batch durable.  Only the store
+ * thread may wait for the write lock when another process holds it
+ * (SQLite's busy handler, BUSY_TIMEOUT_MS); an event loop's BEGIN does
+ * not wait (busy_timeout 0) and gets STORE_BUSY, and its batch goes to
+ * the store thread.  Read handles (one per event-loop thread) read
+ * committed data without waiting: a reader never takes SQLite's busy
+ * handler and answers STORE_BUSY instead, which sends the request to the
+ * write path.
  *
  * Space: payload data is stored decoded (a BLOB, 3/4 of the base64 text),
  * the initiator's copy only when it differs from the current payload;
@@ -31,7 +36,7 @@
 #include "walbuf.h"
 #include "text.h"
 
-#define BUSY_TIMEOUT_MS		5000	/* the write handle only */
+#define BUSY_TIMEOUT_MS		5000	/* the writer, on a store thread */
 #define WAL_LIMIT_BYTES		(32 * 1024 * 1024)	/* WAL kept after a reset */
 #define WRITER_CACHE_KIB	(64 * 1024)	/* the writer's page cache */
 #define VACUUM_PAGES		8192	/* freed per step of an idle store */
@@ -104,6 +109,7 @@ struct sqlite_store {
 	long		 live;		/* committed mailboxes */
 	long		 live_txn;	/* change by the open transaction */
 	long		 live_mark;	/* change by the open request */
+	enum store_lock	 lock;		/* the busy handler set */
 	char		 why[256];
 };
 
@@ -145,12 +151,20 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
+/* Set only when it changes: an event loop runs most batches. */
 static enum store_err
-sq_begin(void *impl)
+sq_begin(void *impl, enum store_lock lock)
 {
-	struct sqlite_store *s = impl;
+	struct sqlite_store	*s = impl;
+	int			 rc;
 
 	s->live_txn = s->live_mark = 0;
+	if (s->lock != lock) {
+		if ((rc = sqlite3_busy_timeout(s->db, lock == STORE_LOCK_WAIT ?
+		    BUSY_TIMEOUT_MS : 0)) != SQLITE_OK)
+			return fail(s, rc);
+		s->lock = lock;
+	}
 	return exec_stmt(s, s->st[ST_BEGIN]);
 }
 
@@ -585,7 +599,8 @@ setup_writer(struct sqlite_store *s, const struct store_opts *opts)
 	char	*err = NULL;
 	int	 rc;
 
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	s->lock = STORE_LOCK_WAIT;
+	rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* auto_vacuum only takes effect on a database without tables. */
 	snprintf(pragmas, sizeof(pragmas), "PRAGMA auto_vacuum=INCREMENTAL;"
 	    " PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
@@ -593,7 +608,8 @@ setup_writer(struct sqlite_store *s, const struct store_opts *opts)
 	    " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d;",
 	    opts != NULL && opts->sync_full ? "FULL" : "NORMAL",
 	    WAL_LIMIT_BYTES, WRITER_CACHE_KIB);
-	rc = sqlite3_exec(s->db, pragmas, NULL, NULL, &err);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, pragmas, NULL, NULL, &err);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, &err);
 	sqlite3_free(err);

@@ -6,6 +6,13 @@
  * meanwhile is never left behind.  A store thread with nothing to do
  * tidies the store (store_maintain: WAL checkpoint, vacuum) at most once
  * a second.
+ *
+ * An event loop never waits for the store's lock: when another process
+ * holds it (someone's sqlite3 shell), its batch's begin answers
+ * STORE_BUSY at once, and the batch goes back to the head of the queue,
+ * in order, for the store thread (`handoff`: no event loop runs a batch
+ * until the store thread has taken it), which may wait for the lock and
+ * answers 503 when it is held too long.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,6 +47,7 @@ struct storeq {
 	long			 nbackground;	/* queued jobs not to run inline */
 	bool			 closing;
 	bool			 running;	/* one writer: its handle is taken */
+	bool			 handoff;	/* the store thread's turn */
 	bool			 one_writer;
 	bool			 inline_ok;	/* quick commits: run on submit */
 	int			 batch;
@@ -65,14 +73,14 @@ mono_ms(void)
 
 /* Run a batch in one transaction, again while Redis reports a conflict. */
 static enum store_err
-run_batch(struct store *s, struct jobq *batch)
+run_batch(struct store *s, struct jobq *batch, enum store_lock lock)
 {
 	struct storeq_job	*j;
 	enum store_err		 err = STORE_CONFLICT;
 
 	for (int tries = 0; err == STORE_CONFLICT && tries < STOREQ_RETRIES;
 	    tries++) {
-		if ((err = store_begin(s)) != STORE_OK)
+		if ((err = store_begin(s, lock)) != STORE_OK)
 			break;
 		STAILQ_FOREACH(j, batch, link)
 			if (j->want != NULL)
@@ -190,6 +198,7 @@ take(struct storeq *q, struct jobq *batch, int64_t *last_tidy,
 		(void)pthread_cond_timedwait(&q->cond, &q->mu, &until);
 	}
 	grab(q, batch);
+	q->handoff = false;
 	if (q->one_writer && !STAILQ_EMPTY(batch))
 		q->running = true;
 	pthread_mutex_unlock(&q->mu);
@@ -226,12 +235,23 @@ release(struct storeq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Run a batch and answer its jobs. */
+/* Put a batch back at the head of the queue, in order (q->mu held). */
 static void
-run_and_answer(struct store *s, struct jobq *batch)
+put_back(struct storeq *q, struct jobq *batch)
 {
-	struct storeq_job	*j, *next;
-	enum store_err		 err = run_batch(s, batch);
+	struct storeq_job *j;
+
+	STAILQ_FOREACH(j, batch, link)
+		q->njobs++;	/* never background: see storeq_run() */
+	STAILQ_CONCAT(batch, &q->jobs);
+	STAILQ_CONCAT(&q->jobs, batch);
+}
+
+/* Answer a batch's jobs with err. */
+static void
+answer(struct jobq *batch, enum store_err err)
+{
+	struct storeq_job *j, *next;
 
 	/* done() may free or requeue j: read the link first. */
 	for (j = STAILQ_FIRST(batch); j != NULL; j = next) {
@@ -250,7 +270,8 @@ store_thread(void *arg)
 	while (take(w->q, &batch, &last_tidy, w->store)) {
 		if (STAILQ_EMPTY(&batch))
 			continue;
-		run_and_answer(w->store, &batch);
+		/* Not an event loop: it may wait for another's lock. */
+		answer(&batch, run_batch(w->store, &batch, STORE_LOCK_WAIT));
 		release(w->q);
 	}
 	return NULL;
@@ -259,18 +280,20 @@ store_thread(void *arg)
 /*
  * On an event loop: run what is queued while the writer is free and
  * nothing queued must wait for a store thread; a few batches at most,
- * then the store thread takes over.
+ * then the store thread takes over.  A batch whose begin finds the lock
+ * held elsewhere goes back to the store thread (handoff) unanswered.
  */
 void
 storeq_run(struct storeq *q)
 {
-	struct jobq batch;
+	struct jobq	batch;
+	enum store_err	err;
 
 	if (pthread_mutex_lock(&q->mu) != 0)
 		return;
 	if (!q->inline_ok && q->njobs > 0)	/* the round's jobs, at once */
 		(void)pthread_cond_signal(&q->cond);
-	if (!q->inline_ok || q->running || q->njobs == 0) {
+	if (!q->inline_ok || q->running || q->handoff || q->njobs == 0) {
 		pthread_mutex_unlock(&q->mu);
 		return;
 	}
@@ -281,9 +304,16 @@ storeq_run(struct storeq *q)
 		STAILQ_INIT(&batch);
 		grab(q, &batch);
 		pthread_mutex_unlock(&q->mu);
-		run_and_answer(q->slots[0].store, &batch);
+		err = run_batch(q->slots[0].store, &batch, STORE_LOCK_NOWAIT);
+		if (err != STORE_BUSY)
+			answer(&batch, err);
 		if (pthread_mutex_lock(&q->mu) != 0)
 			abort();	/* a broken mutex: nothing sane is left */
+		if (err == STORE_BUSY) {
+			put_back(q, &batch);
+			q->handoff = true;
+			break;
+		}
 	}
 	q->running = false;
 	if (q->njobs > 0)	/* more: the store thread goes on */

@@ -78,15 +78,17 @@ static const struct http1_handler handler = {
 	on_request, on_fault, on_gone, on_closed,
 };
 
+/* A connection whose head deadline is head_ms. */
 static void
-harness_open(struct harness *h)
+harness_start(struct harness *h, int head_ms)
 {
 	struct bufferevent *pair[2];
 
 	memset(h, 0, sizeof(*h));
 	h->lim.head_max = 1024;
 	h->lim.body_max = 256;
-	h->lim.head_ms = h->lim.body_ms = h->lim.idle_ms = 10000;
+	h->lim.body_ms = h->lim.idle_ms = 10000;
+	h->lim.head_ms = head_ms;
 	h->lim.write_ms = 10000;
 	CU_ASSERT_FATAL((h->base = event_base_new()) != NULL);
 	CU_ASSERT_FATAL(bufferevent_pair_new(h->base, BEV_OPT_CLOSE_ON_FREE,
@@ -95,6 +97,12 @@ harness_open(struct harness *h)
 	CU_ASSERT_FATAL(bufferevent_enable(h->peer, EV_READ | EV_WRITE) == 0);
 	h->conn = http1_conn_new(h->base, pair[0], &h->lim, &handler, h);
 	CU_ASSERT_FATAL(h->conn != NULL);
+}
+
+static void
+harness_open(struct harness *h)
+{
+	harness_start(h, 10000);
 }
 
 static void
@@ -237,6 +245,69 @@ test_refused(void)
 		    "", step);
 		refused("GET / HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n",
 		    TGERR_HTTP_SYNTAX, "", step);
+		/* llhttp stops at these; the id comes from the rest */
+		refused("BREW /v1/m HTTP/1.1\r\nHost: h\r\n"
+		    "Mailbox-Request-ID: f4\r\n\r\n", TGERR_NOT_IMPLEMENTED,
+		    "f4", step);
+		refused("GET / HTTP/1.2\r\nMailbox-Request-ID: f5\r\n\r\n",
+		    TGERR_HTTP_SYNTAX, "f5", step);
+		refused("GET / HTTP/3.0\r\nHost: h\r\n"
+		    "Mailbox-Request-ID: f6\r\nX : y\r\n\r\n",
+		    TGERR_HTTP_SYNTAX, "f6", step);
+		refused("BREW / HTTP/1.1\r\nMailbox-Request-ID: f7\r\n"
+		    "Mailbox-Request-ID: f8\r\n\r\n", TGERR_NOT_IMPLEMENTED, "",
+		    step);
+	}
+}
+
+/*
+ * A refused request line whose head never ends: the deadline answers with
+ * the refusal, and the id whose line ended.
+ */
+static void
+test_refused_line_deadline(void)
+{
+	struct harness h;
+
+	harness_start(&h, 50);
+	send_in(&h, "BREW / HTTP/1.1\r\nMailbox-Request-ID: f9\r\n", 0);
+	CU_ASSERT_EQUAL(h.faults, 0);
+	for (int i = 0; i < 100 && h.faults == 0; i++)
+		(void)event_base_loop(h.base, EVLOOP_ONCE);
+	CU_ASSERT_EQUAL(h.faults, 1);
+	CU_ASSERT_EQUAL(h.fault, TGERR_NOT_IMPLEMENTED);
+	CU_ASSERT_STRING_EQUAL(h.rid, "f9");
+	harness_close(&h);
+}
+
+/*
+ * A CR not followed by LF (RFC 9112 §2.2), at the end of the head or in
+ * the chunked framing: llhttp's default mode took the byte after it for
+ * the LF; the Makefile builds llhttp in its strict mode, which refuses.
+ */
+static void
+test_bare_cr(void)
+{
+	static const char *framing[] = {
+		"5\rXhello\r\n0\r\n\r\n", "5\r\nhello\rX0\r\n\r\n",
+		"5\r\nhello\r\n0\rX\r\n",
+	};
+	char req[512];
+
+	for (size_t step = 0; step < 2; step++) {
+		refused("GET / HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: c1\r\n"
+		    "\rXGET / HTTP/1.1\r\nHost: h\r\n\r\n", TGERR_HTTP_SYNTAX,
+		    "c1", step);
+		refused("POST / HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: c2\r\n"
+		    "Content-Length: 5\r\n\rXhello", TGERR_HTTP_SYNTAX, "c2",
+		    step);
+		for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]);
+		    i++) {
+			snprintf(req, sizeof(req), "POST / HTTP/1.1\r\nHost: h"
+			    "\r\nMailbox-Request-ID: c3\r\nTransfer-Encoding: "
+			    "chunked\r\n\r\n%s", framing[i]);
+			refused(req, TGERR_HTTP_SYNTAX, "c3", step);
+		}
 	}
 }
 
@@ -287,6 +358,10 @@ main(void)
 	CU_add_test(s, "pipelined requests", test_pipelined);
 	CU_add_test(s, "chunked body", test_chunked);
 	CU_add_test(s, "refused requests and the request id", test_refused);
+	CU_add_test(s, "a refused request line's head cut by its deadline",
+	    test_refused_line_deadline);
+	CU_add_test(s, "bare CR in the head's end and chunk framing",
+	    test_bare_cr);
 	CU_add_test(s, "head and body limits", test_limits);
 	CU_add_test(s, "field lookup", test_fields);
 	CU_basic_set_mode(CU_BRM_NORMAL);

@@ -294,7 +294,7 @@ test_expiry_and_limits(void)
 	CU_ASSERT_EQUAL(run(&f, T0, MBOX_CREATE, C, "x", far, &res), 503);
 	CU_ASSERT_EQUAL(res.err, TGERR_CAPACITY);
 	mbox_res_clear(&res);
-	CU_ASSERT_EQUAL_FATAL(store_begin(f.store), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_begin(f.store, STORE_LOCK_WAIT), STORE_OK);
 	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, 3, &removed), STORE_OK);
 	CU_ASSERT_EQUAL(removed, 3);	/* at most the limit per call */
 	CU_ASSERT_EQUAL(store_sweep(f.store, T0 + 3601, 3, &removed), STORE_OK);
@@ -339,7 +339,7 @@ run_batch(struct fixture *f, bool announce, struct mbox_req *reqs, int n,
 
 	for (int i = 0; i < n; i++)
 		mbox_parse(&reqs[i]);
-	CU_ASSERT_FATAL(store_begin(f->store) == STORE_OK);
+	CU_ASSERT_FATAL(store_begin(f->store, STORE_LOCK_WAIT) == STORE_OK);
 	if (announce) {
 		for (int i = 0; i < n; i++)
 			mbox_want(f->store, &reqs[i]);
@@ -434,7 +434,7 @@ test_undo(void)
 
 	fixture_open(&f);
 	create(&f, "RWD");
-	CU_ASSERT_FATAL(store_begin(f.store) == STORE_OK);
+	CU_ASSERT_FATAL(store_begin(f.store, STORE_LOCK_WAIT) == STORE_OK);
 	CU_ASSERT_FATAL(store_get(f.store, f.id, &m) == STORE_OK);
 	CU_ASSERT_EQUAL(store_mark(f.store), STORE_OK);
 	snprintf(m.recipient, sizeof(m.recipient), "%s", C);
@@ -573,6 +573,26 @@ test_route(void)
 	free(body);
 }
 
+/* Prefer's wait (RFC 7240) and which request ids are echoed. */
+static void
+test_route_headers(void)
+{
+	CU_ASSERT_EQUAL(route_prefer_wait("wait=2"), 2);
+	CU_ASSERT_EQUAL(route_prefer_wait("wait=\"2\""), 2);
+	CU_ASSERT_EQUAL(route_prefer_wait("a, wait = \"1\\2\"; p=1"), 12);
+	CU_ASSERT_EQUAL(route_prefer_wait("wait=\"2"), 0);
+	CU_ASSERT_EQUAL(route_prefer_wait("wait=\"2 \""), 0);
+	CU_ASSERT_EQUAL(route_prefer_wait("wait=\"\""), 0);
+	CU_ASSERT_EQUAL(route_prefer_wait("wait=1234567890"), 0);
+	CU_ASSERT_EQUAL(route_prefer_wait("x=\"wait=2\", nowait=2"), 0);
+	CU_ASSERT(route_echo_ok("r-1"));
+	CU_ASSERT(route_echo_ok("a b"));
+	CU_ASSERT(!route_echo_ok(""));
+	CU_ASSERT(!route_echo_ok("caf\xe9"));
+	CU_ASSERT(!route_echo_ok("a\x7f"));
+	CU_ASSERT(!route_echo_ok("a\tb"));
+}
+
 static void
 test_accesslog(void)
 {
@@ -696,6 +716,7 @@ main(void)
 	CU_add_test(s, "a change woken before the hold wakes it",
 	    test_longpoll_epoch);
 	CU_add_test(s, "route checks", test_route);
+	CU_add_test(s, "Prefer and the request id's echo", test_route_headers);
 	CU_add_test(s, "access log", test_accesslog);
 	CU_add_test(s, "walbuf: one write per commit, nothing lost",
 	    test_walbuf);

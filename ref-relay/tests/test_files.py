@@ -63,7 +63,7 @@ def test_data_dir_of_another_user_refused(relay_binary, tmp_path):
     assert not (d / "relay.db").exists()
 
 
-@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702])
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702, 0o1777])
 def test_data_dir_writable_by_others_refused(relay_binary, tmp_path, mode):
     d = tmp_path / "open"
     d.mkdir()
@@ -73,6 +73,8 @@ def test_data_dir_writable_by_others_refused(relay_binary, tmp_path, mode):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "writable by" in lines[0], r.stderr
     assert "chmod 700" in lines[0]
+    # the mode in full: 1777 (sticky, like /tmp) was said to be 777
+    assert "(mode %04o)" % mode in lines[0], lines[0]
 
 
 def test_data_dir_that_is_a_file_refused(relay_binary, tmp_path):

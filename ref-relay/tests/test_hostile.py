@@ -3,10 +3,13 @@ that trickling bytes do not extend, descriptors running out, idle floods,
 create floods, slowloris and slow bodies.  Each test is bounded in count
 and time, on loopback; none asserts timing (latencies are printed)."""
 
+import json
 import os
 import resource
+import select
 import shutil
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -14,8 +17,8 @@ import uuid
 
 import pytest
 
-from relay_helpers import (DISPLAY, assert_error, assert_ok, connect,
-                           new_claim, new_key, new_mailbox, seal)
+from relay_helpers import (DISPLAY, RawAnswer, assert_error, assert_ok, cfg,
+                           connect, new_claim, new_key, new_mailbox, seal)
 
 
 def _proc_status(pid, key):
@@ -171,6 +174,75 @@ def test_trickling_head_is_cut_at_the_deadline(relay_factory):
     print("trickling head cut after %.1f s: %r" % (took, got[:60]))
     assert got.startswith(b"HTTP/1.1 408 "), got[:200]
     assert took < 20, "the trickling head was never cut"
+
+
+# ---- the store's lock ---------------------------------------------------------------
+
+def _read_to_close(sock) -> bytes:
+    got = b""
+    while True:
+        d = sock.recv(65536)        # the socket's timeout bounds the wait
+        if not d:
+            return got
+        got += d
+
+
+def _create_request(rid: str) -> bytes:
+    body = json.dumps({"payload": seal(new_key(), b"x"),
+                       "displayInformation": dict(DISPLAY),
+                       "mailboxConfiguration": cfg("RWD")}).encode()
+    return (b"POST /v1/m HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: " +
+            rid.encode() + b"\r\nMailbox-Device-Claim: " +
+            new_claim().encode() + b"\r\nContent-Type: application/json"
+            b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+            % len(body) + body)
+
+
+def test_store_lock_held_elsewhere_leaves_the_event_loop_free(
+        relay_factory):
+    """Another process holds SQLite's write lock (BEGIN IMMEDIATE): a
+    create waits for it on the store thread, never on the event loop, so
+    requests on the same (single) event loop are answered while the lock
+    is held.  The old relay's event loop ran the create's batch itself and
+    waited in SQLite's busy handler: the GETs were answered only after its
+    5 s, behind the create's 503."""
+    relay = relay_factory("--threads", "1", tls=False)
+    db = sqlite3.connect(str(relay.data_dir / "relay.db"), timeout=10,
+                         isolation_level=None)
+    create = connect(relay)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        create.sendall(_create_request("held-1"))
+        # Each GET is sent once the one before was answered: by the
+        # second at the latest, the create has reached the store.
+        for _ in range(3):
+            s = connect(relay)
+            try:
+                s.sendall(b"GET /.well-known/tigress HTTP/1.1\r\nHost: h"
+                          b"\r\nConnection: close\r\n\r\n")
+                got = _read_to_close(s)
+            finally:
+                s.close()
+            assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+            waiting, _, _ = select.select([create], [], [], 0)
+            assert not waiting, "the create was answered while the lock " \
+                "was held: %r" % create.recv(4096)[:300]
+        db.execute("ROLLBACK")
+        ans = RawAnswer(_read_to_close(create))
+    finally:
+        create.close()
+        db.close()
+    # Released in time, the create is served; held past the store
+    # thread's wait, it is 503 with Retry-After.
+    assert ans.status == 200 or (ans.status == 503 and
+                                 "retry-after" in ans.headers), ans
+    assert ans.headers.get("mailbox-request-id") == "held-1", ans
+    s = connect(relay)
+    try:
+        s.sendall(_create_request("held-2"))
+        assert RawAnswer(_read_to_close(s)).status == 200
+    finally:
+        s.close()
 
 
 # ---- held reads ---------------------------------------------------------------------
