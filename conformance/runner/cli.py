@@ -61,7 +61,8 @@ def _common(kind: str) -> argparse.ArgumentParser:
     """The options `relay` and `client` share."""
     c = Parser(add_help=False)
     c.add_argument("--report", metavar="DIR",
-                   help="write conformance.json, .xml (JUnit) and .html here")
+                   help="write conformance.json, .xml (JUnit), .html and .md "
+                   "here (made if missing; checked before the run)")
     c.add_argument("--expected-failures", metavar="FILE",
                    help="case IDs known to fail, one per line (# comments)")
     c.add_argument("--verbose", "-v", action="store_true",
@@ -220,6 +221,8 @@ def run_client(args, out, err) -> int:
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
                   ", ".join(unknown))
+    if args.report:
+        report.prepare_dir(args.report)
     cat = catalog_mod.load()
     old_handlers = launch.on_signals_exit()
     try:
@@ -331,6 +334,8 @@ def run_relay(args, out, err) -> int:
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
                   ", ".join(unknown))
+    if args.report:
+        report.prepare_dir(args.report)
     cat = catalog_mod.load()
     launched = None
     old_handlers = launch.on_signals_exit()
@@ -441,6 +446,8 @@ def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
             return list_cases(out, args.which)
         if args.command == "lab":
             from .lab import server as lab_server
+            if args.report:
+                report.prepare_dir(args.report)
             return lab_server.main(args, out, err)
         if args.command == "client":
             return run_client(args, out, err)

@@ -108,6 +108,28 @@ def test_user_errors_are_one_line_exit_2(args, said):
         "error)"
 
 
+@pytest.mark.parametrize("args", [
+    ["relay", "--start-ref", "--case", "API-CREATE"],
+    ["client", "{driver}", "--case", "URL-FORM"],
+    ["lab", "--listen", "127.0.0.1:0"],
+])
+@pytest.mark.parametrize("where, said", [
+    ("/proc/nope", "--report /proc/nope: cannot write reports there (no "
+     "such file or directory)"),
+    ("/etc/passwd", "--report /etc/passwd: not a directory"),
+])
+def test_unwritable_report_directory_stops_before_the_run(args, where, said):
+    """--report where nothing can be written: refused before a relay
+    starts or a case runs, not after the run with its results lost."""
+    driver = REPO / "conformance" / "drivers" / "py-client-driver"
+    rc, out, err, last = tool(*[a.format(driver=driver) for a in args],
+                              "--report", where, timeout=60)
+    assert rc == 2, out + err
+    assert one_line(err) == "tigress-conformance: " + said
+    assert out == "conformance: 0 passed, 0 failed, could not run (usage " \
+        "error)\n"                               # no case ran
+
+
 def test_make_conformance_without_scheme():
     """`make conformance RELAY=relay.example.org`: the tool's one line,
     its exit status through make, no traceback."""
@@ -175,6 +197,11 @@ def test_version_and_help():
             in out
         for code, _ in exits.MEANING:       # every status documented
             assert re.search(r"^  %-5d\S" % code, out, re.M), (code, out)
+        if cmd:                             # all four formats named
+            opt = re.search(r"^  --report DIR +(.*?)\n  -", out,
+                            re.M | re.S).group(1)
+            assert re.sub(r"\s+", " ", opt).startswith(
+                "write conformance.json, .xml (JUnit), .html and .md"), opt
     # and in the READMEs
     for readme in (REPO / "conformance" / "README.md",
                    REPO / "tools" / "README.md"):

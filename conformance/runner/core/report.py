@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import json
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -33,6 +34,7 @@ from typing import Dict, List, Optional
 from .. import __version__
 from .model import CaseResult
 from . import exits
+from .reach import strerror
 from .text import MARK_CLOSE, MARK_OPEN, cut, printable
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
@@ -822,6 +824,24 @@ def to_markdown(run: Run) -> str:
             "conformance.html and conformance.xml (JUnit) beside this "
             "file.", ""]
     return "\n".join(out)
+
+
+def prepare_dir(directory, option: str = "--report") -> Path:
+    """Make the report directory (with its parents) and check a file can
+    be written in it, before a run starts, so that no run's results are
+    lost to an unwritable --report.  Raises a usage CannotRun (one line)
+    when it cannot; the directory is left made."""
+    d = Path(directory)
+    try:
+        if d.exists() and not d.is_dir():
+            raise exits.usage("%s %s: not a directory" % (option, directory))
+        d.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=d):
+            pass
+    except OSError as e:
+        raise exits.usage("%s %s: cannot write reports there (%s)" % (
+            option, directory, strerror(e)))
+    return d
 
 
 def write_all(run: Run, directory) -> Dict[str, Path]:

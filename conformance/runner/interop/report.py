@@ -22,7 +22,7 @@ from typing import Dict, List, Optional
 from .. import __version__
 from ..core import catalog, driver, exits, launch, reach
 from ..core.progress import Progress
-from ..core.report import suite, suite_line
+from ..core.report import prepare_dir, suite, suite_line
 from ..core.text import printable
 from .matrix import SCENARIOS, ConfigError, Matrix, load
 from .matrix import run as run_matrix
@@ -402,6 +402,8 @@ def _run(args, out, err) -> int:
         cfg["scenarios"] = [s for s in SCENARIOS if s in args.scenario]
     if args.label:
         cfg["label"] = args.label
+    if args.report:
+        prepare_dir(args.report)
     n_cells = len(cfg["relays"]) * len(cfg["clients"]) ** 2
     old = launch.on_signals_exit()
     try:
