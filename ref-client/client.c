@@ -262,7 +262,7 @@ answer_fail(const char *url, const struct http_response *resp, bool binding,
 	client_origin(url, origin);
 	if (code == CLIENT_ERR_GONE)
 		return client_fail(e, code,
-		    "this share has expired or was cancelled");
+		    "this share has expired, was cancelled or never existed");
 	if (code == CLIENT_ERR_CLAIMED)
 		return client_fail(e, code,
 		    "this share was already accepted by another device");

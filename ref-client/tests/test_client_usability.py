@@ -111,8 +111,8 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert bob.run("cancel", url).returncode == 0       # the recipient, D
     assert bob.state_files() == []
     line = one_error_line(alice.run("wait", url, "--timeout", "5"), 8)
-    assert line == ("tigress: this share has expired or was cancelled "
-                    "(its state file was removed)")
+    assert line == ("tigress: this share has expired, was cancelled or "
+                    "never existed (its state file was removed)")
     assert alice.state_files() == []
     # a share whose recipient deleted it on accept
     url = share(alice, pi_file).strip()
@@ -120,6 +120,20 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert bob.state_files() == []
     one_error_line(alice.run("read", url), 8, "state file was removed")
     assert alice.state_files() == []
+
+
+def test_a_mistyped_mailbox_id_may_never_have_existed(devices, pi_file):
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    mid = url.split("/v1/m/")[1].split("#")[0]
+    typo = url.replace(mid, mid[:-1] + ("0" if mid[-1] != "0" else "1"))
+    for cmd in ("accept", "preview"):
+        line = one_error_line(bob.run(cmd, typo), 8)
+        assert line == ("tigress: this share has expired, was cancelled or "
+                        "never existed")
+    assert bob.state_files() == []
+    r = bob.run("--help", ca=False)
+    assert "8  the share expired, was cancelled or never existed" in r.stdout
 
 
 def test_status_lists_and_prunes(devices, pi_file):
