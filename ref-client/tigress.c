@@ -154,6 +154,15 @@ open_transport(struct app *app)
 	return CLIENT_OK;
 }
 
+/* Add text to the end of the error line. */
+static void
+amend(struct app *app, const char *text)
+{
+	size_t n = strlen(app->e.msg);
+
+	snprintf(app->e.msg + n, sizeof(app->e.msg) - n, "%s", text);
+}
+
 /* Keep the connection options in the state for later commands. */
 static void
 remember_conn(struct app *app)
@@ -356,6 +365,45 @@ print_share(struct app *app)
 	return err;
 }
 
+/*
+ * Before share creates anything: the state file's directory exists (made
+ * 0700) and takes a new file, so that no mailbox is left on the relay
+ * for want of a place to keep its Secret.  The file's name comes from
+ * the mailbox the relay makes, so the check writes a temporary file.
+ */
+static enum client_err
+check_state_dir(struct app *app)
+{
+	char		 dir[STATE_PATH_MAX], probe[STATE_PATH_MAX];
+	const char	*path = app->a.state;
+	enum state_err	 err;
+	int		 n;
+
+	if (path == NULL) {
+		if (state_dir(getenv("TIGRESS_STATE_DIR"), getenv("HOME"), dir,
+		    sizeof(dir)) != STATE_OK)
+			return client_fail(&app->e, CLIENT_ERR_USAGE, "no state "
+			    "directory: set TIGRESS_STATE_DIR or HOME, or use "
+			    "--state");
+		n = snprintf(probe, sizeof(probe), "%s/share", dir);
+		if (n < 0 || (size_t)n >= sizeof(probe))
+			return client_fail(&app->e, CLIENT_ERR_USAGE, "the state "
+			    "directory %s: path too long", dir);
+		path = probe;
+	}
+	if ((err = state_dir_ready(path)) == STATE_OK)
+		return CLIENT_OK;
+	if (app->a.state != NULL)
+		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
+		    "the state file %s: %s (nothing was sent to the relay)",
+		    app->a.state, err == STATE_ERR_IO ? strerror(errno) :
+		    state_strerror(err));
+	return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write a state "
+	    "file in %s: %s (choose another with TIGRESS_STATE_DIR or --state; "
+	    "nothing was sent to the relay)", dir, err == STATE_ERR_IO ?
+	    strerror(errno) : state_strerror(err));
+}
+
 static enum client_err
 run_share(struct app *app)
 {
@@ -372,7 +420,7 @@ run_share(struct app *app)
 		return client_fail(&app->e, CLIENT_ERR_USAGE, "the state file "
 		    "%s already exists", app->a.state);
 	if ((err = read_pi(app, app->a.in, &pi, &len)) ||
-	    (err = open_transport(app)))
+	    (err = check_state_dir(app)) || (err = open_transport(app)))
 		goto done;
 	o.relay = base;
 	o.pi = pi;
@@ -391,7 +439,11 @@ run_share(struct app *app)
 	remember_conn(app);
 	if ((err = state_path(app, app->st.mailbox_url, STATE_INITIATOR)) ||
 	    (err = save_state(app, true))) {
-		session_cancel(&app->ctx, &app->st, NULL);	/* undo */
+		/* Undo: no mailbox without a state file to end it with. */
+		amend(app, session_cancel(&app->ctx, &app->st, NULL) ==
+		    CLIENT_OK ? "; the mailbox was deleted again" : "; the "
+		    "mailbox could not be deleted: it stays on the relay "
+		    "until it expires");
 		goto done;
 	}
 	err = print_share(app);
@@ -497,15 +549,6 @@ deliver(struct app *app, const struct session_msg *m, bool deleted)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
 		    "%s: %s", tty ? "stdout" : app->a.out, strerror(errno));
 	return app->a.json ? content_json(app, m, deleted) : CLIENT_OK;
-}
-
-/* Add text to the end of the error line. */
-static void
-amend(struct app *app, const char *text)
-{
-	size_t n = strlen(app->e.msg);
-
-	snprintf(app->e.msg + n, sizeof(app->e.msg) - n, "%s", text);
 }
 
 /*

@@ -122,6 +122,34 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert alice.state_files() == []
 
 
+def test_share_sends_nothing_without_a_state_directory(devices, pi_file,
+                                                        tmp_path):
+    """A state file that cannot be written is found before the create:
+    exit 1, one line, no request, no mailbox left on the relay."""
+    dev = devices()
+    before = dev.relay.mailbox_ids()
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    for env, where, why in (
+            ({"HOME": str(tmp_path / "nohome")}, tmp_path / "nohome" /
+             ".tigress", "No such file or directory"),
+            ({"TIGRESS_STATE_DIR": str(plain)}, plain, "Not a directory")):
+        dev.env.pop("TIGRESS_STATE_DIR", None)
+        dev.env.update(env)
+        args = ("share", "--relay", dev.relay.base_url, "--in", pi_file,
+                "--title", "Car key")
+        line = one_error_line(dev.run(*args), 1)
+        assert line == ("tigress: cannot write a state file in %s: %s "
+                        "(choose another with TIGRESS_STATE_DIR or --state; "
+                        "nothing was sent to the relay)" % (where, why))
+        assert "> POST" not in dev.run(*args, "-v").stderr
+    line = one_error_line(dev.run(*args, "--state", plain / "s.json"), 1)
+    assert line == ("tigress: cannot write the state file %s: Not a "
+                    "directory (nothing was sent to the relay)" % (
+                        plain / "s.json"))
+    assert dev.relay.mailbox_ids() == before
+
+
 def test_a_mistyped_mailbox_id_may_never_have_existed(devices, pi_file):
     alice, bob = devices(), devices()
     url = share(alice, pi_file).strip()
