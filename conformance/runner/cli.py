@@ -352,7 +352,10 @@ def run_relay(args, out, err) -> int:
             err.write("started %s at %s\n" % (launched.name, url))
         if args.insecure:
             ca = False
-        reach.probe(url, ca)
+        # Under `make conformance` (which sets TIGRESS_VIA_MAKE) a CA
+        # file is given as CA=FILE, not --ca FILE.
+        reach.probe(url, ca, ca_hint="CA=FILE" if os.environ.get(
+            "TIGRESS_VIA_MAKE") else "--ca FILE")
         opts = Options(id_sample=args.id_sample, race_trials=args.race_trials,
                        seed=args.seed)
         state = RunState(url, ca, start_profile, cat, opts,

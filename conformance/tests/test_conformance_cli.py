@@ -141,6 +141,20 @@ def test_make_conformance_without_scheme():
     assert "Traceback" not in p.stdout + p.stderr
 
 
+def test_make_conformance_names_its_ca_setting(cookie_relay):
+    """Under make the CA file is the setting CA=FILE: the hint for an
+    untrusted certificate says that, not the tool's --ca FILE."""
+    p = subprocess.run(["make", "-s", "-C", str(REPO), "conformance",
+                        "RELAY=" + cookie_relay.base_url],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0
+    assert "is not trusted: it does not chain to a certificate the system " \
+        "trusts (give the relay's certificate or its CA with CA=FILE)" in \
+        p.stderr, p.stderr
+    rc, _, err, _ = tool("relay", cookie_relay.base_url)
+    assert rc == 5 and one_line(err).endswith("with --ca FILE)")
+
+
 @pytest.fixture(scope="module")
 def wrong_ca(tmp_path_factory):
     """A PEM file holding a certificate that is not the relay's."""
