@@ -38,6 +38,7 @@ from .core import exits, launch, reach, report
 from .core.exits import CannotRun, Parser, usage
 from .core.model import DRAFTS
 from .core.progress import Progress
+from .core.text import count
 from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
@@ -399,9 +400,9 @@ def run_relay(args, out, err) -> int:
         if state.canary:
             late.append("canary: " + state.canary)
         if state.generated:
-            late.append("generated inputs: %d in %d cases (seed %d)" % (
-                sum(state.generated.values()), len(state.generated),
-                args.seed))
+            late.append("generated inputs: %d in %s (seed %d)" % (
+                sum(state.generated.values()),
+                count(len(state.generated), "case"), args.seed))
         extra = {"profile": dict(found.to_json(), draft_option=args.draft,
                                  used=state.profile,
                                  hint=found.hint(args.draft)

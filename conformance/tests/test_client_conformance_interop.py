@@ -18,7 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "interop"
 DEFAULT = REPO / "conformance" / "interop-default.json"
-LAST_RE = re.compile(r"^interop: (\d+) cells, (\d+) passed, (\d+) failed; "
+LAST_RE = re.compile(r"^interop: (\d+) cells?, (\d+) passed, (\d+) failed; "
                      r"scenarios: (\d+) passed, (\d+) failed, (\d+) n/a, "
                      r"(\d+) unsupported$")
 

@@ -35,7 +35,7 @@ from .. import __version__
 from .model import CaseResult
 from . import exits
 from .reach import strerror
-from .text import MARK_CLOSE, MARK_OPEN, cut, printable
+from .text import MARK_CLOSE, MARK_OPEN, count, cut, printable
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
 COUNTED_AS = {"PASS": "passed", "FAIL": "failed", "WARN": "warned",
@@ -134,7 +134,7 @@ class Run:
             "%d unsupported" % (c["passed"], c["failed"], c["warned"],
                                 c["info"], c["unsupported"])
         if c["errors"]:
-            s += ", %d errors" % c["errors"]
+            s += ", " + count(c["errors"], "error")
         if c["not_run"]:
             s += ", %d not run" % c["not_run"]
         if c["unreliable"]:

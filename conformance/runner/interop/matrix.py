@@ -72,6 +72,7 @@ from ..core import launch, reach
 from ..core.driver import DriverRun, Party
 from ..core.exits import UNREACHABLE, CannotRun
 from ..core.records import header, mailbox_of, op_of
+from ..core.text import count
 
 SCENARIOS = ("stateless", "stateful", "cancel", "relinquish",
              "second-recipient", "tamper", "retry", "provision")
@@ -636,9 +637,10 @@ class Matrix:
 
     def summary_line(self) -> str:
         n = self.counts()
-        return ("interop: %d cells, %d passed, %d failed%s; scenarios: %d "
+        return ("interop: %s, %d passed, %d failed%s; scenarios: %d "
                 "passed, %d failed, %d n/a, %d unsupported" % (
-                    n["cells"], n["cells_passed"], n["cells_failed"],
+                    count(n["cells"], "cell"), n["cells_passed"],
+                    n["cells_failed"],
                     ", %d without a scenario run" % n["cells_empty"]
                     if n["cells_empty"] else "",
                     n["passed"], n["failed"], n["n/a"], n["unsupported"]))
