@@ -108,6 +108,7 @@ def test_html_is_self_contained(matrix):
     _, d = matrix
     page = (d / "interop.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
+    assert len(page.encode()) < 200_000         # evidence cut to a budget
     assert "<script" not in page.lower() and "<link" not in page.lower()
     refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"' >]*)""", page,
                       re.IGNORECASE)
