@@ -545,3 +545,28 @@ def test_evidence_is_printable_cut_and_within_the_page_budget(tmp_path):
         len(big), body["sha256"].encode()) in page
     assert b"\\x00\\x01\\x1b[31m\\u202e&lt;b&gt;" in page
     assert b"shown here; all in conformance.json" in page
+
+
+def test_a_failure_on_observed_traffic_wins_over_nothing_to_judge():
+    """A client run with nothing to judge exits 3 while its failures come
+    from a driver that did nothing (no traffic: issue 9); a case that
+    failed on driver traffic it observed makes the run exit 1."""
+    from runner.core import catalog, exits, report
+    from runner.core.model import CaseResult
+
+    def run(*traffic):
+        results = [CaseResult("C%d" % i, "t", "X", "FAIL", ["CLI-FLOW-READ"],
+                              "x", "y", traffic=t)
+                   for i, t in enumerate(traffic)]
+        results.append(CaseResult("U", "t", "X", "UNSUPPORTED", [], "x",
+                                  "nothing", traffic=False))
+        return report.Run("driver", "http-00", results, catalog.load(), 0,
+                          1.0, kind="client", extra={
+                              "nothing_to_judge": "the driver does not "
+                              "support the stateless flow"})
+    assert run().exit_status() == exits.NOTHING
+    assert run(False).exit_status() == exits.NOTHING
+    assert run(False, True).exit_status() == exits.FINDINGS
+    r = run(True)
+    assert r.exit_status() == exits.FINDINGS
+    assert r.summary_line().endswith("nothing to judge")    # still said

@@ -152,7 +152,13 @@ class Run:
         return s
 
     def exit_status(self) -> int:
-        if self.nothing_to_judge:
+        """FINDINGS when a case failed, OK when none did; but NOTHING when
+        the run judged nothing (a client driver that did nothing: issue 9
+        point 7) and none of its failures rests on driver traffic a case
+        observed: those are the dead driver's, not the client's.  A
+        failure on observed traffic wins over nothing to judge."""
+        judged = [r for r in self.new_failures if r.traffic is not False]
+        if self.nothing_to_judge and not judged:
             return exits.NOTHING
         return exits.FINDINGS if self.new_failures else exits.OK
 
