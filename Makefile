@@ -231,7 +231,7 @@ ifdef CLIENT
 		$(if $(DRAFT),--draft $(DRAFT)) $(if $(CASES),--case $(CASES)) \
 		--report $(B)/conformance-client
 else
-	$(PY) tools/tigress-conformance relay \
+	TIGRESS_VIA_MAKE=1 $(PY) tools/tigress-conformance relay \
 		$(if $(RELAY),$(RELAY) $(if $(CA),--ca $(CA)),--start-ref) \
 		$(if $(DRAFT),--draft $(DRAFT)) $(if $(CASES),--case $(CASES)) \
 		--report $(B)/conformance

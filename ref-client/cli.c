@@ -66,8 +66,8 @@ static const struct opt opts[] = {
 	{ "--notify-token", O_NOTIFY_TOKEN, true, NOTIFYING },
 	{ "--attestation", O_ATTESTATION, true, B(CLI_SHARE) | B(CLI_SEND) },
 	{ "--timeout", O_TIMEOUT, true, B(CLI_WAIT) },
-	{ "--request-timeout", O_REQ_TIMEOUT, true, NET_CMDS },
-	{ "--retries", O_RETRIES, true, NET_CMDS },
+	{ "--request-timeout", O_REQ_TIMEOUT, true, NET_CMDS | B(CLI_STATUS) },
+	{ "--retries", O_RETRIES, true, NET_CMDS | B(CLI_STATUS) },
 	{ "--delete", O_DELETE, false, B(CLI_ACCEPT) },
 	{ "--prune", O_PRUNE, false, B(CLI_STATUS) },
 };
@@ -273,22 +273,29 @@ static const char *const usages[CLI_CMD_COUNT] = {
 "  tigress relinquish --state ~/.tigress/ID.recipient.json\n"
 "\n" COMMON,
 [CLI_STATUS] =
-"usage: tigress status [--prune] [--json]\n"
+"usage: tigress status [--prune [--request-timeout S] [--retries N]]\n"
+"                      [--json]\n"
 "\n"
 "List the shares whose state this device keeps (in $TIGRESS_STATE_DIR, or\n"
-"~/.tigress): mailbox, role, expiration, relay and file.  Nothing is sent\n"
-"to a relay, and the Secrets are not shown.  A state file is removed (and\n"
-"overwritten first) when its share is over: after cancel, relinquish and\n"
-"accept --delete, and when the relay answers that the share is gone.\n"
+"~/.tigress): mailbox, role, expiration, relay and file.  The Secrets are\n"
+"not shown, and without --prune nothing is sent to a relay.  A state file\n"
+"is removed (and overwritten first) when its share is over: after cancel,\n"
+"relinquish and accept --delete, and when the relay answers that the\n"
+"share is gone (404: the other party deleted it, or it expired).\n"
 "\n"
-"  --prune                also remove the state of shares that expired\n"
+"  --prune                remove the state of shares that expired, and ask\n"
+"                         the relay of each other share whether it still\n"
+"                         holds it (a GET of its preview page: no claim,\n"
+"                         no Secret, binds nothing); remove those it\n"
+"                         answers 404 for, keep those it cannot be asked\n"
 "  --json                 one JSON object on stdout\n"
 "\n"
 "Examples:\n"
 "  tigress status\n"
 "  TIGRESS_STATE_DIR=/tmp/alice tigress status --prune\n"
 "\n"
-"Exit codes: 0 ok, 1 internal, 2 usage, 3 a state file cannot be read.\n",
+"Exit codes: 0 ok, 1 internal, 2 usage, 3 a state file cannot be read,\n"
+"4 or 5 (--prune) a relay could not be reached (its shares are kept).\n",
 };
 
 const char *

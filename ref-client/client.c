@@ -262,7 +262,7 @@ answer_fail(const char *url, const struct http_response *resp, bool binding,
 	client_origin(url, origin);
 	if (code == CLIENT_ERR_GONE)
 		return client_fail(e, code,
-		    "this share has expired or was cancelled");
+		    "this share has expired, was cancelled or never existed");
 	if (code == CLIENT_ERR_CLAIMED)
 		return client_fail(e, code,
 		    "this share was already accepted by another device");
@@ -571,6 +571,10 @@ read_info(const struct http_response *resp, struct client_relay_info *out)
 	    (long)json_integer_value(v) : 0;
 	if (out->max_wait == 0)
 		out->long_poll = false;
+	v = json_object_get(root, "defaultLifetime");
+	out->default_lifetime = json_is_integer(v) && json_integer_value(v) >
+	    0 && json_integer_value(v) <= CLIENT_LIFETIME_MAX ?
+	    (int64_t)json_integer_value(v) : 0;
 done:
 	json_decref(root);
 }

@@ -29,6 +29,7 @@
 #define CLIENT_ORIGIN_MAX	(TG_HOST_MAX + 16)	/* https://host:port */
 #define CLIENT_RETRIES_MAX	10
 #define CLIENT_WAIT_MAX		3600	/* seconds of one long-poll */
+#define CLIENT_LIFETIME_MAX	(10L * 365 * 86400)	/* a believable one */
 
 enum client_err {
 	CLIENT_OK = 0,
@@ -77,6 +78,8 @@ struct client_relay_info {
 	bool	 known;		/* the document was there and parsed */
 	bool	 long_poll;
 	long	 max_wait;	/* seconds */
+	int64_t	 default_lifetime; /* seconds of a mailbox made without a
+				   lifetime; 0: not advertised */
 };
 
 /* A read's outcome: 200 with *msg (a read_response), or 304. */

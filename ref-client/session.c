@@ -217,6 +217,29 @@ take_url_link(const struct msg *m, struct state *st, struct client_error *e)
 	return CLIENT_OK;
 }
 
+/*
+ * A share made without a lifetime gets the relay's default one (errata
+ * E-EXPIRATION), which the create answer does not tell.  Where the relay
+ * advertises it (/.well-known/tigress "defaultLifetime", spec/extensions.md
+ * X-WELL-KNOWN) the state records the expiration, counted from the last
+ * moment the relay can have made the mailbox (o->now plus the time the
+ * create took, t0_ms on ctx's clock), so that `status --prune` never
+ * drops a share the relay still holds.  Not learning it is no failure:
+ * the expiration stays unknown.
+ */
+static void
+learn_expiration(struct client_ctx *ctx, const struct session_share_opts *o,
+    int64_t t0_ms, struct state *st)
+{
+	struct client_relay_info	info;
+	int64_t				took_ms = ctx->now_ms(ctx->arg) - t0_ms;
+
+	if (client_well_known(ctx, o->relay, &info, NULL) == CLIENT_OK &&
+	    info.default_lifetime > 0)
+		st->expiration = o->now + (took_ms + 999) / 1000 +
+		    info.default_lifetime;
+}
+
 enum client_err
 session_share(struct client_ctx *ctx, const struct session_share_opts *o,
     struct state *st, struct client_error *e)
@@ -226,6 +249,7 @@ session_share(struct client_ctx *ctx, const struct session_share_opts *o,
 	json_t			*obj = NULL;
 	char			*body = NULL;
 	char			 digest[STATE_DIGEST_SIZE];
+	int64_t			 t0_ms = ctx->now_ms(ctx->arg);
 	enum client_err		 err;
 
 	memset(&answer, 0, sizeof(answer));
@@ -237,6 +261,8 @@ session_share(struct client_ctx *ctx, const struct session_share_opts *o,
 	    (err = client_create(ctx, o->relay, st->claim, body, &answer, e)) ||
 	    (err = take_url_link(&answer, st, e)))
 		goto fail;
+	if (st->expiration == 0)
+		learn_expiration(ctx, o, t0_ms, st);
 	state_remember(st, digest);
 	msg_free(&answer);
 	json_decref(obj);

@@ -228,6 +228,27 @@ install(const char *tmp, const char *path, bool create_new)
 }
 
 enum state_err
+state_dir_ready(const char *path)
+{
+	char		tmp[STATE_PATH_MAX + 8];
+	int		fd, n;
+	enum state_err	err;
+
+	if (strlen(path) >= STATE_PATH_MAX)
+		return STATE_ERR_PATH;
+	if ((err = ensure_dir(path)) != STATE_OK)
+		return err;
+	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return STATE_ERR_PATH;
+	if ((fd = mkstemp(tmp)) < 0)
+		return STATE_ERR_IO;
+	close(fd);
+	unlink(tmp);
+	return STATE_OK;
+}
+
+enum state_err
 state_save(const struct state *st, const char *path, bool create_new)
 {
 	char		 tmp[STATE_PATH_MAX + 8];

@@ -94,6 +94,16 @@ enum state_err state_save(const struct state *st, const char *path,
     bool create_new);
 
 /*
+ * Make the directory of path when missing (one level, 0700, as
+ * state_save() does) and check that a new file can be created in it (a
+ * temporary file beside path, removed at once).  For share: before it
+ * creates a mailbox, which would be left on the relay if its state file
+ * could not be written.  Errors: STATE_ERR_IO (errno says why),
+ * STATE_ERR_PATH.
+ */
+enum state_err state_dir_ready(const char *path);
+
+/*
  * Read path into *st (fully overwritten).  Errors: STATE_ERR_MISSING,
  * _MODE (readable by group or others), _TOO_LARGE, _FORMAT, _IO, _NOMEM.
  */

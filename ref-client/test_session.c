@@ -135,6 +135,71 @@ test_share_sends_no_secret(void)
 	fake_free(&f);
 }
 
+/*
+ * Without a lifetime no mailboxConfiguration is sent and the relay's
+ * default applies: the state records it from /.well-known/tigress,
+ * counted from the end of the create (which the fake clock makes last
+ * 1.5 s); a relay that does not advertise it leaves it unknown.
+ */
+static void
+test_share_learns_default_lifetime(void)
+{
+	struct session_share_opts	 o;
+	struct fake			 f;
+	struct client_ctx		 ctx;
+	struct client_error		 e;
+	struct state			 st;
+
+	memset(&o, 0, sizeof(o));
+	o.relay = BASE;
+	o.pi = PI;
+	o.pi_len = strlen(PI);
+	o.display.title = "Car";
+	o.display.description = "";
+	o.display.image_url = "";
+	o.vertical = 'c';
+	o.now = 1700000000;
+	o.key_len = 32;
+	fake_init(&f);
+	fake_ctx(&f, &ctx);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
+	f.replies[0].held_ms = 1500;
+	fake_push(&f, HTTP_OK, 200, "{\"defaultLifetime\":3600}", NULL);
+	CU_ASSERT_EQUAL_FATAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
+	CU_ASSERT(strstr(f.seen[0].body, "mailboxConfiguration") == NULL);
+	CU_ASSERT_EQUAL_FATAL(f.nseen, 2);
+	CU_ASSERT_STRING_EQUAL(f.seen[1].method, "GET");
+	CU_ASSERT_STRING_EQUAL(f.seen[1].url, BASE "/.well-known/tigress");
+	CU_ASSERT_EQUAL(st.expiration, 1700000000 + 2 + 3600);
+	fake_free(&f);
+	/* not advertised, or no document: unknown, and still a share */
+	fake_init(&f);
+	fake_ctx(&f, &ctx);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
+	fake_push(&f, HTTP_OK, 200, WELL_KNOWN, NULL);
+	CU_ASSERT_EQUAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
+	CU_ASSERT_EQUAL(st.expiration, 0);
+	fake_free(&f);
+	fake_init(&f);
+	fake_ctx(&f, &ctx);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
+	fake_push(&f, HTTP_OK, 404, NULL, NULL);
+	CU_ASSERT_EQUAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
+	CU_ASSERT_EQUAL(st.expiration, 0);
+	CU_ASSERT_STRING_EQUAL(st.mailbox_url, API);
+	fake_free(&f);
+	/* a lifetime asked for: as asked, and no more requests */
+	o.lifetime = 600;
+	fake_init(&f);
+	fake_ctx(&f, &ctx);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
+	CU_ASSERT_EQUAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
+	CU_ASSERT_EQUAL(st.expiration, 1700000600);
+	CU_ASSERT_EQUAL(f.nseen, 1);
+	fake_free(&f);
+	state_wipe(&st);
+}
+
 static void
 test_share_refuses_bad_input(void)
 {
@@ -439,6 +504,8 @@ ct_suite_session(void)
 
 	CU_add_test(s, "share: body, claim, no Secret sent",
 	    test_share_sends_no_secret);
+	CU_add_test(s, "share without a lifetime: the relay's default",
+	    test_share_learns_default_lifetime);
 	CU_add_test(s, "share refuses bad input before sending",
 	    test_share_refuses_bad_input);
 	CU_add_test(s, "accept: bind, open, state", test_accept);

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,40 @@ test_seen_digests(void)
 	rmtree(dir);
 }
 
+/*
+ * share checks the state directory before it creates a mailbox: made
+ * 0700 when missing, a file can be created in it, nothing left behind.
+ */
+static void
+test_dir_ready(void)
+{
+	char		dir[64], path[160], file[160];
+	struct stat	sb;
+	DIR		*d;
+	struct dirent	*ent;
+	int		n = 0;
+
+	tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/new/share", dir);
+	CU_ASSERT_EQUAL(state_dir_ready(path), STATE_OK);
+	snprintf(file, sizeof(file), "%s/new", dir);
+	CU_ASSERT_FATAL(stat(file, &sb) == 0);
+	CU_ASSERT(S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
+	CU_ASSERT_FATAL((d = opendir(file)) != NULL);
+	while ((ent = readdir(d)) != NULL)
+		n += ent->d_name[0] != '.';
+	closedir(d);
+	CU_ASSERT_EQUAL(n, 0);			/* the probe is gone */
+	/* one level only, as state_save(); under a file: refused */
+	snprintf(path, sizeof(path), "%s/a/b/share", dir);
+	CU_ASSERT_EQUAL(state_dir_ready(path), STATE_ERR_IO);
+	snprintf(file, sizeof(file), "%s/plain", dir);
+	write_text(file, "x");
+	snprintf(path, sizeof(path), "%s/plain/share", dir);
+	CU_ASSERT_EQUAL(state_dir_ready(path), STATE_ERR_IO);
+	rmtree(dir);
+}
+
 void
 ct_suite_state(void)
 {
@@ -316,4 +351,6 @@ ct_suite_state(void)
 	    test_list_and_remove);
 	CU_add_test(s, "digests seen or sent: bounded, kept, read from old "
 	    "files", test_seen_digests);
+	CU_add_test(s, "the directory is checked before a share",
+	    test_dir_ready);
 }

@@ -123,35 +123,57 @@ emit_json(struct app *app, json_t *o)
 	return CLIENT_OK;
 }
 
+/*
+ * A transport and context for the relay of st: the options given now
+ * (--ca, --insecure, --profile) over those kept in the state.  The caller
+ * closes *t with http_curl_close() on success.
+ */
 static enum client_err
-open_transport(struct app *app)
+connect_for(struct app *app, const struct state *st,
+    struct http_transport *t, struct client_ctx *ctx, struct client_error *e)
 {
-	const struct state	*st = &app->st;
-	struct http_tls		 tls = { NULL, false, 10 };
-
-	char			 why[HTTP_WHY_SIZE];
+	struct http_tls	 tls = { NULL, false, 10 };
+	char		 why[HTTP_WHY_SIZE];
 
 	tls.ca_file = app->a.ca != NULL ? app->a.ca :
 	    st->ca_file[0] != '\0' ? st->ca_file : NULL;
 	tls.insecure = app->a.insecure || (app->a.ca == NULL && st->insecure);
 	if (tls.ca_file != NULL && http_ca_check(tls.ca_file, why) != HTTP_OK)
-		return client_fail(&app->e, CLIENT_ERR_INPUT, "%s %s: %s",
+		return client_fail(e, CLIENT_ERR_INPUT, "%s %s: %s",
 		    app->a.ca != NULL ? "--ca" : "the CA file of the state "
 		    "file,", tls.ca_file, why);
-	if (http_curl_open(&tls, &app->t) != HTTP_OK)
-		return client_fail(&app->e, CLIENT_ERR_INTERNAL,
+	if (http_curl_open(&tls, t) != HTTP_OK)
+		return client_fail(e, CLIENT_ERR_INTERNAL,
 		    "cannot start libcurl");
-	app->t_open = true;
-	client_ctx_init(&app->ctx, &app->t);
-	app->ctx.profile = app->a.profile_set ? app->a.profile :
+	client_ctx_init(ctx, t);
+	ctx->profile = app->a.profile_set ? app->a.profile :
 	    strcmp(st->profile, "sct-04") == 0 ? CLIENT_PROFILE_SCT04 :
 	    CLIENT_PROFILE_HTTP00;
-	app->ctx.retries = app->a.retries;
-	app->ctx.timeout = app->a.request_timeout;
-	app->ctx.attestation = app->a.attestation;
+	ctx->retries = app->a.retries;
+	ctx->timeout = app->a.request_timeout;
+	ctx->attestation = app->a.attestation;
 	if (app->a.verbose)
-		app->ctx.log = log_line;
+		ctx->log = log_line;
 	return CLIENT_OK;
+}
+
+static enum client_err
+open_transport(struct app *app)
+{
+	enum client_err err = connect_for(app, &app->st, &app->t, &app->ctx,
+	    &app->e);
+
+	app->t_open = err == CLIENT_OK;
+	return err;
+}
+
+/* Add text to the end of the error line. */
+static void
+amend(struct app *app, const char *text)
+{
+	size_t n = strlen(app->e.msg);
+
+	snprintf(app->e.msg + n, sizeof(app->e.msg) - n, "%s", text);
 }
 
 /* Keep the connection options in the state for later commands. */
@@ -356,6 +378,45 @@ print_share(struct app *app)
 	return err;
 }
 
+/*
+ * Before share creates anything: the state file's directory exists (made
+ * 0700) and takes a new file, so that no mailbox is left on the relay
+ * for want of a place to keep its Secret.  The file's name comes from
+ * the mailbox the relay makes, so the check writes a temporary file.
+ */
+static enum client_err
+check_state_dir(struct app *app)
+{
+	char		 dir[STATE_PATH_MAX], probe[STATE_PATH_MAX];
+	const char	*path = app->a.state;
+	enum state_err	 err;
+	int		 n;
+
+	if (path == NULL) {
+		if (state_dir(getenv("TIGRESS_STATE_DIR"), getenv("HOME"), dir,
+		    sizeof(dir)) != STATE_OK)
+			return client_fail(&app->e, CLIENT_ERR_USAGE, "no state "
+			    "directory: set TIGRESS_STATE_DIR or HOME, or use "
+			    "--state");
+		n = snprintf(probe, sizeof(probe), "%s/share", dir);
+		if (n < 0 || (size_t)n >= sizeof(probe))
+			return client_fail(&app->e, CLIENT_ERR_USAGE, "the state "
+			    "directory %s: path too long", dir);
+		path = probe;
+	}
+	if ((err = state_dir_ready(path)) == STATE_OK)
+		return CLIENT_OK;
+	if (app->a.state != NULL)
+		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
+		    "the state file %s: %s (nothing was sent to the relay)",
+		    app->a.state, err == STATE_ERR_IO ? strerror(errno) :
+		    state_strerror(err));
+	return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write a state "
+	    "file in %s: %s (choose another with TIGRESS_STATE_DIR or --state; "
+	    "nothing was sent to the relay)", dir, err == STATE_ERR_IO ?
+	    strerror(errno) : state_strerror(err));
+}
+
 static enum client_err
 run_share(struct app *app)
 {
@@ -372,7 +433,7 @@ run_share(struct app *app)
 		return client_fail(&app->e, CLIENT_ERR_USAGE, "the state file "
 		    "%s already exists", app->a.state);
 	if ((err = read_pi(app, app->a.in, &pi, &len)) ||
-	    (err = open_transport(app)))
+	    (err = check_state_dir(app)) || (err = open_transport(app)))
 		goto done;
 	o.relay = base;
 	o.pi = pi;
@@ -391,7 +452,11 @@ run_share(struct app *app)
 	remember_conn(app);
 	if ((err = state_path(app, app->st.mailbox_url, STATE_INITIATOR)) ||
 	    (err = save_state(app, true))) {
-		session_cancel(&app->ctx, &app->st, NULL);	/* undo */
+		/* Undo: no mailbox without a state file to end it with. */
+		amend(app, session_cancel(&app->ctx, &app->st, NULL) ==
+		    CLIENT_OK ? "; the mailbox was deleted again" : "; the "
+		    "mailbox could not be deleted: it stays on the relay "
+		    "until it expires");
 		goto done;
 	}
 	err = print_share(app);
@@ -497,15 +562,6 @@ deliver(struct app *app, const struct session_msg *m, bool deleted)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
 		    "%s: %s", tty ? "stdout" : app->a.out, strerror(errno));
 	return app->a.json ? content_json(app, m, deleted) : CLIENT_OK;
-}
-
-/* Add text to the end of the error line. */
-static void
-amend(struct app *app, const char *text)
-{
-	size_t n = strlen(app->e.msg);
-
-	snprintf(app->e.msg + n, sizeof(app->e.msg) - n, "%s", text);
 }
 
 /*
@@ -695,14 +751,19 @@ run_end(struct app *app, bool relinquish)
 /* What status gathers while it walks the state directory. */
 struct listing {
 	struct app	*app;
-	json_t		*shares, *removed, *unusable;	/* with --json */
+	json_t		*shares, *removed, *unusable, *unchecked; /* --json */
 	int64_t		 now;
 	size_t		 shown, bad;
+	size_t		 unasked;	/* --prune: relays that did not say */
+	enum client_err	 ask_err;	/* the first of their failures */
 };
+
+/* Why status --prune removed a state file. */
+enum pruned { KEPT, PRUNED_EXPIRED, PRUNED_GONE };
 
 static void
 list_json(struct listing *l, const char *path, const struct state *st,
-    const char *origin, const char *when, bool expired, bool removed)
+    const char *origin, const char *when, bool expired, enum pruned removed)
 {
 	const char	*id = strrchr(st->mailbox_url, '/') + 1;
 	json_t		*o;
@@ -723,14 +784,19 @@ list_json(struct listing *l, const char *path, const struct state *st,
 
 static void
 list_text(struct listing *l, const char *path, const struct state *st,
-    const char *origin, const char *when, bool expired, bool removed)
+    const char *origin, const char *when, bool expired, enum pruned removed)
 {
 	char	p[STATE_PATH_MAX], w[RFC3339_STR_SIZE + 16];
 
 	terminal_safe(path, p, sizeof(p));
-	if (removed) {		/* a note beside the table, not in it */
+	if (removed == PRUNED_EXPIRED) {  /* a note beside the table */
 		fprintf(stderr, "tigress: removed %s (the share expired %s)\n",
 		    p, when);
+		return;
+	}
+	if (removed == PRUNED_GONE) {
+		fprintf(stderr, "tigress: removed %s (the relay no longer has "
+		    "the share: cancelled, deleted or expired)\n", p);
 		return;
 	}
 	if (l->shown++ == 0)
@@ -742,6 +808,42 @@ list_text(struct listing *l, const char *path, const struct state *st,
 	    state_role_name(st->role), w, origin);
 }
 
+/*
+ * status --prune: ask the relay of st whether it still holds the share,
+ * with the preview GET (no claim, no Secret: it binds nothing).  A 404
+ * (CLIENT_ERR_GONE) means the share is over.  Any other failure keeps the
+ * state and is said on stderr; the first one decides the exit code.
+ */
+static enum client_err
+ask_relay(struct listing *l, const char *path, const struct state *st)
+{
+	struct http_transport	 t;
+	struct client_ctx	 ctx;
+	struct client_error	 e;
+	struct preview_parsed	 page;
+	char			 p[STATE_PATH_MAX], why[CLIENT_MSG_SIZE];
+	enum client_err		 err;
+
+	memset(&e, 0, sizeof(e));
+	memset(&page, 0, sizeof(page));
+	if ((err = connect_for(l->app, st, &t, &ctx, &e)) == CLIENT_OK) {
+		err = client_display(&ctx, st->mailbox_url, &page, &e);
+		preview_parsed_free(&page);
+		http_curl_close(&t);
+	}
+	if (err == CLIENT_OK || err == CLIENT_ERR_GONE)
+		return err;
+	if (l->unasked++ == 0)
+		l->ask_err = err;
+	terminal_safe(path, p, sizeof(p));
+	terminal_safe(e.msg[0] != '\0' ? e.msg : client_strerror(err), why,
+	    sizeof(why));
+	fprintf(stderr, "tigress: kept %s: %s\n", p, why);
+	json_array_append_new(l->unchecked, json_pack("{s:s, s:s}", "state",
+	    path, "message", why));
+	return err;
+}
+
 static void
 list_one(void *arg, const char *path, const struct state *st,
     enum state_err err)
@@ -749,7 +851,8 @@ list_one(void *arg, const char *path, const struct state *st,
 	struct listing	*l = arg;
 	char		 origin[CLIENT_ORIGIN_MAX], when[RFC3339_STR_SIZE] = "";
 	char		 p[STATE_PATH_MAX];
-	bool		 expired, removed = false;
+	bool		 expired;
+	enum pruned	 removed = KEPT;
 
 	if (st == NULL) {
 		l->bad++;
@@ -764,17 +867,22 @@ list_one(void *arg, const char *path, const struct state *st,
 	if (st->expiration > 0)
 		rfc3339_format(st->expiration, when);
 	expired = st->expiration > 0 && st->expiration <= l->now;
-	if (expired && l->app->a.prune)
-		removed = state_remove(path) == STATE_OK;
+	if (l->app->a.prune && (expired ||
+	    ask_relay(l, path, st) == CLIENT_ERR_GONE) &&
+	    state_remove(path) == STATE_OK)
+		removed = expired ? PRUNED_EXPIRED : PRUNED_GONE;
 	(l->app->a.json ? list_json : list_text)(l, path, st, origin, when,
 	    expired, removed);
 }
 
-/* status: the shares this device keeps state for; no network. */
+/*
+ * status: the shares this device keeps state for; no network, but with
+ * --prune one preview GET per share not yet expired (ask_relay()).
+ */
 static enum client_err
 run_status(struct app *app)
 {
-	struct listing	 l = { app, NULL, NULL, NULL, (int64_t)time(NULL), 0, 0 };
+	struct listing	 l;
 	char		 dir[STATE_PATH_MAX];
 	size_t		 count = 0;
 	enum state_err	 serr;
@@ -784,25 +892,35 @@ run_status(struct app *app)
 	    sizeof(dir)) != STATE_OK)
 		return client_fail(&app->e, CLIENT_ERR_USAGE, "no state "
 		    "directory: set TIGRESS_STATE_DIR or HOME");
+	memset(&l, 0, sizeof(l));
+	l.app = app;
+	l.now = (int64_t)time(NULL);
 	l.shares = json_array();
 	l.removed = json_array();
 	l.unusable = json_array();
+	l.unchecked = json_array();
 	serr = state_list(dir, list_one, &l, &count);
 	if (serr != STATE_OK && serr != STATE_ERR_MISSING)
 		err = client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot list "
 		    "%s: %s", dir, strerror(errno));
 	else if (app->a.json)
-		err = emit_json(app, json_pack("{s:s, s:o, s:o, s:o}", "dir",
-		    dir, "shares", json_incref(l.shares), "removed",
-		    json_incref(l.removed), "unusable", json_incref(l.unusable)));
+		err = emit_json(app, json_pack("{s:s, s:o, s:o, s:o, s:o}",
+		    "dir", dir, "shares", json_incref(l.shares), "removed",
+		    json_incref(l.removed), "unusable", json_incref(l.unusable),
+		    "unchecked", json_incref(l.unchecked)));
 	else if (l.shown == 0)
 		printf("no shares kept in %s\n", dir);
 	if (err == CLIENT_OK && l.bad > 0)
 		err = client_fail(&app->e, CLIENT_ERR_INPUT, "%zu of the %zu "
 		    "files in %s cannot be used (above)", l.bad, count, dir);
+	else if (err == CLIENT_OK && l.unasked > 0)
+		err = client_fail(&app->e, l.ask_err, "%zu share%s kept: %s "
+		    "relay could not be asked (above)", l.unasked, l.unasked ==
+		    1 ? "" : "s", l.unasked == 1 ? "its" : "their");
 	json_decref(l.shares);
 	json_decref(l.removed);
 	json_decref(l.unusable);
+	json_decref(l.unchecked);
 	return err;
 }
 

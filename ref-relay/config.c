@@ -687,7 +687,8 @@ apply_file(struct config *c, const char *path, char *why, size_t why_size)
 		return CONFIG_EVALUE;
 	}
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(why, why_size, "%s: %s", path, strerror(errno));
+		snprintf(why, why_size, "--config %s: cannot read it: %s", path,
+		    strerror(errno));
 		return CONFIG_EFILE;
 	}
 	while (err == CONFIG_OK && (r = read_line(fp, line)) != 0) {

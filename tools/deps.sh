@@ -30,17 +30,39 @@ done
 echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
+# Tests start their own redis and nginx on ephemeral ports, so a service
+# the install starts is stopped again.  What decides is each unit's state
+# before the install, not which package was missing: nginx-light depends on
+# nginx, so a developer's running nginx may be there while nginx-light is
+# missing.  A unit that was active (or enabled) before is left exactly as
+# it was; only what this run newly started (or enabled) is undone.
+UNITS="redis-server nginx"
+have_systemctl=""
+command -v systemctl >/dev/null 2>&1 && have_systemctl=1
+# unit_state KIND UNIT: systemctl's word for it (active, enabled, ...), or
+# "none" when systemctl cannot tell (no such unit, no systemd).
+unit_state() {
+	[ -n "$have_systemctl" ] || { echo none; return; }
+	st=$(systemctl "is-$1" "$2" 2>/dev/null | head -n 1)
+	echo "${st:-none}"
+}
+before=""
+for u in $UNITS; do
+	before="$before $u:$(unit_state active "$u"):$(unit_state enabled "$u")"
+done
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Tests start their own redis and nginx on ephemeral ports.  A service that
-# this run just installed (and so started) is stopped again; one that was
-# installed before is left exactly as it was.
-for svc in redis-server nginx-light; do
-	case " $missing " in *" $svc "*) ;; *) continue ;; esac
-	unit=${svc%-light}
-	if command -v systemctl >/dev/null 2>&1; then
-		$SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+for entry in $before; do
+	u=${entry%%:*}; rest=${entry#*:}
+	was_active=${rest%%:*}; was_enabled=${rest#*:}
+	if [ "$was_active" != active ] &&
+	    [ "$(unit_state active "$u")" = active ]; then
+		$SUDO systemctl stop "$u" >/dev/null 2>&1 || true
+	fi
+	if [ "$was_enabled" != enabled ] &&
+	    [ "$(unit_state enabled "$u")" = enabled ]; then
+		$SUDO systemctl disable "$u" >/dev/null 2>&1 || true
 	fi
 done
 echo "deps: done"

@@ -34,7 +34,7 @@ def test_counts_every_suite():
 
 def test_all_passed_and_nothing_ran():
     status, last, _ = run("echo '12 passed in 0.50s'")
-    assert (status, last) == (0, "12 passed, 0 failed (0 skipped; 1 suites)")
+    assert (status, last) == (0, "12 passed, 0 failed (0 skipped; 1 suite)")
     status, last, _ = run("echo 'no tests ran in 0.01s'")
     assert status == 1 and last.startswith("0 passed, 1 failed")
 
@@ -42,7 +42,7 @@ def test_all_passed_and_nothing_ran():
 def test_failure_without_counts_is_not_hidden():
     status, last, _ = run("echo '3 passed in 1.0s'; exit 2")
     assert status == 2
-    assert last.startswith("3 passed, 0 failed (0 skipped; 1 suites); but "
+    assert last.startswith("3 passed, 0 failed (0 skipped; 1 suite); but "
                            "the run failed (exit 2)")
     # a suite that failed while the command still exited 0
     status, _, _ = run("echo '1 failed, 1 passed in 1.0s'")

@@ -38,6 +38,7 @@ from .core import exits, launch, reach, report
 from .core.exits import CannotRun, Parser, usage
 from .core.model import DRAFTS
 from .core.progress import Progress
+from .core.text import count
 from .relay import engine, profiles
 from .relay.context import Options, RunState
 from .relay.registry import CATEGORIES, REGISTRY
@@ -61,7 +62,8 @@ def _common(kind: str) -> argparse.ArgumentParser:
     """The options `relay` and `client` share."""
     c = Parser(add_help=False)
     c.add_argument("--report", metavar="DIR",
-                   help="write conformance.json, .xml (JUnit) and .html here")
+                   help="write conformance.json, .xml (JUnit), .html and .md "
+                   "here (made if missing; checked before the run)")
     c.add_argument("--expected-failures", metavar="FILE",
                    help="case IDs known to fail, one per line (# comments)")
     c.add_argument("--verbose", "-v", action="store_true",
@@ -220,6 +222,8 @@ def run_client(args, out, err) -> int:
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
                   ", ".join(unknown))
+    if args.report:
+        report.prepare_dir(args.report)
     cat = catalog_mod.load()
     old_handlers = launch.on_signals_exit()
     try:
@@ -331,6 +335,8 @@ def run_relay(args, out, err) -> int:
     if unknown:
         err.write("warning: --expected-failures names unknown cases: %s\n" %
                   ", ".join(unknown))
+    if args.report:
+        report.prepare_dir(args.report)
     cat = catalog_mod.load()
     launched = None
     old_handlers = launch.on_signals_exit()
@@ -347,7 +353,10 @@ def run_relay(args, out, err) -> int:
             err.write("started %s at %s\n" % (launched.name, url))
         if args.insecure:
             ca = False
-        reach.probe(url, ca)
+        # Under `make conformance` (which sets TIGRESS_VIA_MAKE) a CA
+        # file is given as CA=FILE, not --ca FILE.
+        reach.probe(url, ca, ca_hint="CA=FILE" if os.environ.get(
+            "TIGRESS_VIA_MAKE") else "--ca FILE")
         opts = Options(id_sample=args.id_sample, race_trials=args.race_trials,
                        seed=args.seed)
         state = RunState(url, ca, start_profile, cat, opts,
@@ -391,10 +400,9 @@ def run_relay(args, out, err) -> int:
         if state.canary:
             late.append("canary: " + state.canary)
         if state.generated:
-            n = len(state.generated)
-            late.append("generated inputs: %d in %d case%s (seed %d)" % (
-                sum(state.generated.values()), n, "" if n == 1 else "s",
-                args.seed))
+            late.append("generated inputs: %d in %s (seed %d)" % (
+                sum(state.generated.values()),
+                count(len(state.generated), "case"), args.seed))
         extra = {"profile": dict(found.to_json(), draft_option=args.draft,
                                  used=state.profile,
                                  hint=found.hint(args.draft)
@@ -442,6 +450,8 @@ def main(argv: Optional[List[str]] = None, out=None, err=None) -> int:
             return list_cases(out, args.which)
         if args.command == "lab":
             from .lab import server as lab_server
+            if args.report:
+                report.prepare_dir(args.report)
             return lab_server.main(args, out, err)
         if args.command == "client":
             return run_client(args, out, err)

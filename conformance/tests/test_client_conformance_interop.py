@@ -18,7 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "interop"
 DEFAULT = REPO / "conformance" / "interop-default.json"
-LAST_RE = re.compile(r"^interop: (\d+) cells, (\d+) passed, (\d+) failed; "
+LAST_RE = re.compile(r"^interop: (\d+) cells?, (\d+) passed, (\d+) failed; "
                      r"scenarios: (\d+) passed, (\d+) failed, (\d+) n/a, "
                      r"(\d+) unsupported$")
 
@@ -108,6 +108,7 @@ def test_html_is_self_contained(matrix):
     _, d = matrix
     page = (d / "interop.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
+    assert len(page.encode()) < 200_000         # evidence cut to a budget
     assert "<script" not in page.lower() and "<link" not in page.lower()
     refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"' >]*)""", page,
                       re.IGNORECASE)
@@ -120,13 +121,13 @@ def test_html_is_self_contained(matrix):
 PY_DRIVER = REPO / "conformance" / "drivers" / "py-client-driver"
 
 
-def interop(tmp_path, relays, clients=None):
+def interop(tmp_path, relays, clients=None, args=()):
     f = tmp_path / "impls.json"
     f.write_text(json.dumps({"relays": relays, "scenarios": ["stateless"],
                              "clients": clients or [
                                  {"name": "py", "driver": str(PY_DRIVER)}]}))
-    p = subprocess.run([str(TOOL), str(f)], capture_output=True, text=True,
-                       timeout=120)
+    p = subprocess.run([str(TOOL), str(f)] + list(args), capture_output=True,
+                       text=True, timeout=120)
     err = p.stderr.strip().splitlines()
     assert len(err) == 1, p.stderr                  # said once
     for raw in ("Traceback", "[Errno", "urllib3", "FAIL 0/1"):
@@ -160,6 +161,16 @@ def test_wrong_ca_is_caught_before_the_run(tmp_path):
     assert "the relay's certificate (CN=tigress brokenrelay, self-signed) " \
         "is not trusted: it does not chain to a certificate in %s" % other \
         in line
+
+
+def test_unwritable_report_directory_is_caught_before_the_run(tmp_path):
+    from runner.core import launch
+    with launch.start_broken([]) as relay:
+        rc, line = interop(tmp_path, [{"name": "r", "url": relay.base_url,
+                                       "ca": relay.ca}],
+                           args=["--report", "/proc/nope"])
+    assert (rc, line) == (2, "interop: --report /proc/nope: cannot write "
+                          "reports there (no such file or directory)")
 
 
 @pytest.mark.parametrize("relays, clients, status, said", [

@@ -108,6 +108,28 @@ def test_user_errors_are_one_line_exit_2(args, said):
         "error)"
 
 
+@pytest.mark.parametrize("args", [
+    ["relay", "--start-ref", "--case", "API-CREATE"],
+    ["client", "{driver}", "--case", "URL-FORM"],
+    ["lab", "--listen", "127.0.0.1:0"],
+])
+@pytest.mark.parametrize("where, said", [
+    ("/proc/nope", "--report /proc/nope: cannot write reports there (no "
+     "such file or directory)"),
+    ("/etc/passwd", "--report /etc/passwd: not a directory"),
+])
+def test_unwritable_report_directory_stops_before_the_run(args, where, said):
+    """--report where nothing can be written: refused before a relay
+    starts or a case runs, not after the run with its results lost."""
+    driver = REPO / "conformance" / "drivers" / "py-client-driver"
+    rc, out, err, last = tool(*[a.format(driver=driver) for a in args],
+                              "--report", where, timeout=60)
+    assert rc == 2, out + err
+    assert one_line(err) == "tigress-conformance: " + said
+    assert out == "conformance: 0 passed, 0 failed, could not run (usage " \
+        "error)\n"                               # no case ran
+
+
 def test_make_conformance_without_scheme():
     """`make conformance RELAY=relay.example.org`: the tool's one line,
     its exit status through make, no traceback."""
@@ -117,6 +139,20 @@ def test_make_conformance_without_scheme():
     assert p.returncode != 0
     assert "tigress-conformance: relay.example.org is not a URL" in p.stderr
     assert "Traceback" not in p.stdout + p.stderr
+
+
+def test_make_conformance_names_its_ca_setting(cookie_relay):
+    """Under make the CA file is the setting CA=FILE: the hint for an
+    untrusted certificate says that, not the tool's --ca FILE."""
+    p = subprocess.run(["make", "-s", "-C", str(REPO), "conformance",
+                        "RELAY=" + cookie_relay.base_url],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0
+    assert "is not trusted: it does not chain to a certificate the system " \
+        "trusts (give the relay's certificate or its CA with CA=FILE)" in \
+        p.stderr, p.stderr
+    rc, _, err, _ = tool("relay", cookie_relay.base_url)
+    assert rc == 5 and one_line(err).endswith("with --ca FILE)")
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +211,11 @@ def test_version_and_help():
             in out
         for code, _ in exits.MEANING:       # every status documented
             assert re.search(r"^  %-5d\S" % code, out, re.M), (code, out)
+        if cmd:                             # all four formats named
+            opt = re.search(r"^  --report DIR +(.*?)\n  -", out,
+                            re.M | re.S).group(1)
+            assert re.sub(r"\s+", " ", opt).startswith(
+                "write conformance.json, .xml (JUnit), .html and .md"), opt
     # and in the READMEs
     for readme in (REPO / "conformance" / "README.md",
                    REPO / "tools" / "README.md"):
@@ -504,3 +545,28 @@ def test_evidence_is_printable_cut_and_within_the_page_budget(tmp_path):
         len(big), body["sha256"].encode()) in page
     assert b"\\x00\\x01\\x1b[31m\\u202e&lt;b&gt;" in page
     assert b"shown here; all in conformance.json" in page
+
+
+def test_a_failure_on_observed_traffic_wins_over_nothing_to_judge():
+    """A client run with nothing to judge exits 3 while its failures come
+    from a driver that did nothing (no traffic: issue 9); a case that
+    failed on driver traffic it observed makes the run exit 1."""
+    from runner.core import catalog, exits, report
+    from runner.core.model import CaseResult
+
+    def run(*traffic):
+        results = [CaseResult("C%d" % i, "t", "X", "FAIL", ["CLI-FLOW-READ"],
+                              "x", "y", traffic=t)
+                   for i, t in enumerate(traffic)]
+        results.append(CaseResult("U", "t", "X", "UNSUPPORTED", [], "x",
+                                  "nothing", traffic=False))
+        return report.Run("driver", "http-00", results, catalog.load(), 0,
+                          1.0, kind="client", extra={
+                              "nothing_to_judge": "the driver does not "
+                              "support the stateless flow"})
+    assert run().exit_status() == exits.NOTHING
+    assert run(False).exit_status() == exits.NOTHING
+    assert run(False, True).exit_status() == exits.FINDINGS
+    r = run(True)
+    assert r.exit_status() == exits.FINDINGS
+    assert r.summary_line().endswith("nothing to judge")    # still said

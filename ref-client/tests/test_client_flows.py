@@ -55,7 +55,7 @@ def test_stateless_share_accept_delete(devices, pi_file, tmp_path):
     assert bob.state_files() == []
     assert mid not in alice.relay.mailbox_ids()
     one_error_line(alice.run("read", url), 8,
-                   "this share has expired or was cancelled")
+                   "this share has expired, was cancelled or never existed")
     one_error_line(bob.run("preview", url), 8)
 
 
@@ -121,7 +121,8 @@ def test_cancel_before_accept(devices, pi_file):
     assert r.returncode == 0, r.stderr
     assert alice.state_files() == []
     line = one_error_line(bob.run("accept", url, "--out", "x.json"), 8)
-    assert line == "tigress: this share has expired or was cancelled"
+    assert line == ("tigress: this share has expired, was cancelled or "
+                    "never existed")
     assert bob.state_files() == []
 
 

@@ -4,6 +4,7 @@ the share is over, `tigress status`, and one precise line with a
 documented exit code for each user error."""
 
 import base64
+import datetime
 import json
 import os
 
@@ -111,8 +112,8 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert bob.run("cancel", url).returncode == 0       # the recipient, D
     assert bob.state_files() == []
     line = one_error_line(alice.run("wait", url, "--timeout", "5"), 8)
-    assert line == ("tigress: this share has expired or was cancelled "
-                    "(its state file was removed)")
+    assert line == ("tigress: this share has expired, was cancelled or "
+                    "never existed (its state file was removed)")
     assert alice.state_files() == []
     # a share whose recipient deleted it on accept
     url = share(alice, pi_file).strip()
@@ -120,6 +121,91 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert bob.state_files() == []
     one_error_line(alice.run("read", url), 8, "state file was removed")
     assert alice.state_files() == []
+
+
+def test_initiator_state_goes_when_the_share_is_over(devices, pi_file):
+    """A share made without --expires: its state records the relay's
+    default lifetime (/.well-known/tigress), and once the recipient has
+    deleted the mailbox on accept, `status --prune` asks the relay (404)
+    and removes the initiator's state, Secret and all."""
+    import time
+    alice, bob = devices(), devices()
+    before = int(time.time())
+    url = share(alice, pi_file).strip()
+    st = json.loads(alice.state().read_text())
+    exp = int(datetime.datetime.strptime(
+        st["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp())
+    assert before + 86400 <= exp <= int(time.time()) + 86400 + 2
+    r = alice.run("status", ca=False)
+    assert st["expiration"] in r.stdout and "unknown" not in r.stdout
+    assert bob.run("accept", url, "--delete").returncode == 0
+    live = share(alice, pi_file, "--expires", "1h").strip()
+    r = alice.run("status", "--prune", ca=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ("tigress: removed %s (the relay no longer has the "
+                        "share: cancelled, deleted or expired)\n" % (
+                            alice.state_dir / (url.split("/v1/m/")[1].split(
+                                "#")[0] + ".initiator.json")))
+    assert [f.name.split(".")[0] for f in alice.state_files()] == [
+        live.split("/v1/m/")[1].split("#")[0]]   # the live one is kept
+    # a relay that cannot be asked: its share is kept, exit 4
+    kept = json.loads(alice.state().read_text())
+    kept["mailboxUrl"] = kept["mailboxUrl"].replace(
+        alice.relay.base_url, "https://127.0.0.1:1")
+    gone_relay = alice.state_dir / "unreachable.json"
+    gone_relay.write_text(json.dumps(kept))
+    gone_relay.chmod(0o600)
+    r = alice.run("status", "--prune", "--retries", "0", ca=False)
+    assert r.returncode == 4, r.stderr
+    assert r.stderr.splitlines() == [
+        "tigress: kept %s: cannot reach the relay at https://127.0.0.1:1: "
+        "cannot connect (Connection refused)" % gone_relay,
+        "tigress: 1 share kept: its relay could not be asked (above)"]
+    assert len(alice.state_files()) == 2
+    assert bob.state_files() == []
+
+
+def test_share_sends_nothing_without_a_state_directory(devices, pi_file,
+                                                        tmp_path):
+    """A state file that cannot be written is found before the create:
+    exit 1, one line, no request, no mailbox left on the relay."""
+    dev = devices()
+    before = dev.relay.mailbox_ids()
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    for env, where, why in (
+            ({"HOME": str(tmp_path / "nohome")}, tmp_path / "nohome" /
+             ".tigress", "No such file or directory"),
+            ({"TIGRESS_STATE_DIR": str(plain)}, plain, "Not a directory")):
+        dev.env.pop("TIGRESS_STATE_DIR", None)
+        dev.env.update(env)
+        args = ("share", "--relay", dev.relay.base_url, "--in", pi_file,
+                "--title", "Car key")
+        line = one_error_line(dev.run(*args), 1)
+        assert line == ("tigress: cannot write a state file in %s: %s "
+                        "(choose another with TIGRESS_STATE_DIR or --state; "
+                        "nothing was sent to the relay)" % (where, why))
+        assert "> POST" not in dev.run(*args, "-v").stderr
+    line = one_error_line(dev.run(*args, "--state", plain / "s.json"), 1)
+    assert line == ("tigress: cannot write the state file %s: Not a "
+                    "directory (nothing was sent to the relay)" % (
+                        plain / "s.json"))
+    assert dev.relay.mailbox_ids() == before
+
+
+def test_a_mistyped_mailbox_id_may_never_have_existed(devices, pi_file):
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    mid = url.split("/v1/m/")[1].split("#")[0]
+    typo = url.replace(mid, mid[:-1] + ("0" if mid[-1] != "0" else "1"))
+    for cmd in ("accept", "preview"):
+        line = one_error_line(bob.run(cmd, typo), 8)
+        assert line == ("tigress: this share has expired, was cancelled or "
+                        "never existed")
+    assert bob.state_files() == []
+    r = bob.run("--help", ca=False)
+    assert "8  the share expired, was cancelled or never existed" in r.stdout
 
 
 def test_status_lists_and_prunes(devices, pi_file):

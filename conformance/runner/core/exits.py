@@ -53,7 +53,8 @@ MEANING = (
      "https://host[:port], a missing --ca file, a --case matching no "
      "case)"),
     (NOTHING, "nothing to judge: no case executed, or the client's driver "
-     "did nothing a case could examine"),
+     "did nothing a case could examine (a case that failed on driver "
+     "traffic it observed makes it 1)"),
     (UNREACHABLE, "unreachable: the relay did not answer (unknown host, "
      "connection refused, timeout) or could not be started"),
     (TLS, "TLS: the relay's certificate is not trusted, or the TLS "

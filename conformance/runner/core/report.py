@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import json
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -33,7 +34,8 @@ from typing import Dict, List, Optional
 from .. import __version__
 from .model import CaseResult
 from . import exits
-from .text import MARK_CLOSE, MARK_OPEN, cut, printable
+from .reach import strerror
+from .text import MARK_CLOSE, MARK_OPEN, count, cut, printable
 
 ORDER = ("FAIL", "ERROR", "WARN", "INFO", "UNSUPPORTED", "PASS")
 COUNTED_AS = {"PASS": "passed", "FAIL": "failed", "WARN": "warned",
@@ -132,7 +134,7 @@ class Run:
             "%d unsupported" % (c["passed"], c["failed"], c["warned"],
                                 c["info"], c["unsupported"])
         if c["errors"]:
-            s += ", %d errors" % c["errors"]
+            s += ", " + count(c["errors"], "error")
         if c["not_run"]:
             s += ", %d not run" % c["not_run"]
         if c["unreliable"]:
@@ -150,7 +152,13 @@ class Run:
         return s
 
     def exit_status(self) -> int:
-        if self.nothing_to_judge:
+        """FINDINGS when a case failed, OK when none did; but NOTHING when
+        the run judged nothing (a client driver that did nothing: issue 9
+        point 7) and none of its failures rests on driver traffic a case
+        observed: those are the dead driver's, not the client's.  A
+        failure on observed traffic wins over nothing to judge."""
+        judged = [r for r in self.new_failures if r.traffic is not False]
+        if self.nothing_to_judge and not judged:
             return exits.NOTHING
         return exits.FINDINGS if self.new_failures else exits.OK
 
@@ -292,19 +300,24 @@ def terminal(run: Run, stream, verbose: bool = False,
 
 # -- JSON -------------------------------------------------------------------------------
 
-def to_json(run: Run) -> dict:
-    cited = []
-    for r in run.results:
-        for rid in r.requirements:
-            if rid not in cited:
-                cited.append(rid)
+def requirements_json(catalog, rids) -> dict:
+    """{ID: the catalog's entry (source, section, level, summary...) and
+    `where` (draft and section)} of each requirement cited, in order."""
     reqs = {}
-    for rid in cited:
-        e = run.catalog.get(rid)
+    for rid in rids:
+        if rid in reqs or rid not in catalog:
+            continue
+        e = catalog.get(rid)
         reqs[rid] = {k: e[k] for k in ("source", "revision", "section",
                                         "party", "level", "verdict",
                                         "summary") if k in e}
-        reqs[rid]["where"] = run.catalog.where(rid)
+        reqs[rid]["where"] = catalog.where(rid)
+    return reqs
+
+
+def to_json(run: Run) -> dict:
+    reqs = requirements_json(run.catalog, [
+        rid for r in run.results for rid in r.requirements])
     cases = []
     for r in run.results:
         j = r.to_json()
@@ -520,7 +533,10 @@ def body_text(b, limit: int) -> str:
                b.get("sha256"), more)
 
 
-def _exchange_html(i: int, ev: dict, limit: int = HTML_BODY) -> str:
+def exchange_html(i: int, ev: dict, limit: int = HTML_BODY) -> str:
+    """Exchange #i of a case's evidence (an HTTP exchange, a raw one, or
+    a driver run) as a collapsed <details>, each body cut to `limit`
+    characters with its size and SHA-256 (body_text)."""
     req = ev.get("request") or {}
     resp = ev.get("response")
     if ev.get("driver"):
@@ -571,24 +587,36 @@ def _evidence_shown(run: Run, budget: int) -> Dict[int, Dict[int, str]]:
             else:
                 tier = 1000 + i
             tiers.append((tier, r, i))
-    tiers.sort(key=lambda t: t[0])
     shown: Dict[int, Dict[int, str]] = {}
-    left = budget
-    for tier, r, i in tiers:
-        if left < 400:                  # no exchange fits any more
-            break
-        h = _exchange_html(i, r.evidence[i])
-        if len(h) > left:
-            continue
-        left -= len(h)
-        shown.setdefault(id(r), {})[i] = h
+    for (rid, i), h in within_budget(
+            [(tier, (id(r), i), lambda r=r, i=i: exchange_html(
+                i, r.evidence[i])) for tier, r, i in tiers], budget).items():
+        shown.setdefault(rid, {})[i] = h
     return shown
 
 
-def _requirements_html(run: Run, rids) -> str:
+def within_budget(items, budget: int) -> dict:
+    """{key: html} of the pieces of evidence a page shows: `items` are
+    (tier, key, make), make() giving the piece's HTML; lower tiers first
+    (in their order), each piece that still fits in `budget` characters.
+    The conformance and the interop pages keep to HTML_PAGE with it."""
+    shown = {}
+    left = budget
+    for tier, key, make in sorted(items, key=lambda t: t[0]):
+        if left < 400:                  # no exchange fits any more
+            break
+        h = make()
+        if len(h) > left:
+            continue
+        left -= len(h)
+        shown[key] = h
+    return shown
+
+
+def requirements_html(catalog, rids) -> str:
     """Each requirement with its draft (short name) and section; the
     table of requirements cited gives the drafts' full names."""
-    return _e(", ".join("%s (%s)" % (x, run.catalog.where(x, short=True))
+    return _e(", ".join("%s (%s)" % (x, catalog.where(x, short=True))
                         for x in rids))
 
 
@@ -703,8 +731,8 @@ def _page(run: Run, caps: dict) -> tuple:
         out.append("<p class=\"line\">%s</p>" % _ecut(r.line, caps["line"]))
         if r.unreliable:
             out.append("<p>Unreliable, not counted: %s</p>" % _e(r.unreliable))
-        out.append("<p>Requirements: %s</p>" % _requirements_html(
-            run, r.requirements))
+        out.append("<p>Requirements: %s</p>" % requirements_html(
+            run.catalog, r.requirements))
         if r.findings:
             out.append("<ul>")
             for f in r.findings[:caps["findings"]]:
@@ -712,7 +740,7 @@ def _page(run: Run, caps: dict) -> tuple:
                            "class=\"line\">%s</span> [%s] %s</li>" % (
                                f.verdict, f.verdict,
                                _ecut(f.line(), caps["finding"]),
-                               _requirements_html(run, f.requirements),
+                               requirements_html(run.catalog, f.requirements),
                                _e(" ".join("#%d" % i for i in f.exchanges))))
             if len(r.findings) > caps["findings"]:
                 out.append("<li>%d more findings in conformance.json</li>" %
@@ -822,6 +850,24 @@ def to_markdown(run: Run) -> str:
             "conformance.html and conformance.xml (JUnit) beside this "
             "file.", ""]
     return "\n".join(out)
+
+
+def prepare_dir(directory, option: str = "--report") -> Path:
+    """Make the report directory (with its parents) and check a file can
+    be written in it, before a run starts, so that no run's results are
+    lost to an unwritable --report.  Raises a usage CannotRun (one line)
+    when it cannot; the directory is left made."""
+    d = Path(directory)
+    try:
+        if d.exists() and not d.is_dir():
+            raise exits.usage("%s %s: not a directory" % (option, directory))
+        d.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=d):
+            pass
+    except OSError as e:
+        raise exits.usage("%s %s: cannot write reports there (%s)" % (
+            option, directory, strerror(e)))
+    return d
 
 
 def write_all(run: Run, directory) -> Dict[str, Path]:

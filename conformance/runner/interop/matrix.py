@@ -72,6 +72,7 @@ from ..core import launch, reach
 from ..core.driver import DriverRun, Party
 from ..core.exits import UNREACHABLE, CannotRun
 from ..core.records import header, mailbox_of, op_of
+from ..core.text import count
 
 SCENARIOS = ("stateless", "stateful", "cancel", "relinquish",
              "second-recipient", "tamper", "retry", "provision")
@@ -82,6 +83,41 @@ PI2 = (b'{"format":"digitalwallet.carkey.ccc","content":'
 PI3 = (b'{"format":"digitalwallet.carkey.ccc","content":'
        b'{"step":"initiator final","n":3}}')
 TITLE = "Interop key"
+
+# The requirements (spec/requirements.json) a step's outcome stands for,
+# by (step, exit status expected).  A cell cannot tell whether the
+# initiator's client, the recipient's or the relay broke them, so a failed
+# step names the requirements of all three.
+STEP_REQUIREMENTS = {
+    ("share", 0): ("CLI-FLOW-CREATE", "CLI-FLOW-ENCRYPT", "RLY-CREATE-200"),
+    ("preview", 0): ("RLY-PREVIEW-200", "RLY-PREVIEW-OG"),
+    ("accept", 0): ("CLI-FLOW-READ", "RLY-BIND-FIRST-READ", "RLY-READ-200"),
+    ("accept", 7): ("CLI-INTEGRITY",),
+    ("accept", 8): ("RLY-READ-404", "CLI-READ-404"),
+    ("accept", 9): ("RLY-BIND-ONE-RECIPIENT", "RLY-READ-401",
+                    "CLI-READ-401"),
+    ("send", 0): ("CLI-FLOW-UPDATE", "RLY-UPDATE-200"),
+    ("receive", 0): ("RLY-ROUNDTRIP-FIRST", "RLY-STORE-FORWARD"),
+    ("finish", 0): ("CLI-FLOW-DELETE", "RLY-DELETE-200"),
+    ("cancel", 0): ("CLI-FLOW-DELETE", "RLY-DELETE-PARTIES", "SCT-CANCEL"),
+    ("relinquish", 0): ("CLI-FLOW-RELINQUISH", "RLY-RELINQUISH-200"),
+    ("request", 0): ("Req-RoundTrips",),
+    ("issue", 0): ("Req-RoundTrips",),
+    ("install", 0): ("Req-RoundTrips",),
+}
+# ... and those of the scenarios' other checks.
+CHECK_REQUIREMENTS = {
+    "pi": ("RLY-CONF-INTEGRITY", "CLI-INTEGRITY"),  # TIGRESS_OUT as sent
+    "title": ("RLY-PREVIEW-OG",),
+    "url": ("RLY-CREATE-URLLINK", "RLY-URL-HOST", "RLY-URL-VERSION",
+            "RLY-URL-MAILBOX"),
+    "fragment": ("CLI-SECRET-FRAGMENT",),
+    "gone": ("RLY-DELETE-200", "RLY-PREVIEW-404"),
+    "rebind": ("RLY-RELINQUISH-REBIND",),
+    "resent": ("CLI-RETRY-SAME-REQID",),
+    "one-mailbox": ("RLY-DUP-CREATE-NO-NEW", "RLY-DUP-CREATE-201"),
+    "credential": ("Req-CredentialType", "Req-RoundTrips"),
+}
 
 
 class ConfigError(Exception):
@@ -278,22 +314,27 @@ class Result:
         self.scenario = scenario
         self.status = "pass"
         self.reason = ""
-        self.checks: List[tuple] = []          # (ok, what, got)
+        self.requirements: List[str] = []      # those of the failed checks
+        self.checks: List[tuple] = []          # (ok, what, got, requirements)
         self.runs: List[DriverRun] = []
         self.exchanges: List[dict] = []
         self.notes: List[str] = []
         self.duration = 0.0
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str, requirements=()) -> None:
         if self.status == "pass":
             self.status, self.reason = "fail", reason
+        self.requirements += [x for x in requirements
+                              if x not in self.requirements]
 
     def to_json(self) -> dict:
         return {
             "scenario": self.scenario, "status": self.status,
             "reason": self.reason, "duration": round(self.duration, 3),
-            "checks": [{"ok": ok, "expected": what, "got": got}
-                       for ok, what, got in self.checks],
+            "requirements": self.requirements,
+            "checks": [{"ok": ok, "expected": what, "got": got,
+                        "requirements": list(reqs)}
+                       for ok, what, got, reqs in self.checks],
             "steps": [_run_json(r) for r in self.runs],
             "exchanges": self.exchanges, "notes": self.notes}
 
@@ -340,29 +381,37 @@ class Scenario:
         self.rec = party(rec, "recipient", "recipient")
         self.rec2 = party(rec, "recipient", "recipient2")
 
-    def check(self, ok: bool, what: str, got: str = "") -> bool:
-        self.res.checks.append((bool(ok), what, got))
+    def check(self, ok: bool, what: str, got: str = "",
+              requirements=()) -> bool:
+        """Record a check; a failed one fails the scenario and cites
+        `requirements` (IDs of spec/requirements.json)."""
+        self.res.checks.append((bool(ok), what, got, tuple(requirements)))
         if not ok:
-            self.res.fail("expected %s, got %s" % (what, got))
+            self.res.fail("expected %s, got %s" % (what, got), requirements)
         return bool(ok)
 
     def step(self, party: Party, step: str, expect: int = 0,
-             want: Optional[bytes] = None, stop: bool = True, **kw
-             ) -> DriverRun:
+             want: Optional[bytes] = None, stop: bool = True,
+             cites=(), **kw) -> DriverRun:
+        """Run a driver step; `cites`: requirements besides the step's
+        own (STEP_REQUIREMENTS) that its failure breaks."""
         run = party.step(self.name, step, expect=expect, **kw)
         if run.unsupported:
             raise Unsupported(run.describe())
+        reqs = STEP_REQUIREMENTS.get((step, expect), ()) + tuple(cites)
         ok = self.check(run.exit == expect and not run.timed_out,
-                        "%s: exit %d" % (run.label, expect), run.describe())
+                        "%s: exit %d" % (run.label, expect), run.describe(),
+                        reqs)
         if ok and expect != 0:
             ok = self.check(not (run.out or b"").strip(),
                             "%s: nothing in TIGRESS_OUT" % run.label,
-                            "%d bytes" % len(run.out or b""))
+                            "%d bytes" % len(run.out or b""), reqs)
         if ok and want is not None:
             ok = self.check((run.out or b"").strip() == want,
                             "%s: TIGRESS_OUT holds the Provisioning "
                             "Information sent" % run.label,
-                            repr((run.out or b"")[:100]))
+                            repr((run.out or b"")[:100]),
+                            CHECK_REQUIREMENTS["pi"] + tuple(cites))
         if not ok and stop:
             raise Stop()
         return run
@@ -379,10 +428,10 @@ class Scenario:
             u = shareurl.parse(url)
         except TigressError as e:
             self.check(False, "a share URL (tigress_py.shareurl.parse)",
-                       "%r: %s" % (url[:160], e))
+                       "%r: %s" % (url[:160], e), CHECK_REQUIREMENTS["url"])
             raise Stop()
         self.check(u.secret is not None, "the Secret in the URL's fragment",
-                   "no fragment")
+                   "no fragment", CHECK_REQUIREMENTS["fragment"])
         self.mailboxes.append(u.mailbox_id)
         return url
 
@@ -393,7 +442,7 @@ class Scenario:
             ex = c.read_display(url.split("#", 1)[0])
         self.check(ex.status == 404, "the mailbox gone (GET answers 404)",
                    str(ex.status if ex.status is not None else
-                       ex.transport_error))
+                       ex.transport_error), CHECK_REQUIREMENTS["gone"])
 
 
 def sc_stateless(c: Scenario):
@@ -403,7 +452,8 @@ def sc_stateless(c: Scenario):
         title = json.loads(run.out or b"{}").get("title")
     except (ValueError, AttributeError):
         title = None
-    c.check(title == TITLE, "preview: the title %r" % TITLE, repr(title))
+    c.check(title == TITLE, "preview: the title %r" % TITLE, repr(title),
+            CHECK_REQUIREMENTS["title"])
     c.step(c.rec, "accept", url=url, want=PI)
     c.step(c.rec, "finish")
     c.gone(url)
@@ -431,7 +481,8 @@ def sc_relinquish(c: Scenario):
     url = c.share()
     c.step(c.rec, "accept", url=url, want=PI)
     c.step(c.rec, "relinquish")
-    c.step(c.rec2, "accept", url=url, want=PI)
+    c.step(c.rec2, "accept", url=url, want=PI,
+           cites=CHECK_REQUIREMENTS["rebind"])
     c.step(c.rec2, "finish")
 
 
@@ -482,12 +533,13 @@ def sc_retry(c: Scenario):
     made = {mailbox_of(r) for r in creates
             if r["status"] in (200, 201)} - {None}
     c.check(len(creates) >= 2, "the create sent again after the dropped "
-            "answer", "%d creates" % len(creates))
+            "answer", count(len(creates), "create"),
+            CHECK_REQUIREMENTS["resent"])
     c.check(len(rids) == 1 and None not in rids, "the same "
             "Mailbox-Request-ID on the resent create", ", ".join(
-                str(x) for x in rids))
+                str(x) for x in rids), CHECK_REQUIREMENTS["resent"])
     c.check(made == {u.mailbox_id}, "one mailbox, the one in the share URL",
-            ", ".join(sorted(made)))
+            ", ".join(sorted(made)), CHECK_REQUIREMENTS["one-mailbox"])
     c.step(c.rec, "accept", url=url, want=PI)
     c.step(c.rec, "finish")
 
@@ -511,7 +563,7 @@ def sc_provision(c: Scenario):
     installed = c.step(c.rec, "install").out or b""
     c.check(installed.strip() == issued.strip(), "install: the certificate "
             "the initiator issued", "%d bytes, %d issued" % (
-                len(installed), len(issued)))
+                len(installed), len(issued)), CHECK_REQUIREMENTS["credential"])
     try:
         public = provision.load_request(csr.decode("ascii", "replace")
                                         ).public_key()
@@ -519,10 +571,12 @@ def sc_provision(c: Scenario):
                                                            "replace"))
     except provision.Refused as e:
         c.check(False, "request: a P-256 certificate request signed with "
-                "its key; install: a certificate (PEM)", str(e))
+                "its key; install: a certificate (PEM)", str(e),
+                CHECK_REQUIREMENTS["credential"])
         raise Stop()
     for ok, what, got in provision.certificate_checks(cert, issuer, public):
-        c.check(ok, "the credential: " + what, got)
+        c.check(ok, "the credential: " + what, got,
+                CHECK_REQUIREMENTS["credential"])
     c.step(c.rec, "finish")
     c.gone(url)
 
@@ -563,15 +617,21 @@ def run_scenario(name: str, relay: RelayHandle, ini: dict, rec: dict,
 
 
 def _exchange(r: dict) -> dict:
+    """A relay record as the report keeps it: each body the recorder's
+    {encoding, data, length, truncated, sha256}, its data cut to 1500
+    characters (the size and hash say what was left out)."""
     def body(b):
         if not b:
-            return ""
-        d = b.get("data", "")
-        return d[:1500] + ("..." if len(d) > 1500 else "")
-    return {"method": r["method"], "target": r["target"],
-            "headers": r["headers"], "body": body(r.get("body")),
-            "status": r["status"], "aborted": r.get("aborted"),
-            "fault": r.get("fault"),
+            return None
+        d = dict(b)
+        if len(d.get("data", "")) > 1500:
+            d["data"], d["truncated"] = d["data"][:1500], True
+        return d
+    return {"time": r.get("time", 0.0), "method": r["method"],
+            "target": r["target"], "headers": r["headers"],
+            "body": body(r.get("body")), "status": r["status"],
+            "aborted": r.get("aborted"), "fault": r.get("fault"),
+            "response_headers": r.get("response_headers", []),
             "response_body": body(r.get("response_body"))}
 
 
@@ -636,9 +696,10 @@ class Matrix:
 
     def summary_line(self) -> str:
         n = self.counts()
-        return ("interop: %d cells, %d passed, %d failed%s; scenarios: %d "
+        return ("interop: %s, %d passed, %d failed%s; scenarios: %d "
                 "passed, %d failed, %d n/a, %d unsupported" % (
-                    n["cells"], n["cells_passed"], n["cells_failed"],
+                    count(n["cells"], "cell"), n["cells_passed"],
+                    n["cells_failed"],
                     ", %d without a scenario run" % n["cells_empty"]
                     if n["cells_empty"] else "",
                     n["passed"], n["failed"], n["n/a"], n["unsupported"]))

@@ -4,9 +4,13 @@ the command line of tools/interop.
 
 Each cell (a relay, an initiator client, a recipient client) lists the
 scenarios passed and failed; its details give, per scenario, the checks,
-the driver runs (exit status against the one expected, stdout and stderr
-excerpts) and, where the relay records them (the test relay's control
-endpoint), the exchanges with the relay.
+the requirements (spec/requirements.json, with draft and section) a
+failed check breaks, the driver runs (exit status against the one
+expected, stdout and stderr) and, where the relay records them (the test
+relay's control endpoint), the exchanges with the relay.  The HTML page
+shows that evidence as the conformance page does (core/report.py): each
+body cut with its size and SHA-256, failed scenarios' first, within the
+same page budget; interop.json keeps it all.
 """
 
 from __future__ import annotations
@@ -17,12 +21,17 @@ import json
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Dict, List, Optional
 
 from .. import __version__
 from ..core import catalog, driver, exits, launch, reach
 from ..core.progress import Progress
-from ..core.report import suite, suite_line
+from ..core.text import count
+from ..client.sessions import RecordEvidence
+from ..core.report import (HTML_EVIDENCE_MIN, HTML_PAGE, exchange_html,
+                           prepare_dir, requirements_html, requirements_json,
+                           suite, suite_line, within_budget)
 from ..core.text import printable
 from .matrix import SCENARIOS, ConfigError, Matrix, load
 from .matrix import run as run_matrix
@@ -46,7 +55,26 @@ def client_relay(m: Matrix) -> List[dict]:
     return out
 
 
+def _cited(m: Matrix) -> List[str]:
+    """The requirements the failed scenarios break, in order."""
+    out: List[str] = []
+    for c in m.cells:
+        for r in c.results:
+            out += [x for x in r.requirements if x not in out]
+    return out
+
+
+def _cells_json(m: Matrix, cat) -> List[dict]:
+    cells = [c.to_json() for c in m.cells]
+    for cell in cells:
+        for r in cell["results"]:
+            r["citations"] = {x: cat.where(x) for x in r["requirements"]
+                              if x in cat}
+    return cells
+
+
 def to_json(m: Matrix) -> dict:
+    cat = catalog.load()
     return {
         "tool": "tigress-interop", "version": __version__,
         "suite": suite(catalog.load()), "label": m.cfg.get("label"),
@@ -61,7 +89,8 @@ def to_json(m: Matrix) -> dict:
         "summary": m.counts(), "summary_line": m.summary_line(),
         "exit_status": m.exit_status(),
         "client_relay": client_relay(m),
-        "cells": [c.to_json() for c in m.cells],
+        "cells": _cells_json(m, cat),
+        "requirements": requirements_json(cat, _cited(m)),
     }
 
 
@@ -144,10 +173,14 @@ def to_markdown(m: Matrix) -> str:
     out += ["## Failures", ""]
     if not failed:
         out += ["None.", ""]
+    cat = catalog.load()
     for c, r in failed:
         out += ["### %s: %s -> %s, %s" % (c.relay, c.initiator, c.recipient,
                                           r.scenario), "",
-                "- %s" % _md(r.reason)]
+                "- %s" % _md(r.reason),
+                "- requirements: %s" % (_md("; ".join(
+                    cat.cite(x) for x in r.requirements)) or
+                    "none (the tool failed, not an implementation)")]
         for run in r.runs:
             mark = "" if run.exit == run.expected else "  **<- expected %s**" \
                 % run.expected
@@ -215,54 +248,87 @@ def _cell_html(cell) -> str:
     return "<td class=\"%s\">%s</td>" % ("fail" if f else "pass", body)
 
 
-def _result_html(r) -> str:
+def _result_html(r, cat) -> tuple:
+    """(the scenario's HTML lines, the index of the line its evidence
+    goes in, or None when it has none)."""
     out = ["<details%s><summary><span class=\"v %s\">%s</span> <b>%s</b> "
            "%s <span class=\"muted\">(%.1f s)</span></summary>" % (
                " open" if r.status == "fail" else "",
                _status_class(r.status), _e(r.status.upper()), _e(r.scenario),
                _e(r.reason), r.duration)]
+    if r.requirements:
+        out.append("<p>Requirements: %s</p>" % requirements_html(
+            cat, r.requirements))
     if r.checks:
-        out.append("<table><tr><th></th><th>expected</th><th>got</th></tr>")
-        for ok, what, got in r.checks:
+        out.append("<table><tr><th></th><th>expected</th><th>got</th>"
+                   "<th>requirements</th></tr>")
+        for ok, what, got, reqs in r.checks:
             out.append("<tr><td class=\"%s\">%s</td><td>%s</td><td "
-                       "class=\"line\">%s</td></tr>" % (
+                       "class=\"line\">%s</td><td>%s</td></tr>" % (
                            "pass" if ok else "fail", "ok" if ok else "FAIL",
-                           _e(what), _e(got)))
+                           _e(what), _e(got), "" if ok else
+                           requirements_html(cat, reqs)))
         out.append("</table>")
     for n in r.notes:
         out.append("<pre class=\"muted\">%s</pre>" % _e(n))
-    for run in r.runs:
-        out.append("<details><summary class=\"line\">%s: exit %s "
-                   "(expected %s)</summary>" % (_e(run.label), _e(run.exit),
-                                                _e(run.expected)))
-        out.append("<pre>stdout:\n%s\nstderr:\n%s%s</pre>" % (
-            _e(run.stdout.decode("utf-8", "replace")[:3000]),
-            _e(run.stderr.decode("utf-8", "replace")[:3000]),
-            "" if run.out is None else "\nTIGRESS_OUT:\n" + _e(
-                run.out.decode("utf-8", "replace")[:1000])))
-        out.append("</details>")
-    if r.exchanges:
-        out.append("<details><summary>relay exchanges: %d</summary>" %
-                   len(r.exchanges))
-        for x in r.exchanges:
-            st = "reset" if x["aborted"] == "reset" else x["status"]
-            if x["aborted"] == "drop":
-                st = "%s, answer dropped" % st
-            out.append("<details><summary class=\"line\">%s %s -> %s%s"
-                       "</summary><pre>%s</pre><pre>%s</pre></details>" % (
-                           _e(x["method"]), _e(x["target"]), _e(st),
-                           _e(" (fault: %s)" % x["fault"]) if x["fault"]
-                           else "",
-                           _e("\n".join("%s: %s" % tuple(h)
-                                        for h in x["headers"]) + "\n\n" +
-                              x["body"]), _e(x["response_body"])))
-        out.append("</details>")
+    slot = None
+    if r.runs or r.exchanges:
+        slot = len(out)
+        out.append("")                  # the evidence, filled in later
     out.append("</details>")
-    return "\n".join(out)
+    return out, slot
+
+
+def _evidence(cell, r, relay_url: str) -> List[dict]:
+    """A scenario's driver runs, then its relay exchanges, as the
+    conformance reports' evidence (core/report.exchange_html)."""
+    where = SimpleNamespace(relay_url=relay_url or "", name="%s: %s -> %s, "
+                            "%s" % (cell.relay, cell.initiator,
+                                    cell.recipient, r.scenario))
+    return [run.to_evidence() for run in r.runs] + [
+        RecordEvidence(where, x).to_evidence(1500) for x in r.exchanges]
+
+
+def _evidence_html(m: Matrix, slots: dict, budget: int) -> Dict[int, str]:
+    """{id(result): its evidence block} within `budget` characters: the
+    failed scenarios' first (their failing driver runs first of all),
+    then the passed ones' driver runs, then their relay exchanges."""
+    urls = {h.name: h.url for h in m.relays}
+    items, evs = [], {}
+    for c in m.cells:
+        for r in c.results:
+            if id(r) not in slots:
+                continue
+            evs[id(r)] = ev = _evidence(c, r, urls.get(c.relay))
+            failed = r.status == "fail"
+            for i, e in enumerate(ev):
+                run = i < len(r.runs)
+                bad = run and (r.runs[i].exit != r.runs[i].expected or
+                               r.runs[i].timed_out)
+                tier = (0 if bad else 1 if run else 2) if failed else \
+                    (3 if run else 4)
+                items.append((tier, (id(r), i),
+                              lambda e=e, i=i: exchange_html(i, e)))
+    shown = within_budget(items, budget)
+    out = {}
+    for key, ev in evs.items():
+        mine = [i for i in range(len(ev)) if (key, i) in shown]
+        out[key] = "\n".join(
+            ["<details><summary>evidence: %s, %s%s</summary>" % (
+                count(sum(1 for e in ev if e.get("driver")), "driver run"),
+                count(sum(1 for e in ev if not e.get("driver")),
+                      "relay exchange"),
+                "" if len(mine) == len(ev) else
+                " (%d shown here; all in interop.json)" % len(mine))] +
+            [shown[(key, i)] for i in mine] + ["</details>"])
+    return out
 
 
 def to_html(m: Matrix) -> str:
+    """The page, kept to HTML_PAGE characters as the conformance page is
+    (the evidence of failed scenarios first)."""
     names = [c["name"] for c in m.clients]
+    cat = catalog.load()
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
            "<title>%s</title>" % _e(_title(m)),
            "<style>%s</style></head><body>" % CSS,
@@ -298,7 +364,13 @@ def to_html(m: Matrix) -> str:
     for c in names:
         out.append("<tr><th>%s</th>%s</tr>" % (_e(c), "".join(
             _cell_html(m.cell(h.name, c, c)) for h in m.relays)))
-    out.append("</table><h2>Cells</h2>")
+    out.append("</table><h2>Cells</h2><p class=\"muted\">Requirements are "
+               "cited with the draft and section they come from: %s.  "
+               "Evidence shown here is cut (bodies with their size and "
+               "SHA-256); interop.json has every run and exchange.</p>" % _e(
+                   "; ".join("%s = %s" % (k, v.get("document", k))
+                             for k, v in cat.sources.items())))
+    slots = {}                          # id(result) -> index in out
     for cell in m.cells:
         out.append("<h3 id=\"%s\">%s: %s &rarr; %s <span class=\"v %s\">%s"
                    "</span></h3>" % (
@@ -306,8 +378,26 @@ def to_html(m: Matrix) -> str:
                        _e(cell.relay), _e(cell.initiator), _e(cell.recipient),
                        _status_class(cell.status), _e(cell.status.upper())))
         for r in cell.results:
-            out.append(_result_html(r))
+            lines, slot = _result_html(r, cat)
+            if slot is not None:
+                slots[id(r)] = len(out) + slot
+            out += lines
+    cited = _cited(m)
+    if cited:
+        out.append("<h2>Requirements cited</h2><table><tr><th>requirement"
+                   "</th><th>draft, section</th><th>level</th><th>what</th>"
+                   "</tr>")
+        for rid, e in requirements_json(cat, cited).items():
+            out.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                       "</tr>" % (_e(rid), _e(e["where"]),
+                                  _e(e.get("level", "")),
+                                  _e(e.get("summary", ""))))
+        out.append("</table>")
     out.append("</body></html>")
+    room = HTML_PAGE - sum(len(x) + 1 for x in out) - 200 * len(slots)
+    blocks = _evidence_html(m, slots, max(HTML_EVIDENCE_MIN, room))
+    for key, i in slots.items():
+        out[i] = blocks[key]
     return "\n".join(out) + "\n"
 
 
@@ -402,6 +492,8 @@ def _run(args, out, err) -> int:
         cfg["scenarios"] = [s for s in SCENARIOS if s in args.scenario]
     if args.label:
         cfg["label"] = args.label
+    if args.report:
+        prepare_dir(args.report)
     n_cells = len(cfg["relays"]) * len(cfg["clients"]) ** 2
     old = launch.on_signals_exit()
     try:
