@@ -228,3 +228,61 @@ def test_steps_round_trip_and_read():
     assert "a retry of step 3" in describe(s[3], s[:3])
     with pytest.raises(ValueError):
         Step.from_json({"op": "create", "colour": "red"})
+
+
+def _create(**kw):
+    return Step("create", by="I1", mailbox="m1", rid="q1", payload="p1",
+                display="d1", **kw)
+
+
+BAD_REPRODUCERS = [
+    ([{"op": "read", "by": "I1"}], "step 1 (read): member mailbox is missing"),
+    ([{"op": "race"}], "step 1 (race): member steps is missing"),
+    ([{"op": "race", "steps": [{"op": "read", "by": "R1", "mailbox": "m1"}]}],
+     "step 1 (race): member steps: a list of at least two requests"),
+    ([{"op": "create", "by": "I1", "mailbox": "m1", "rid": "q1",
+       "payload": "p1", "display": "d1", "rights": "RW",
+       "lifetime": "forever"}], "step 1 (create): member lifetime:"),
+    ([{"op": "create"}], "step 1 (create): member by is missing"),
+    ([{"op": "wait", "mailbox": "m1"}, {"op": "race", "steps": [
+        {"op": "read", "by": "R1"}, {"op": "read", "by": "R2",
+                                     "mailbox": "m1"}]}],
+     "step 2, request 1 of the race (read): member mailbox is missing"),
+    ([{"op": "read", "by": "R1", "mailbox": "m1", "token": "yes"}],
+     "step 1 (read): member token: true or false"),
+    ([{"op": "update", "by": "R1", "mailbox": "m1", "rid": "q1",
+       "payload": "p1", "colour": 1}],
+     "step 1 (update): member colour is not one an update has"),
+    ([], "member steps: a non-empty list of steps"),
+]
+
+
+def test_reproducers_checked_before_anything_is_sent(tmp_path, relays):
+    """--replay checks every member of the reproducer format (README,
+    "The reproducer format") first: one line naming the step and the
+    member, exit 2 (usage), nothing sent."""
+    url = "https://127.0.0.1:9"           # never reached
+    head = {"format": reproducer.FORMAT, "version": 1}
+    cases = [(dict(head, steps=steps), want) for steps, want in
+             BAD_REPRODUCERS]
+    cases += [(dict(head, steps=[{"op": "wait", "mailbox": "m1"}],
+                    verdict="BAD"), "member verdict: one of"),
+              (dict(head, format="other", steps=[]), "member format:"),
+              ("nope{", "not JSON (line 1, column 1: expecting value)")]
+    for i, (doc, want) in enumerate(cases):
+        f = tmp_path / ("bad%d.json" % i)
+        f.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+        with pytest.raises(reproducer.ReproducerError) as e:
+            reproducer.load(f)
+        assert str(e.value).startswith(str(f)) and want in str(e.value), \
+            (want, str(e.value))
+        rc, out, err = _run_cli(["relay", url, "--replay", str(f)])
+        assert rc == 2 and "could not run" in out, (want, out, err)
+        assert err.count("\n") == 1 and want in err and \
+            "Traceback" not in err, err
+    # only format, version and steps are needed: no recorded verdict
+    f = tmp_path / "plain.json"
+    f.write_text(json.dumps(dict(head, steps=[_create().to_json()])))
+    rc, out, err = _run_cli(["relay", relays.urls["none"], "--ca",
+                             relays.ca, "--replay", str(f)])
+    assert rc == 0 and "%s: PASS (no verdict recorded)" % f in out, out + err
