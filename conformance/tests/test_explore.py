@@ -50,7 +50,8 @@ SETTINGS = dict(seed=SEED, seconds=180.0, requests=800, strict=True,
 @pytest.fixture(scope="module")
 def relays():
     with launch.start_broken_each(STATE + ["none", ALL_NEW,
-                                           "config-required"]) as r:
+                                           "config-required",
+                                           "bind-before-rights"]) as r:
         yield r
 
 
@@ -286,3 +287,47 @@ def test_reproducers_checked_before_anything_is_sent(tmp_path, relays):
     rc, out, err = _run_cli(["relay", relays.urls["none"], "--ca",
                              relays.ca, "--replay", str(f)])
     assert rc == 0 and "%s: PASS (no verdict recorded)" % f in out, out + err
+
+
+def _played(relays, name, steps, strict):
+    res, _ = replay(Target(relays.urls[name], relays.ca), steps, strict,
+                    catalog=CAT)
+    return [(f.verdict, f.step, f.requirements) for f in res.findings]
+
+
+def test_access_rights_form_follows_the_errata(relays):
+    """E-ACCESS-RIGHTS-FORM: accessRights without R (which §6.1.5 allows)
+    or outside R, W, D are refused with 400; a relay that takes them
+    departs from the decision (INFO, FAIL with --strict-errata), it does
+    not break RLY-CREATE-200, and nobody reads such a mailbox."""
+    for rights in ("WD", "ZZ"):
+        steps = [_create(rights=rights, lifetime="long"),
+                 Step("read", by="R1", mailbox="m1")]
+        assert _played(relays, "none", steps, True) == [], rights
+        # bind-before-rights takes them
+        strict = _played(relays, "bind-before-rights", steps, True)
+        assert strict[0] == ("FAIL", 1, ["E-ACCESS-RIGHTS-FORM"]), strict
+        lenient = _played(relays, "bind-before-rights", steps, False)
+        assert ("INFO", 1, ["E-ACCESS-RIGHTS-FORM"]) in lenient, lenient
+        assert all(v != "FAIL" for v, _, _ in lenient), lenient
+    zz = _played(relays, "bind-before-rights",
+                 [_create(rights="ZZ", lifetime="long")], False)
+    assert ("WARN", 1, ["RLY-ACCESS-RIGHTS"]) in zz, zz
+
+
+def test_a_refused_read_binds_nobody(relays):
+    """A stranger's read refused (a body E-READ-BODY refuses; a mailbox
+    without R) binds nobody: the next device's read binds, the refused
+    one may not act as the recipient (bind-before-rights binds it)."""
+    body = [_create(), Step("read", by="X1", mailbox="m1", body="invalid"),
+            Step("read", by="R1", mailbox="m1")]
+    assert _played(relays, "none", body, True) == []
+    got = _played(relays, "bind-before-rights", body, True)
+    assert got and got[-1][:2] == ("FAIL", 3) and \
+        "RLY-BIND-FIRST-READ" in got[-1][2], got
+    no_r = [_create(rights="WD", lifetime="long"),
+            Step("read", by="X1", mailbox="m1"),
+            Step("relinquish", by="X1", mailbox="m1", rid="q2")]
+    got = _played(relays, "bind-before-rights", no_r, False)
+    assert got[-1][:2] == ("FAIL", 3) and \
+        "RLY-BIND-FIRST-READ" in got[-1][2], got

@@ -16,7 +16,9 @@ payloads and display information (p1..., d1...: fixed per play).
 `lifetime`: "short" (a few seconds: waits reach its expiration), "long"
 (ten minutes) or None (no mailboxConfiguration: the relay's default
 lifetime and rights).  A `wait` step sleeps until its mailbox has expired
-(nothing for a long-lived or unknown one).
+(nothing for a long-lived or unknown one).  A read's `body` "invalid"
+sends the JSON body {"notificationToken": 7}, which errata E-READ-BODY
+refuses.
 
 `check_step` says what is wrong with a step's JSON form (the reproducer
 format of conformance/README.md), member by member, before anything is
@@ -39,6 +41,8 @@ LONG_LIFETIME = 600
 POLL_WAIT = 1               # Prefer: wait=1 (X-LONG-POLL)
 LIFETIMES = ("short", "long")
 METHODS = ("GET", "HEAD")
+BODIES = ("invalid",)       # a read's body: refused by E-READ-BODY
+INVALID_READ_BODY = b'{"notificationToken": 7}'
 
 # The members each kind of step must have, and those it may have.
 REQUIRED = {"create": ("by", "mailbox", "rid", "payload", "display"),
@@ -48,7 +52,7 @@ REQUIRED = {"create": ("by", "mailbox", "rid", "payload", "display"),
             "relinquish": ("by", "mailbox", "rid"),
             "preview": ("mailbox",), "wait": ("mailbox",), "race": ("steps",)}
 OPTIONAL = {"create": ("rights", "lifetime", "token"),
-            "read": ("rid", "token"), "poll": ("rid", "token"),
+            "read": ("rid", "token", "body"), "poll": ("rid", "token"),
             "update": ("token",), "delete": (), "relinquish": (),
             "preview": ("method",), "wait": (), "race": ()}
 SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
@@ -67,6 +71,7 @@ class Step:
     lifetime: Optional[str] = None    # create: short, long, None (no config)
     token: bool = False               # a notificationToken in the body
     method: str = "GET"               # preview: GET or HEAD
+    body: Optional[str] = None        # read: "invalid" (E-READ-BODY refuses)
     steps: List["Step"] = field(default_factory=list)   # race
 
     def to_json(self) -> dict:
@@ -139,6 +144,8 @@ def describe(step: Step, history: Optional[List[Step]] = None) -> str:
         s += " (If-None-Match: its last ETag, Prefer: wait=%d)" % POLL_WAIT
     if step.token:
         s += " and a notificationToken"
+    if step.body == "invalid":
+        s += " with the invalid body %s" % INVALID_READ_BODY.decode()
     note = reuse_note(step, history or [])
     return s + (" (%s)" % note if note else "")
 
@@ -164,7 +171,7 @@ def reuse_note(step: Step, history: List[Step]) -> str:
 
 
 def _body(s: Step) -> tuple:
-    return s.payload, s.display, s.token, s.rights, s.lifetime
+    return s.payload, s.display, s.token, s.rights, s.lifetime, s.body
 
 
 def check_step(d, where: str) -> None:
@@ -197,6 +204,9 @@ def check_step(d, where: str) -> None:
     if "rights" in d and "lifetime" not in d:
         raise ValueError("%s: member rights needs a lifetime (accessRights "
                          "goes in the mailboxConfiguration)" % where)
+    if d.get("token") and "body" in d:
+        raise ValueError("%s: members token and body exclude each other "
+                         "(both are the read's body)" % where)
     if op == "race":
         for i, x in enumerate(d["steps"], 1):
             if isinstance(x, dict) and x.get("op") in ("race", "wait"):
@@ -224,6 +234,9 @@ def _member_problem(op: str, k: str, v) -> Optional[str]:
     if k == "method":
         return None if v in METHODS else " or ".join('"%s"' % x
                                                      for x in METHODS)
+    if k == "body":
+        return None if v in BODIES else " or ".join('"%s"' % x
+                                                    for x in BODIES)
     if k == "steps":
         ok = isinstance(v, list) and len(v) >= 2
         return None if ok else "a list of at least two requests"
