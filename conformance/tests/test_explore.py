@@ -11,6 +11,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -33,6 +34,11 @@ from runner.relay.registry import REGISTRY  # noqa: E402
 
 CAT = catalog_mod.load()
 SEED = 1
+# Each state defect is explored with one of the seeds 1-8, in turn:
+# finding every defect must not rest on one lucky seed (each of them finds
+# every defect within the budget: conformance/README.md, "Exploration",
+# has the table).  Of the eight rotations this one was measured quickest.
+SEEDS = (4, 5, 6, 7, 8, 1, 2, 3)
 STATE = list(EXPLORED)
 NEW = [n for n, d in DEFECTS.items() if d.category == "EXPLORE"]
 ALL_NEW = "+".join(NEW)
@@ -45,13 +51,31 @@ MAX_STEPS = 6
 SETTINGS = dict(seed=SEED, seconds=180.0, requests=800, strict=True,
                 stop_on="INFO", shrink_seconds=120.0, shrink_replays=60,
                 skew=0.2)
+# bind-before-rights also takes accessRights without R (a departure from
+# E-ACCESS-RIGHTS-FORM, which --strict-errata fails at the create): it is
+# explored without --strict-errata, to its first FAIL, so that what is
+# found is the binding (a refused read that binds).
+LENIENT = ("bind-before-rights",)
+
+
+def settings_for(name: str, seed: Optional[int] = None) -> dict:
+    """The exploration settings of defect `name` ('none': the correct
+    relay), with `seed` (by default its turn of SEEDS)."""
+    if seed is None:
+        seed = SEEDS[STATE.index(name) % len(SEEDS)] if name in STATE \
+            else SEED
+    s = dict(SETTINGS, seed=seed)
+    if name == "none":
+        s["requests"] = 200
+    if name in LENIENT:
+        s.update(strict=False, stop_on="FAIL")
+    return s
 
 
 @pytest.fixture(scope="module")
 def relays():
     with launch.start_broken_each(STATE + ["none", ALL_NEW,
-                                           "config-required",
-                                           "bind-before-rights"]) as r:
+                                           "config-required"]) as r:
         yield r
 
 
@@ -79,9 +103,8 @@ def explored(relays):
         name, part = job
         if name == ALL_NEW:
             return job, _fixed_cases(relays.urls[name], relays.ca, part)
-        s = dict(SETTINGS, requests=200) if name == "none" else SETTINGS
         return job, explore(Target(relays.urls[name], relays.ca),
-                            Settings(**s), CAT)
+                            Settings(**settings_for(name)), CAT)
     jobs = [(ALL_NEW, i) for i in range(FIXED_THREADS)] + \
         [(n, 0) for n in STATE + ["none"]]
     with ThreadPoolExecutor(len(jobs)) as pool:
@@ -101,12 +124,14 @@ def test_every_state_defect_found_and_shrunk(explored, tally):
             found.append(name)
             lengths[name] = len(x.reproducer["steps"])
         else:
-            missed.append((name, x.requests, f and f.requirements))
+            missed.append((name, settings_for(name)["seed"], x.requests,
+                           f and f.requirements))
     mean = sum(lengths.values()) / max(1, len(lengths))
     tally["lines"].append(
-        "explore: found %d/%d state defects of the broken relay (seed %d), "
-        "mean reproducer %.1f steps, longest %d (%s)" % (
-            len(found), len(STATE), SEED, mean, max(lengths.values() or [0]),
+        "explore: found %d/%d state defects of the broken relay (seeds "
+        "%d-%d in turn), mean reproducer %.1f steps, longest %d (%s)" % (
+            len(found), len(STATE), min(SEEDS), max(SEEDS), mean,
+            max(lengths.values() or [0]),
             max(lengths, key=lengths.get) if lengths else "-"))
     assert missed == []
     assert all(n <= MAX_STEPS for n in lengths.values()), lengths
