@@ -170,8 +170,10 @@ DEFECTS = OrderedDict((d.name, d) for d in [
            "RLY-DUP-RELINQUISH-NO-APPLY", ("EXPLORE-SEQUENCES",)),
     Defect("delete-id-outlives", "EXPLORE",
            "a delete's request id is remembered for ever and for every "
-           "operation: the claim's later create with it gets 201 and the "
-           "delete's {}, and no mailbox", "RLY-CREATE-200",
+           "operation: the claim's later request with it, whatever it is "
+           "(a relinquish or an update of another mailbox, a create), is "
+           "answered 201 with the delete's {} and not done",
+           "RLY-CREATE-200",
            ("EXPLORE-SEQUENCES",)),
     Defect("delete-all-of-claim", "EXPLORE",
            "an initiator's delete removes every mailbox its claim created",

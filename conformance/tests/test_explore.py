@@ -186,8 +186,10 @@ def test_reproducer_replays_to_the_same_verdict(explored, relays, tmp_path):
 def test_committed_vectors_replay_to_their_verdicts(relays):
     files = sorted(VECTORS.glob("*.json"))
     assert files, "no regression vector in %s" % VECTORS
-    for p in files:
-        doc = reproducer.load(p)
+    docs = {p: reproducer.load(p) for p in files}
+    # one for each sequence-only defect
+    assert sorted(d["found"]["defect"] for d in docs.values()) == sorted(NEW)
+    for p, doc in docs.items():
         defect = doc["found"]["defect"]
         target = Target(relays.urls[defect], relays.ca)
         res, _ = replay(target, doc["steps"], doc["strict_errata"],
