@@ -179,8 +179,10 @@ DEFECTS = OrderedDict((d.name, d) for d in [
            "RLY-DUP-RELINQUISH-NO-APPLY", ("EXPLORE-SEQUENCES",)),
     Defect("delete-id-outlives", "EXPLORE",
            "a delete's request id is remembered for ever and for every "
-           "operation: the claim's later create with it gets 201 and the "
-           "delete's {}, and no mailbox", "RLY-CREATE-200",
+           "operation: the claim's later request with it, whatever it is "
+           "(a relinquish or an update of another mailbox, a create), is "
+           "answered 201 with the delete's {} and not done",
+           "RLY-CREATE-200",
            ("EXPLORE-SEQUENCES",)),
     Defect("delete-all-of-claim", "EXPLORE",
            "an initiator's delete removes every mailbox its claim created",
@@ -190,23 +192,34 @@ DEFECTS = OrderedDict((d.name, d) for d in [
 # The defects that concern state: exploration (conformance/runner/explore)
 # must find each, and cite one of these requirements (its `breaks` when not
 # listed; the expiry defects are seen within seconds of the expiration,
-# where E-EXPIRED-404 is what breaks first).
+# where E-EXPIRED-404 is what breaks first).  A defect shows in more than
+# one way, and a sequence meets whichever comes first: each requirement
+# listed is one of the defect's own effects (the comments say which), so
+# that finding one is finding it, whatever the seed.
 EXPLORED = OrderedDict((name, (DEFECTS[name].breaks,) if reqs is None
                         else reqs) for name, reqs in [
     ("no-expiration-echo", None), ("turn-taking", None),
     ("no-dup-201", ("RLY-DUP-CREATE-201", "RLY-DUP-UPDATE-201",
-                    "RLY-DUP-RELINQUISH-201", "RLY-DUP-201")),
-    ("dup-wrong-body", None),
+                    "RLY-DUP-RELINQUISH-201", "RLY-DUP-201",
+                    "E-DUP-SCOPE")),       # a reused id taken for a new one
+    ("dup-wrong-body", ("RLY-DUP-CREATE-NO-NEW",
+                        "E-DUP-201-BODY")),  # an update's 201 with {}
     ("dup-across-claims", ("RLY-DUP-UPDATE-PER-CLAIM",
                            "RLY-DUP-CREATE-PER-CLAIM",
-                           "RLY-DUP-RELINQUISH-PER-CLAIM")),
+                           "RLY-DUP-RELINQUISH-PER-CLAIM",
+                           "E-DUP-SCOPE")),  # a delete: no RLY- of its own
     ("dup-last-only", None), ("third-device-can-read", None),
-    ("no-binding", None), ("race", None), ("deleted-readable", None),
+    ("no-binding", ("RLY-CLAIM-GATE",
+                    "RLY-DELETE-PARTIES")),  # a recipient's delete without D
+    ("race", None),
+    ("bind-before-rights", None), ("deleted-readable", None),
     ("expired-readable", ("E-EXPIRED-404", "RLY-EXPIRE-DELETE")),
     ("relinquish-by-anyone", None),
     ("initiator-as-recipient", ("RLY-BIND-FIRST-READ", "E-PARTIES")),
     ("preview-consumes", ("RLY-BIND-FIRST-READ", "RLY-BIND-ONE-RECIPIENT")),
-    ("relinquished-can-write", None), ("update-renews-expiry", None),
+    ("relinquished-can-write", None),
+    ("update-renews-expiry", ("RLY-READ-EXPIRATION-ECHO", "E-EXPIRED-404",
+                              "RLY-EXPIRE-DELETE")),  # served after it
     ("relinquish-retry-reapplied", None),
     ("delete-id-outlives", ("RLY-CREATE-200", "E-DUP-SCOPE")),
     ("delete-all-of-claim", None),

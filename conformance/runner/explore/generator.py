@@ -7,8 +7,9 @@ weights (over the model's view of the state, so that a relinquish is
 mostly the bound recipient's, and a wait only follows a short-lived
 mailbox):
 
-    create 5 (60 with no live mailbox)   read 20   update 14
-    delete 4   relinquish 3 (12 once a recipient is bound)   preview 3
+    create 5 (60 with no live mailbox, 8 with one)   read 20   update 14
+    delete 4 (10 while a device initiated several live mailboxes)
+    relinquish 3 (12 once a recipient is bound)   preview 3
     retry 14    an earlier mutating request again: same device, request
                 id, operation and mailbox; a third with another body
     reuse 8     an earlier request id, on another operation or mailbox,
@@ -27,12 +28,41 @@ quarter of the sequences (runner.py) have short-lived mailboxes and a
 wait; the first step is a create.  A sequence has 8 to 20 steps.  The
 same seed and sequence number give the same steps against relays that
 answer alike.
+
+Some long-lived creates ask for rights without R (WD, W: §6.1.5 allows
+them, errata E-ACCESS-RIGHTS-FORM refuses them), and some reads by a
+device that may bind carry a body E-READ-BODY refuses: a refused read
+must bind nobody.  A sequence that waits starts with the short-lived
+mailbox it waits for (with the read right).
+
+Follow-ups: what a step sets up is, more often than the weights alone
+would make it, checked by the next one (each with a probability, only
+when the model's state says it applies):
+
+    after a relinquish by the bound recipient   another device reads (and
+                                                binds); or the relinquished
+                                                party updates
+    once another device is bound since          the relinquish retried
+    after a relinquish retried                  a device that is neither
+                                                initiator nor recipient
+                                                reads
+    the relinquished party, not bound again     its update (W granted)
+    after a wait                                a party reads the mailbox
+                                                waited for
+    after a read that bound nobody (refused)    another device reads;
+                                                without R, the refused one
+                                                relinquishes or updates
+    after an initiator's delete                 its request id again, by
+                                                the same device on another
+                                                request; or a read of
+                                                another mailbox of the
+                                                initiator's
 """
 
 from __future__ import annotations
 
 import random
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set, Tuple
 
 from .model import State
 from .steps import MUTATING, Step
@@ -41,11 +71,18 @@ INITIATORS = ("I1", "I2")
 RECIPIENTS = ("R1", "R2", "R3")
 STRANGERS = ("X1",)
 DEVICES = INITIATORS + RECIPIENTS + STRANGERS
-RIGHTS = (("RWD", 45), ("RW", 25), ("RD", 15), ("R", 5), (None, 10))
+RIGHTS = (("RWD", 40), ("RW", 25), ("RD", 15), ("R", 5), ("WD", 4),
+          ("W", 1), (None, 10))
+READABLE = tuple((k, w) for k, w in RIGHTS if k is None or "R" in k)
 OP_INTEREST = {"create": 1, "update": 2, "delete": 3, "relinquish": 4}
 WEIGHTS = {"create": 5, "read": 20, "update": 14, "delete": 4,
            "relinquish": 3, "preview": 3, "retry": 14, "reuse": 8, "race": 5,
            "wait": 5, "poll": 2}
+INVALID_BODY = 0.15         # of the reads by a device that may bind
+# follow-ups (see above): the chance of each, when it applies
+REBIND, RELINQUISHED_WRITES, RETRY, PROBE, DELETE_ID, SIBLING, EXPIRED = \
+    0.45, 0.45, 0.6, 0.7, 0.4, 0.7, 0.7
+REFUSED = 0.6
 
 
 def pick(rng: random.Random, weighted) -> object:
@@ -73,7 +110,9 @@ class Generator:
         self.count: Dict[str, int] = {"m": 0, "q": 0, "p": 0}
         self.waited = False
         self.focus: Optional[str] = None      # the mailbox waited for
-        self.relinquished: Dict[str, List[str]] = {}
+        # the relinquishes by a bound recipient: mailbox -> (device, rid)
+        self.relinquished: Dict[str, List[Tuple[str, str]]] = {}
+        self.done: Set[tuple] = set()         # follow-ups made
 
     def new(self, kind: str) -> str:
         self.count[kind] += 1
@@ -82,6 +121,9 @@ class Generator:
     def __call__(self, st: State, history: List[Step]) -> Optional[Step]:
         if len(history) >= self.length:
             return None
+        return self._note(st, self._next(st, history))
+
+    def _next(self, st: State, history: List[Step]) -> Step:
         r = self.rng
         live = st.live_boxes()
         mutating = [s for h in history for s in h.flat()
@@ -89,8 +131,17 @@ class Generator:
         w = dict(WEIGHTS)
         if not st.boxes and not history:
             return self._create()
+        follow = self._follow_up(st, history)
+        if follow is not None:
+            return follow
         if not live:
             w["create"] = 60
+        elif len(live) == 1:
+            w["create"] = 8             # one device, several mailboxes
+        owners = [b.initiator for b in live]
+        several = [b for b in live if owners.count(b.initiator) > 1]
+        if several:
+            w["delete"] = 10            # what a delete does to the others
         if any(b.recipient for b in live):
             w["relinquish"] = 12
         if not mutating:
@@ -112,15 +163,19 @@ class Generator:
             self.focus = r.choice(short).sym
             return Step("wait", mailbox=self.focus)
         if kind == "retry":
-            return self._retry(self._earlier(history))
+            return self._retry(self._earlier(st, history))
         if kind == "reuse":
-            return self._reuse(st, self._earlier(history))
+            return self._reuse(st, self._earlier(st, history))
         if kind == "poll":
             dev, box_id = r.choice(sorted(st.polls))
             box = st.boxes[box_id]
             return Step("poll", by=dev, mailbox=box.sym)
         if kind == "create":
             return self._create()
+        if kind == "delete" and several and r.random() < 0.7:
+            b = r.choice(several)
+            return Step("delete", by=b.initiator, mailbox=b.sym,
+                        rid=self.new("q"))
         box = self._mailbox(st)
         if kind == "race":
             others = self._others(st, box)
@@ -135,10 +190,13 @@ class Generator:
     # -- the kinds --------------------------------------------------------------------
     def _create(self) -> Step:
         r = self.rng
-        first = self.count["m"] == 0
-        lifetime = pick(r, (("short", (70 if first else 30) if self.waits
-                             else 0), ("long", 55), (None, 15)))
-        rights = pick(r, RIGHTS) if lifetime else None
+        if self.waits and self.count["m"] == 0:
+            lifetime: Optional[str] = "short"     # the one to wait for
+        else:
+            lifetime = pick(r, (("short", 30 if self.waits else 0),
+                                ("long", 55), (None, 15)))
+        rights = pick(r, RIGHTS if lifetime == "long" else READABLE) \
+            if lifetime else None
         return Step("create", by=pick(r, (("I1", 60), ("I2", 30),
                                           ("R1", 5), ("X1", 5))),
                     mailbox=self.new("m"), rid=self.new("q"),
@@ -160,12 +218,16 @@ class Generator:
                 dev = pick(r, ((fresh[0] if fresh else "R1", 40),
                                (r.choice(others), 25), (ini, 20),
                                ("X1", 15)))
+            binds = b is not None and rec is None and dev != ini
+            invalid = r.random() < (INVALID_BODY if binds else 0.03)
             return Step("read", by=dev, mailbox=box,
                         rid=self.new("q") if r.random() < 0.4 else None,
-                        token=r.random() < 0.08)
+                        token=not invalid and r.random() < 0.08,
+                        body="invalid" if invalid else None)
         if kind == "update":
-            held = self._held(box)
-            dev = pick(r, ((ini, 40), (rec, 45), (r.choice(others), 15))) \
+            held = [d for d in self._held(box) if d != rec]
+            dev = pick(r, ((ini, 40), (rec, 45), (r.choice(others), 15)) +
+                       (((held[-1], 20),) if held else ())) \
                 if rec else pick(r, ((ini, 60), ("R1", 10),
                                      (held[-1] if held else "R2", 15),
                                      (r.choice(others), 15)))
@@ -177,22 +239,130 @@ class Generator:
             return Step("delete", by=dev, mailbox=box, rid=self.new("q"))
         dev = pick(r, ((rec or "R1", 65), (r.choice(RECIPIENTS), 20),
                        (pick(r, ((ini, 1), ("X1", 1))), 15)))
-        if dev == rec:
-            self.relinquished.setdefault(box, []).append(dev)
         return Step("relinquish", by=dev, mailbox=box, rid=self.new("q"))
 
-    def _earlier(self, history: List[Step]) -> Step:
+    def _note(self, st: State, step: Step) -> Step:
+        """Keep the relinquishes by a bound recipient (follow-ups)."""
+        for s in step.flat():
+            b = st.box(s.mailbox)
+            if s.op == "relinquish" and s.rid and b is not None and \
+                    b.recipient == s.by:
+                held = self.relinquished.setdefault(b.sym, [])
+                if (s.by, s.rid) not in held:
+                    held.append((s.by, s.rid))
+        return step
+
+    def _earlier(self, st: State, history: List[Step]) -> Step:
         """An earlier mutating request: more often those whose mailbox
         others have used since (a repetition then meets another state),
-        and those whose repetition matters most (relinquish, delete)."""
+        and those whose repetition matters most (relinquish, delete); a
+        relinquish most when another device is bound by now."""
         flat = [s for h in history for s in h.flat()]
         weighted = []
         for i, s in enumerate(flat):
             if s.op in MUTATING and s.rid:
                 since = sum(1 for x in flat[i + 1:] if x.mailbox == s.mailbox
                             and x.by != s.by)
-                weighted.append((s, (1 + 2 * since) * OP_INTEREST[s.op]))
+                b = st.box(s.mailbox)
+                rebound = s.op == "relinquish" and b is not None and \
+                    b.recipient not in (None, s.by)
+                weighted.append((s, (1 + 2 * since) * OP_INTEREST[s.op] *
+                                 (4 if rebound else 1)))
         return pick(self.rng, weighted)
+
+    # -- follow-ups ------------------------------------------------------------------------
+    def _follow_up(self, st: State, history: List[Step]) -> Optional[Step]:
+        """A step checking what the last ones set up (see the module's
+        documentation), or None."""
+        last = history[-1] if history else None
+        for box, held in self.relinquished.items():
+            b = st.box(box)
+            if b is None or b.gone is not None or b.expired_seen:
+                continue
+            for dev, rid in held:
+                step = self._after_relinquish(st, b, dev, rid, last)
+                if step is not None:
+                    return step
+        if last is not None and last.op == "read":
+            b = st.box(last.mailbox)
+            if b is not None and b.gone is None and not b.expired_seen \
+                    and b.recipient is None and last.by != b.initiator and \
+                    self._once(("refused", b.sym, len(history)), REFUSED):
+                return self._after_refused_read(b, last.by)
+        if last is not None and last.op == "wait":
+            b = st.box(last.mailbox)
+            if b is not None and b.gone is None and \
+                    self._once(("expired", b.sym), EXPIRED):
+                return Step("read", by=b.recipient or b.initiator,
+                            mailbox=b.sym)
+        if last is not None and last.op == "delete" and last.rid:
+            b = st.box(last.mailbox)
+            if b is not None and b.gone is not None and \
+                    last.by == b.initiator:
+                return self._after_delete(st, b, last)
+        return None
+
+    def _once(self, key: tuple, chance: float) -> bool:
+        """Whether to make follow-up `key` now: once, by `chance`."""
+        if key in self.done or self.rng.random() >= chance:
+            return False
+        self.done.add(key)
+        return True
+
+    def _after_relinquish(self, st: State, b, dev: str, rid: str,
+                          last: Optional[Step]) -> Optional[Step]:
+        r = self.rng
+        just = last is not None and last.op == "relinquish" and \
+            last.mailbox == b.sym and last.by == dev
+        retried = just and last.rid == rid and \
+            ("retry", b.sym, rid) in self.done
+        if retried and b.recipient is not None and \
+                self._once(("probe", b.sym, rid), PROBE):
+            others = [d for d in DEVICES
+                      if d not in (b.initiator, b.recipient)]
+            return Step("read", by=dev if r.random() < 0.5 else
+                        r.choice(others), mailbox=b.sym)
+        if b.recipient is not None and b.recipient != dev and \
+                self._once(("retry", b.sym, rid), RETRY):
+            return Step("relinquish", by=dev, mailbox=b.sym, rid=rid)
+        if just and last.rid == rid and b.recipient is None:
+            if self._once(("rebind", b.sym, rid), REBIND):
+                fresh = [d for d in RECIPIENTS if d != dev and
+                         d not in self._held(b.sym)] or ["X1"]
+                return Step("read", by=fresh[0], mailbox=b.sym)
+        if b.recipient != dev and "W" in b.rights and \
+                self._once(("writes", b.sym, rid), RELINQUISHED_WRITES):
+            return Step("update", by=dev, mailbox=b.sym, rid=self.new("q"),
+                        payload=self.new("p"))
+        return None
+
+    def _after_refused_read(self, b, dev: str) -> Step:
+        """`dev`'s read of `b` was refused (it bound nobody): another
+        device reads; without R, `dev` acts as the recipient it is not."""
+        r = self.rng
+        if "R" not in b.rights and r.random() < 0.6:
+            if "W" in b.rights and r.random() < 0.5:
+                return Step("update", by=dev, mailbox=b.sym,
+                            rid=self.new("q"), payload=self.new("p"))
+            return Step("relinquish", by=dev, mailbox=b.sym,
+                        rid=self.new("q"))
+        other = [d for d in RECIPIENTS + STRANGERS
+                 if d not in (dev, b.initiator)]
+        return Step("read", by=r.choice(other), mailbox=b.sym)
+
+    def _after_delete(self, st: State, b, last: Step) -> Optional[Step]:
+        r = self.rng
+        mine = [x.sym for x in st.live_boxes() if x.initiator == b.initiator]
+        if mine and self._once(("sibling", b.sym), SIBLING):
+            return Step("read", by=b.initiator, mailbox=r.choice(mine))
+        if self._once(("delete-id", b.sym), DELETE_ID):
+            live = st.live_boxes()
+            if not live or r.random() < 0.4:
+                return self._create().copy(by=last.by, rid=last.rid)
+            op = r.choice(("update", "relinquish", "delete"))
+            return Step(op, by=last.by, mailbox=live[-1].sym, rid=last.rid,
+                        payload=self.new("p") if op == "update" else None)
+        return None
 
     def _retry(self, prev: Step) -> Step:
         s = prev.copy()
@@ -228,7 +398,7 @@ class Generator:
 
     def _held(self, box: str) -> List[str]:
         """The devices that relinquished `box` in this sequence."""
-        return self.relinquished.get(box, [])
+        return [d for d, _ in self.relinquished.get(box, [])]
 
     @staticmethod
     def _others(st: State, box: str) -> List[str]:

@@ -35,14 +35,22 @@ The draft, section by section:
   spec/protocol.json, in order; the drafts fix no order, so the answer
   of every condition that holds is allowed (`_holding`).
 - §6.1.5 (accessRights; E-ACCESS-RIGHTS): rights.permissions of
-  spec/protocol.json; choice initiator-delete-needs-d.
+  spec/protocol.json; choice initiator-delete-needs-d.  The value is
+  "a combination of" R, W and D; E-ACCESS-RIGHTS-FORM refuses one
+  without R (body.invalid, 400 field_value); choice rights-without-read:
+  it is taken, and the mailbox grants the letters it has (without R
+  nobody reads it).
 - §6.1.2, §6.1.5 (mailboxConfiguration Optional, then Required;
   E-EXPIRATION): a create without it gets the default lifetime and
   rights; choice config-required: it is refused.
 - §6.2 (update; E-UPDATE-SLOT), §6.6 (relinquish; E-RELINQUISH-CONTENT):
   one payload slot; a relinquish restores the initiator's last payload
   (choice relinquish-keeps-payload: the draft leaves it).
-- §6.5 (read; E-READ-BODY): choice read-body-refused.
+- §6.5 (read; E-READ-BODY): choice read-body-refused; a read whose body
+  E-READ-BODY refuses (an invalid notificationToken) is body.invalid, and
+  never binds; choice read-body-unchecked: it is answered as if it had no
+  body.  A refused read binds nobody (RLY-BIND-FIRST-READ): the model
+  notes it, so that what follows cites it.
 - X-LONG-POLL (spec/extensions.md): a poll whose ETag is still current
   may be answered 304; any read may be answered 200.
 """
@@ -61,9 +69,14 @@ P = protocol.load()
 M = P.data["model"]
 CHOICES = {c["name"]: c for c in M["choices"]}
 DEFAULT_RIGHTS = P.data["rights"]["default"]
+RIGHTS_FORM = P.value("access_rights")
 PERMISSIONS = P.data["rights"]["permissions"]
-# Conditions about malformed input: the generator never sends any.
+# Conditions about malformed input: the generator never sends any, but for
+# the bodies tigress-ref's decisions refuse where the draft is silent
+# (`Model.refused_body`).
 NEVER = ("header.", "body.", "capacity.full")
+DECIDED = "body.invalid"
+DECIDED_OPS = ("create", "read")         # where `refused_body` may hold
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,8 @@ class Req:
     expiration: Optional[int] = None  # the one sent
     token: bool = False
     method: str = "GET"
+    bad_body: bool = False            # a read's body E-READ-BODY refuses
+    body_taken: bool = False          # refused bodies taken (a choice)
     poll: Optional[Tuple[str, int]] = None   # (ETag sent, its version)
     t0: float = 0.0                   # sent (runner's clock)
     t1: float = 0.0                   # answered
@@ -210,10 +225,66 @@ class Model:
     # -- the allowed set -----------------------------------------------------------------
     def branches(self, st: State, req: Req) -> List[Branch]:
         out: List[Branch] = []
+        taken = self._taken(req)
         for world, wdeps in self._worlds(st, req):
             for entry, vdeps in self._views(st, req, world):
                 out += self._branches(st, req, world, entry, wdeps + vdeps)
+                if taken is not None:
+                    out += self._branches(st, taken[0], world, entry,
+                                          wdeps + vdeps + taken[1])
         return out
+
+    # -- bodies refused by a decision where the draft is silent ---------------------------
+    @staticmethod
+    def rights_form(rights: str) -> Tuple[bool, bool]:
+        """(a combination of R, W and D, as §6.1.5 has it; also as
+        E-ACCESS-RIGHTS-FORM has it: with R)."""
+        v = RIGHTS_FORM
+        combination = v["min_bytes"] <= len(rights) <= v["max_bytes"] and \
+            set(rights) <= set(v["alphabet"]) and \
+            len(set(rights)) == len(rights)
+        return combination, combination and v["must_contain"] in rights
+
+    @staticmethod
+    def granted(rights: str) -> str:
+        """The rights a mailbox created with `rights` grants: the letters
+        of R, W and D it has (the same value when it is well formed)."""
+        return "".join(c for c in RIGHTS_FORM["alphabet"] if c in rights)
+
+    def refused_body(self, req: Req) -> Optional[Fact]:
+        """Why tigress-ref's decisions refuse the request's body (the
+        draft does not), or None."""
+        if req.body_taken:
+            return None
+        if req.op == "create" and req.config and req.rights is not None \
+                and not self.rights_form(req.rights)[1]:
+            return Fact(tuple(RIGHTS_FORM["requirements"]),
+                        "accessRights %r is not %s" % (req.rights,
+                                                       RIGHTS_FORM["form"]))
+        if req.op == "read" and req.bad_body:
+            return Fact(("E-READ-BODY",), "the read's body is no JSON object "
+                        "with a valid notificationToken")
+        return None
+
+    def _taken(self, req: Req) -> Optional[Tuple[Req, List[Fact]]]:
+        """The request as a relay that takes the body refused by a decision
+        sees it, and the departures that makes."""
+        why = self.refused_body(req)
+        if why is None:
+            return None
+        taken = copy.copy(req)
+        taken.body_taken = True
+        if req.op == "read":
+            return taken, [choice_fact("read-body-unchecked")]
+        deps = [choice_fact("rights-without-read", "accessRights %r taken: "
+                            "the mailbox grants %r" % (
+                                req.rights, self.granted(req.rights)))]
+        if not self.rights_form(req.rights)[0]:
+            deps.append(Fact(tuple(r for r in RIGHTS_FORM["requirements"]
+                                   if not r.startswith("E-")),
+                             "%r is no combination of R, W and D" %
+                             req.rights))
+        return taken, deps
 
     def _branches(self, st, req, world, entry, deps) -> List[Branch]:
         outcomes = P.operation(req.op)["outcomes"]
@@ -271,6 +342,11 @@ class Model:
             return Fact(field_reqs("payload", "the same party again"),
                         "%s may update %s, although the payload there is "
                         "its own" % (req.dev, box.sym))
+        if req.op == "read" and box.recipient is None and \
+                req.dev != box.initiator:
+            return Fact(box.recipient_fact.reqs, "%s may read %s, whose "
+                        "recipient is none (%s)" % (
+                            req.dev, box.sym, box.recipient_fact.text))
         return Fact(box.recipient_fact.reqs if req.dev == box.recipient else
                     (), "%s may %s %s" % (req.dev or "anyone", req.op,
                                           box.sym))
@@ -402,6 +478,8 @@ class Model:
         return out
 
     def _condition(self, when, st, req, world, entry) -> Optional[Fact]:
+        if when == DECIDED:
+            return self.refused_body(req)
         if when.startswith(NEVER) or when == "header.attestation.refused":
             return None
         if when == "expiration.out_of_range":
@@ -505,6 +583,8 @@ class Model:
             if expired:
                 st.boxes[i].expired_seen = True
         box = st.boxes.get(req.box) if req.box else None
+        if req.op == "read" and status >= 400:
+            self._refused_read(box, req, status)
         if status in b.accept:
             return st                       # refused: nothing happens
         if b.outcome["when"] == "request.duplicate":
@@ -529,12 +609,12 @@ class Model:
             cand = Candidate(req.payload, [Fact(
                 field_reqs("payload", "mailbox.create"),
                 "%s, created by %s at step %d" % (req.payload, req.dev, n))])
-            given = req.config and req.rights
-            rights = req.rights if given else DEFAULT_RIGHTS
+            given = req.config and req.rights is not None
+            rights = self.granted(req.rights) if given else DEFAULT_RIGHTS
             rf = Fact(field_reqs("rights", "accessRights" if given
                                  else "default"),
-                      "%s grants %s%s" % (req.sym, rights, "" if given else
-                                          " (the default)"))
+                      "%s grants %s%s" % (req.sym, rights or "nothing",
+                                          "" if given else " (the default)"))
             st.boxes[new_id] = Box(new_id, req.sym, req.dev, req.display,
                                    req.expiration, rights, rf, [cand], cand,
                                    writer=req.dev, made=n)
@@ -565,6 +645,19 @@ class Model:
             st.memory[(req.dev, req.rid)] = Entry(req.op, bid, answer, n,
                                                   req.sym or "")
             st.last[req.dev] = st.last_any[req.dev] = req.rid
+
+    @staticmethod
+    def _refused_read(box: Optional[Box], req: Req, status: int) -> None:
+        """A stranger's read of a live, unbound mailbox refused: it binds
+        nobody (RLY-BIND-FIRST-READ), which what follows rests on."""
+        if box is None or box.gone is not None or box.expired_seen or \
+                box.recipient is not None or req.dev == box.initiator:
+            return
+        box.recipient_fact = Fact(
+            tuple(dict.fromkeys(box.recipient_fact.reqs + field_reqs(
+                "recipient", "a refused read"))),
+            "%s; %s's read at step %d was refused (%d), which binds nobody"
+            % (box.recipient_fact.text, req.dev, req.n, status))
 
     def _unbind(self, box: Box, req: Req) -> None:
         old = box.recipient
@@ -608,10 +701,13 @@ class Model:
                                       "%s; %s" % (f.text, note))
 
 
-def modelled(outcome: dict) -> bool:
-    """Whether the model evaluates this outcome's condition (not those
-    about malformed input, which the generator never sends)."""
+def modelled(outcome: dict, op: str) -> bool:
+    """Whether the model evaluates this outcome's condition of `op` (not
+    those about malformed input, which the generator never sends, but for
+    the bodies refused by a decision)."""
     w = outcome["when"]
+    if w == DECIDED:
+        return op in DECIDED_OPS
     return not w.startswith(NEVER) and w not in (
         "header.attestation.refused", "expiration.out_of_range")
 
@@ -621,7 +717,7 @@ def checked(op: str) -> List[str]:
     those of each modelled outcome (the answer must be one of them, and
     not another), the echo, and what the answers show."""
     out: List[str] = []
-    outcomes = [o for o in P.operation(op)["outcomes"] if modelled(o)]
+    outcomes = [o for o in P.operation(op)["outcomes"] if modelled(o, op)]
     kinds = {o.get("answer") for o in outcomes}
     groups = [o["requirements"] for o in outcomes]
     groups += [s["requirements"] for s in M["shows"] if s["answer"] in kinds]

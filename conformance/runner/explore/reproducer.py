@@ -21,7 +21,9 @@ readable numbered exchange.
 `steps` is the sequence (steps.Step.to_json); the rest says what happened
 when it was found.  Replaying needs only `format`, `version` and `steps`
 (`draft` and `strict_errata` are the defaults of `--replay`).  A replay
-gives the same verdict against a relay that behaves the same.
+gives the same verdict against a relay that behaves the same.  `load`
+checks every member (`check`) before anything is sent: one line names
+the first one that is wrong, and the step it is in.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
+from ..core.model import DRAFTS, SEVERITY
 from .judge import Finding
 from .play import PlayResult
 from .steps import Step, describe, load_steps
@@ -79,21 +82,87 @@ def save(doc: dict, directory: Path, name: str) -> Path:
 
 
 def load(path) -> dict:
-    """A reproducer file, checked; ReproducerError says what is wrong."""
+    """A reproducer file, checked (its `steps` made Steps);
+    ReproducerError says in one line what is wrong."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ReproducerError("%s: %s" % (path, e))
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ReproducerError("%s: not a %s file" % (path, FORMAT))
-    if doc.get("version") != VERSION:
-        raise ReproducerError("%s: version %r (this runner reads %d)" % (
-            path, doc.get("version"), VERSION))
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ReproducerError("%s: not UTF-8 text" % path)
+    except OSError as e:
+        raise ReproducerError("%s: cannot read it (%s)" % (
+            path, e.strerror or e))
     try:
-        doc["steps"] = load_steps(doc.get("steps"))
-    except (TypeError, ValueError) as e:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ReproducerError("%s: not JSON (line %d, column %d: %s)" % (
+            path, e.lineno, e.colno, e.msg[:1].lower() + e.msg[1:]))
+    try:
+        check(doc)
+        doc["steps"] = load_steps(doc["steps"])
+    except ValueError as e:
         raise ReproducerError("%s: %s" % (path, e))
     return doc
+
+
+# The members besides `steps` (conformance/README.md, "The reproducer
+# format"): which are needed, and what each must be.
+_STR = (str, "a string")
+_STRS = (list, "a list of strings")
+MEMBERS = {"format": (True, None), "version": (True, None),
+           "steps": (True, None), "title": (False, _STR),
+           "draft": (False, None), "strict_errata": (False, (bool,
+                                                             "true or false")),
+           "verdict": (False, None), "requirements": (False, _STRS),
+           "step": (False, None), "expected": (False, _STR),
+           "got": (False, _STR), "transcript": (False, _STRS),
+           "found": (False, (dict, "an object"))}
+
+
+def check(doc) -> None:
+    """ValueError naming the first member of reproducer `doc` that is
+    missing, unknown or not what the format says (the steps: steps.py's
+    `check_step`, through `load_steps`)."""
+    if not isinstance(doc, dict):
+        raise ValueError("not a %s file (a JSON object expected)" % FORMAT)
+    if doc.get("format") != FORMAT:
+        raise ValueError("member format: %r expected: not a %s file" % (
+            FORMAT, FORMAT))
+    if doc.get("version") != VERSION or isinstance(doc["version"], bool):
+        raise ValueError("member version: %d expected (this runner reads "
+                         "version %d), not %s" % (VERSION, VERSION, json.dumps(
+                             doc.get("version"))))
+    for k in sorted(doc):
+        if k not in MEMBERS:
+            raise ValueError("member %s is not one of the format's (%s)" % (
+                k, ", ".join(MEMBERS)))
+    for k, (needed, kind) in MEMBERS.items():
+        if k not in doc:
+            if needed:
+                raise ValueError("member %s is missing" % k)
+            continue
+        v = doc[k]
+        bad = None
+        if kind is not None and (not isinstance(v, kind[0]) or (
+                kind[0] is list and not all(isinstance(x, str) for x in v))):
+            bad = kind[1]
+        elif k == "draft" and v not in DRAFTS:
+            bad = " or ".join(DRAFTS)
+        elif k == "verdict" and v not in SEVERITY:
+            bad = "one of %s" % ", ".join(SEVERITY)
+        elif k == "step" and (isinstance(v, bool) or not isinstance(v, int)
+                              or v < 1):
+            bad = "a step number (1 or more)"
+        if bad:
+            raise ValueError("member %s: %s, not %s" % (
+                k, bad, json.dumps(v)[:40]))
+
+
+def recorded(doc: dict) -> str:
+    """What the reproducer says was found, in words."""
+    if not doc.get("verdict"):
+        return "no verdict recorded"
+    reqs = ", ".join(doc.get("requirements") or ())
+    return "recorded: %s%s" % (doc["verdict"], " " + reqs if reqs else "")
 
 
 def transcript(res: PlayResult) -> List[str]:

@@ -14,7 +14,8 @@ finding.  In rounds, until a round changes nothing or the budget is spent:
 1. drop steps: halves, quarters... down to single steps are taken out
    (delta debugging);
 2. simplify steps: a race becomes one of its reads, a poll a read; the
-   notificationToken, a read's request id, HEAD, the mailboxConfiguration
+   notificationToken, a read's invalid body, a read's request id, HEAD,
+   the mailboxConfiguration
    and the access rights go; a payload becomes the sequence's first one;
 3. merge parties: every step of one device is given to another.
 
@@ -230,6 +231,8 @@ def _simpler(s: Step, first_payload: Optional[str]) -> Iterator[Step]:
         yield s.copy(op="read")
     if s.token:
         yield s.copy(token=False)
+    if s.body:
+        yield s.copy(body=None)
     if s.op == "read" and s.rid:
         yield s.copy(rid=None)
     if s.method == "HEAD":
@@ -250,7 +253,7 @@ def _plain(s: Step, first_payload: Optional[str]) -> Step:
     kind (all of them in one candidate: one replay instead of several)."""
     if s.op == "race":
         return s
-    return s.copy(token=False, method="GET",
+    return s.copy(token=False, method="GET", body=None,
                   rid=None if s.op == "read" else s.rid,
                   rights="RWD" if s.op == "create" and s.rights else s.rights,
                   display="d1" if s.op == "create" else s.display,

@@ -16,11 +16,19 @@ payloads and display information (p1..., d1...: fixed per play).
 `lifetime`: "short" (a few seconds: waits reach its expiration), "long"
 (ten minutes) or None (no mailboxConfiguration: the relay's default
 lifetime and rights).  A `wait` step sleeps until its mailbox has expired
-(nothing for a long-lived or unknown one).
+(nothing for a long-lived or unknown one).  A read's `body` "invalid"
+sends the JSON body {"notificationToken": 7}, which errata E-READ-BODY
+refuses.
+
+`check_step` says what is wrong with a step's JSON form (the reproducer
+format of conformance/README.md), member by member, before anything is
+sent.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Dict, List, Optional
 
@@ -31,6 +39,24 @@ MUTATING = ("create", "update", "delete", "relinquish")
 SHORT_LIFETIME = 2          # seconds (a whole second is the draft's unit)
 LONG_LIFETIME = 600
 POLL_WAIT = 1               # Prefer: wait=1 (X-LONG-POLL)
+LIFETIMES = ("short", "long")
+METHODS = ("GET", "HEAD")
+BODIES = ("invalid",)       # a read's body: refused by E-READ-BODY
+INVALID_READ_BODY = b'{"notificationToken": 7}'
+
+# The members each kind of step must have, and those it may have.
+REQUIRED = {"create": ("by", "mailbox", "rid", "payload", "display"),
+            "read": ("by", "mailbox"), "poll": ("by", "mailbox"),
+            "update": ("by", "mailbox", "rid", "payload"),
+            "delete": ("by", "mailbox", "rid"),
+            "relinquish": ("by", "mailbox", "rid"),
+            "preview": ("mailbox",), "wait": ("mailbox",), "race": ("steps",)}
+OPTIONAL = {"create": ("rights", "lifetime", "token"),
+            "read": ("rid", "token", "body"), "poll": ("rid", "token"),
+            "update": ("token",), "delete": (), "relinquish": (),
+            "preview": ("method",), "wait": (), "race": ()}
+SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+RIGHTS_TEXT = re.compile(r"[!-~]{0,16}")     # any value: the model judges it
 
 
 @dataclass
@@ -45,6 +71,7 @@ class Step:
     lifetime: Optional[str] = None    # create: short, long, None (no config)
     token: bool = False               # a notificationToken in the body
     method: str = "GET"               # preview: GET or HEAD
+    body: Optional[str] = None        # read: "invalid" (E-READ-BODY refuses)
     steps: List["Step"] = field(default_factory=list)   # race
 
     def to_json(self) -> dict:
@@ -60,16 +87,13 @@ class Step:
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> "Step":
-        if not isinstance(d, dict) or d.get("op") not in OPERATIONS:
-            raise ValueError("not a step: %r" % (d,))
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError("unknown step member(s): %s" %
-                             ", ".join(sorted(unknown)))
+    def from_json(cls, d: dict, where: str = "a step") -> "Step":
+        """The step of JSON object `d`; ValueError names what is wrong
+        (`where`: the step, as the message names it)."""
+        check_step(d, where)
         kw = {k: v for k, v in d.items() if k != "steps"}
-        kw["steps"] = [cls.from_json(s) for s in d.get("steps", ())]
+        kw["steps"] = [cls.from_json(s, "%s, request %d of the race" % (
+            where, i)) for i, s in enumerate(d.get("steps", ()), 1)]
         return cls(**kw)
 
     def copy(self, **over) -> "Step":
@@ -120,6 +144,8 @@ def describe(step: Step, history: Optional[List[Step]] = None) -> str:
         s += " (If-None-Match: its last ETag, Prefer: wait=%d)" % POLL_WAIT
     if step.token:
         s += " and a notificationToken"
+    if step.body == "invalid":
+        s += " with the invalid body %s" % INVALID_READ_BODY.decode()
     note = reuse_note(step, history or [])
     return s + (" (%s)" % note if note else "")
 
@@ -145,13 +171,98 @@ def reuse_note(step: Step, history: List[Step]) -> str:
 
 
 def _body(s: Step) -> tuple:
-    return s.payload, s.display, s.token, s.rights, s.lifetime
+    return s.payload, s.display, s.token, s.rights, s.lifetime, s.body
+
+
+def check_step(d, where: str) -> None:
+    """ValueError naming the first thing wrong with step `d`'s JSON form:
+    its op, a member it must have and lacks, one it may not have, a
+    value of the wrong type or outside its values."""
+    if not isinstance(d, dict):
+        raise ValueError("%s: a JSON object expected, not %s" % (
+            where, _json_type(d)))
+    op = d.get("op")
+    if op not in OPERATIONS:
+        raise ValueError("%s: member op: %s, not %s" % (
+            where, ", ".join(OPERATIONS), _shown(op)))
+    where = "%s (%s)" % (where, op)
+    allowed = set(REQUIRED[op] + OPTIONAL[op] + ("op",))
+    for k in sorted(d):
+        if k not in allowed:
+            raise ValueError("%s: member %s is not one %s %s has (it has "
+                             "%s)" % (where, k, "an" if op[0] in "aeiou"
+                                      else "a", op, ", ".join(
+                                          REQUIRED[op] + OPTIONAL[op])))
+    for k in REQUIRED[op]:
+        if k not in d:
+            raise ValueError("%s: member %s is missing" % (where, k))
+    for k, v in sorted(d.items()):
+        problem = _member_problem(op, k, v)
+        if problem:
+            raise ValueError("%s: member %s: %s, not %s" % (
+                where, k, problem, _shown(v)))
+    if "rights" in d and "lifetime" not in d:
+        raise ValueError("%s: member rights needs a lifetime (accessRights "
+                         "goes in the mailboxConfiguration)" % where)
+    if d.get("token") and "body" in d:
+        raise ValueError("%s: members token and body exclude each other "
+                         "(both are the read's body)" % where)
+    if op == "race":
+        for i, x in enumerate(d["steps"], 1):
+            if isinstance(x, dict) and x.get("op") in ("race", "wait"):
+                raise ValueError("%s: member steps: request %d is a %s; a "
+                                 "race has requests" % (where, i, x["op"]))
+
+
+def _member_problem(op: str, k: str, v) -> Optional[str]:
+    """What the value `v` of member `k` should be, when it is not."""
+    if k == "op":
+        return None
+    if k in ("by", "mailbox", "rid", "payload", "display"):
+        ok = isinstance(v, str) and SYMBOL.fullmatch(v)
+        return None if ok else \
+            "a symbol (a letter, then up to 31 letters, digits, - or _)"
+    if k == "rights":
+        ok = isinstance(v, str) and RIGHTS_TEXT.fullmatch(v)
+        return None if ok else "a string of up to 16 printable characters"
+    if k == "lifetime":
+        return None if v in LIFETIMES else " or ".join(
+            '"%s"' % x for x in LIFETIMES) + \
+            " (or no lifetime: no mailboxConfiguration)"
+    if k == "token":
+        return None if isinstance(v, bool) else "true or false"
+    if k == "method":
+        return None if v in METHODS else " or ".join('"%s"' % x
+                                                     for x in METHODS)
+    if k == "body":
+        return None if v in BODIES else " or ".join('"%s"' % x
+                                                    for x in BODIES)
+    if k == "steps":
+        ok = isinstance(v, list) and len(v) >= 2
+        return None if ok else "a list of at least two requests"
+    return "unknown"
+
+
+def _json_type(v) -> str:
+    return {dict: "an object", list: "a list", str: "a string",
+            bool: "a boolean", type(None): "null"}.get(
+                type(v), "a number")
+
+
+def _shown(v) -> str:
+    if v is None:
+        return "null"
+    text = json.dumps(v)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def load_steps(items) -> List[Step]:
+    """The steps of a reproducer's `steps` member; ValueError names the
+    step (numbered from 1, as the transcript does) and the member."""
     if not isinstance(items, list) or not items:
-        raise ValueError("steps: a non-empty list expected")
-    return [Step.from_json(d) for d in items]
+        raise ValueError("member steps: a non-empty list of steps, not %s"
+                         % _shown(items))
+    return [Step.from_json(d, "step %d" % n) for n, d in enumerate(items, 1)]
 
 
 def symbols(steps: List[Step]) -> Dict[str, List[str]]:

@@ -16,7 +16,8 @@ from tigress_py.client import Exchange, RelayClient
 
 from .judge import Concrete
 from .model import Req, State
-from .steps import LONG_LIFETIME, POLL_WAIT, SHORT_LIFETIME, Step
+from .steps import (INVALID_READ_BODY, LONG_LIFETIME, POLL_WAIT,
+                    SHORT_LIFETIME, Step)
 
 AEAD = "AEAD_AES_128_GCM"
 MAX_WAIT = 15.0     # a wait for a mailbox further off than this: skipped
@@ -164,7 +165,8 @@ class Wire(Concrete):
         req = Req(n, op, step.by, step.mailbox,
                   self.mailbox_id(st, step.mailbox) if op != "create"
                   else None, step.rid, step.payload, step.display,
-                  step.rights, token=step.token, method=step.method)
+                  step.rights, token=step.token, method=step.method,
+                  bad_body=step.body == "invalid")
         c = self.client(step.by)
         claim = self.claim(step.by) if step.by else None
         rid = self.rid(step.rid) if step.rid else None
@@ -198,9 +200,11 @@ class Wire(Concrete):
             if step.op == "poll":
                 req.poll = st.polls.get((step.by, req.box))
                 etag = req.poll[0] if req.poll else None
+            bad = INVALID_READ_BODY if req.bad_body else None
             ex = c.read(req.box, claim, notify=notify,
                         request_id=rid or False, if_none_match=etag,
-                        wait=POLL_WAIT if etag else None)
+                        wait=POLL_WAIT if etag else None, body=bad,
+                        content_type="application/json" if bad else None)
         req.t0 = ex.started
         req.t1 = ex.started + ex.elapsed
         return req, ex

@@ -120,8 +120,7 @@ def vectors(t):
         for ex in kept.exchanges():
             t.attach(ex)
         f = res.worst()
-        was = "recorded: %s %s" % (doc.get("verdict"),
-                                   ", ".join(doc.get("requirements", [])))
+        was = reproducer.recorded(doc)
         if f is None:
             t.note("%s: every answer allowed (%s)" % (p.name, was))
             opts.printed.append((t.case.id, "%s: PASS (%s)" % (p, was)))
