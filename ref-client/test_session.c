@@ -72,6 +72,22 @@ share_url_of(const uint8_t *k, size_t klen, char *out, size_t size)
 	snprintf(out, size, "%s?v=c#%s", API, b64);
 }
 
+/* Share options for PI under a 32-byte Secret, stateless, no lifetime. */
+static void
+share_opts(struct session_share_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->relay = BASE;
+	o->pi = PI;
+	o->pi_len = strlen(PI);
+	o->display.title = "Car";
+	o->display.description = "";
+	o->display.image_url = "";
+	o->vertical = 'c';
+	o->now = 1700000000;
+	o->key_len = 32;
+}
+
 static void
 test_share_sends_no_secret(void)
 {
@@ -87,18 +103,9 @@ test_share_sends_no_secret(void)
 	size_t				 n = 0, len;
 	const char			*field;
 
-	memset(&o, 0, sizeof(o));
-	o.relay = BASE;
-	o.pi = PI;
-	o.pi_len = strlen(PI);
-	o.display.title = "Car";
-	o.display.description = "";
-	o.display.image_url = "";
-	o.vertical = 'c';
+	share_opts(&o);
 	o.rights = MSG_RIGHT_READ | MSG_RIGHT_WRITE | MSG_RIGHT_DELETE;
 	o.lifetime = 600;
-	o.now = 1700000000;
-	o.key_len = 32;
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
 	fake_push(&f, HTTP_OK, 200, LINK, NULL);
@@ -150,16 +157,7 @@ test_share_learns_default_lifetime(void)
 	struct client_error		 e;
 	struct state			 st;
 
-	memset(&o, 0, sizeof(o));
-	o.relay = BASE;
-	o.pi = PI;
-	o.pi_len = strlen(PI);
-	o.display.title = "Car";
-	o.display.description = "";
-	o.display.image_url = "";
-	o.vertical = 'c';
-	o.now = 1700000000;
-	o.key_len = 32;
+	share_opts(&o);
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
 	fake_push(&f, HTTP_OK, 200, LINK, NULL);
@@ -210,15 +208,10 @@ test_share_refuses_bad_input(void)
 	struct state			 st;
 	char				 title[300];
 
-	memset(&o, 0, sizeof(o));
-	o.relay = BASE;
+	share_opts(&o);
 	o.pi = "{\"format\":\"\",\"content\":{}}";
 	o.pi_len = strlen(o.pi);
-	o.display.title = "Car";
-	o.display.description = "";
-	o.display.image_url = "";
 	o.vertical = 'a';
-	o.key_len = 32;
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
 	CU_ASSERT_EQUAL(session_share(&ctx, &o, &st, &e), CLIENT_ERR_INPUT);
