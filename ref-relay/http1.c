@@ -88,6 +88,7 @@ struct http1_conn {
 	size_t				 rid_len;
 	int				 rids;
 	bool				 rid_open;	/* value not complete */
+	bool				 rid_line_done;	/* but its line ended */
 	/* for the obs-fold check: what precedes the data being parsed */
 	const char			*feed_start;
 	char				 feed_prev;
@@ -270,6 +271,8 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 	c->part = P_VALUE;
 	if (is_request_id(c)) {
 		size_t room = sizeof(c->rid) - 1 - c->rid_len;
+
+		c->rid_line_done = false;
 		memcpy(c->rid + c->rid_len, at, n < room ? n : room);
 		c->rid_len += n < room ? n : room;
 	}
@@ -311,7 +314,11 @@ host_ok(const char *v)
 	return true;
 }
 
-/* The Host rule and the version: what llhttp leaves to its user. */
+/*
+ * The Host rule, the version, and Transfer-Encoding in HTTP/1.0 (RFC 9112
+ * §6.1: framing that a 1.0 hop may not have honoured, taken as faulty):
+ * what llhttp leaves to its user.
+ */
 static enum tgerr
 check_head(struct http1_conn *c)
 {
@@ -321,6 +328,9 @@ check_head(struct http1_conn *c)
 	if (c->head_full)
 		return TGERR_HEADERS_TOO_LARGE;
 	if (c->parser.http_major != 1 || c->parser.http_minor > 1)
+		return TGERR_HTTP_SYNTAX;
+	if (c->parser.http_minor == 0 &&
+	    (c->parser.flags & F_TRANSFER_ENCODING))
 		return TGERR_HTTP_SYNTAX;
 	for (int i = 0; i < c->nfields; i++) {
 		if (strcasecmp(c->arena + c->name_off[i], "Host") == 0) {
@@ -446,14 +456,15 @@ target_path(char *target)
 
 /*
  * The request id read, when it was given once and in full: complete, or
- * the last field whose line ended (llhttp completes a value only when
- * the next line shows it is not folded).
+ * the last field, whose line ended in input llhttp took without fault
+ * (llhttp completes a value only when the next line shows it is not
+ * folded).  A value cut by a fault is not whole: its prefix is not the
+ * id that was sent.
  */
 static const char *
 request_id(struct http1_conn *c)
 {
-	bool whole = !c->rid_open || (c->part == P_VALUE &&
-	    is_request_id(c) && c->feed_prev == '\n');
+	bool whole = !c->rid_open || c->rid_line_done;
 
 	if (c->rids != 1 || !whole || c->rid_len > HTTP1_REQUEST_ID_MAX)
 		return NULL;
@@ -623,6 +634,9 @@ feed(struct http1_conn *c)
 			c->head_raw += used;
 		if (e == HPE_OK || e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
 			c->feed_prev = used > 0 ? data[used - 1] : c->feed_prev;
+			c->rid_line_done = c->rid_open && c->part == P_VALUE &&
+			    is_request_id(c) && used > 0 &&
+			    data[used - 1] == '\n';
 			if (evbuffer_drain(in, used) != 0)
 				e = HPE_INTERNAL;
 		}
@@ -661,6 +675,7 @@ next_request(struct http1_conn *c)
 	c->nfields = 0;
 	c->rid_len = 0;
 	c->rids = 0;
+	c->rid_line_done = false;
 	c->body_len = 0;
 	c->line_len = 0;
 	memset(&c->req, 0, sizeof(c->req));

@@ -134,6 +134,28 @@ def test_request_id_beyond_ascii_never_echoed(client, rid):
     assert "mailbox-request-id" not in ans.headers, ans
 
 
+@pytest.mark.parametrize("line", [b"FOO /x HTTP/1.1", b"GET /x HTTP/1.2",
+                                  b"GET /.well-known/tigress HTTP/1.1"])
+@pytest.mark.parametrize("rid", [b"A\x7fB", b"A\rB", b"AB\x00CD"])
+def test_request_id_cut_by_a_fault_never_echoed(client, line, rid):
+    """A request id that a fault cuts short (a control byte inside it) was
+    echoed up to that byte ("A" for "A\x7fB"): its prefix is not the id
+    that was sent, and a malformed id is not echoed (E-REQID-FORM)."""
+    ans = raw_answer(client, line + b"\r\nHost: h\r\nMailbox-Request-ID: " +
+                     rid + b"\r\n\r\n")
+    assert ans.status in (400, 501), ans
+    assert "mailbox-request-id" not in ans.headers, ans
+
+
+def test_request_id_whole_before_a_fault_echoed(client):
+    """An id whose line ended before the fault came is the id sent."""
+    ans = raw_answer(client, b"FOO /x HTTP/1.1\r\nHost: h\r\n"
+                     b"Mailbox-Request-ID: " + RID.encode() +
+                     b"\r\nX: a\x00b\r\n\r\n")
+    assert ans.status in (400, 501), ans
+    assert ans.headers.get("mailbox-request-id") == RID, ans
+
+
 def test_chunked_body_over_limit_413(client):
     chunk = b"a" * 60000
     data = (b"POST /v1/m HTTP/1.1\r\nHost: h\r\nMailbox-Request-ID: " +
@@ -192,6 +214,19 @@ def test_known_method_not_served_405(client):
                      b"Connection: close\r\n\r\n")
     assert_raw_error(ans, 405, "method_not_allowed")
     assert "POST" in ans.headers.get("allow", "")
+
+
+def test_http10_with_transfer_encoding_400(client):
+    """A chunked body in HTTP/1.0 was read and served (RFC 9112 §6.1: a
+    1.0 message with Transfer-Encoding has faulty framing)."""
+    body = _body()
+    ans = raw_answer(client, b"POST /v1/m HTTP/1.0\r\nHost: h\r\n"
+                     b"Content-Type: application/json\r\n"
+                     b"Mailbox-Device-Claim: " + new_claim().encode() +
+                     b"\r\nMailbox-Request-ID: " + RID.encode() +
+                     b"\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                     b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    assert_raw_error(ans, 400, "http_syntax", RID)
 
 
 def test_http10_without_host_served(client):
