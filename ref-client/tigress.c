@@ -545,9 +545,9 @@ content_json(struct app *app, const struct session_msg *m, bool deleted)
 	return emit_json(app, o);
 }
 
-/* Hand the content out: to --out, or stdout (raw, or inside JSON). */
+/* Write the content to --out, or raw to stdout (not with bare --json). */
 static enum client_err
-deliver(struct app *app, const struct session_msg *m, bool deleted)
+write_content(struct app *app, const struct session_msg *m)
 {
 	enum fileio_err	err = FILEIO_OK;
 	bool		tty = app->a.out == NULL || strcmp(app->a.out, "-") == 0;
@@ -561,7 +561,18 @@ deliver(struct app *app, const struct session_msg *m, bool deleted)
 	if (err != FILEIO_OK)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
 		    "%s: %s", tty ? "stdout" : app->a.out, strerror(errno));
-	return app->a.json ? content_json(app, m, deleted) : CLIENT_OK;
+	return CLIENT_OK;
+}
+
+/* Hand the content out: to --out, or stdout (raw, or inside JSON). */
+static enum client_err
+deliver(struct app *app, const struct session_msg *m, bool deleted)
+{
+	enum client_err err = write_content(app, m);
+
+	if (err == CLIENT_OK && app->a.json)
+		err = content_json(app, m, deleted);
+	return err;
 }
 
 /*
@@ -620,12 +631,23 @@ run_accept(struct app *app)
 		    "the right one");
 	if (err || (err = save_state(app, false)))
 		goto done;
-	if (app->a.delete_after && (err = session_cancel(&app->ctx, &app->st,
-	    &app->e)) == CLIENT_OK)
-		state_remove(app->path);
-	if (err == CLIENT_OK && (err = deliver(app, &m, app->a.delete_after)) ==
-	    CLIENT_OK)
-		say_written(app, &m, app->a.delete_after);
+	if (!app->a.delete_after) {
+		if ((err = deliver(app, &m, false)) == CLIENT_OK)
+			say_written(app, &m, false);
+		goto done;
+	}
+	/* The credential is safe in --out (or on stdout) before the mailbox
+	 * and the state that could fetch it again go. */
+	if ((err = write_content(app, &m))) {
+		amend(app, "; the mailbox and the state file were kept: run "
+		    "accept again");
+		goto done;
+	}
+	if ((err = session_cancel(&app->ctx, &app->st, &app->e)))
+		goto done;
+	state_remove(app->path);
+	if (!app->a.json || (err = content_json(app, &m, true)) == CLIENT_OK)
+		say_written(app, &m, true);
 done:
 	session_msg_clear(&m);
 	return err;

@@ -123,6 +123,25 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert alice.state_files() == []
 
 
+def test_accept_delete_keeps_the_share_when_out_fails(devices, pi_file,
+                                                     tmp_path):
+    """accept --delete whose --out cannot be written fails (1) and keeps
+    the mailbox and the state file, so a rerun with a good --out gets the
+    credential and only then deletes the mailbox."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    mid = url.split("/v1/m/")[1].split("#")[0]
+    r = bob.run("accept", url, "--delete", "--out", tmp_path / "no" / "k")
+    one_error_line(r, 1, "the mailbox and the state file were kept")
+    assert mid in bob.relay.mailbox_ids()
+    assert len(bob.state_files()) == 1
+    got = tmp_path / "got.json"
+    r = bob.run("accept", url, "--delete", "--out", got)
+    assert r.returncode == 0, r.stderr
+    assert got.read_bytes() == PI
+    assert mid not in bob.relay.mailbox_ids() and bob.state_files() == []
+
+
 def test_initiator_state_goes_when_the_share_is_over(devices, pi_file):
     """A share made without --expires: its state records the relay's
     default lifetime (/.well-known/tigress), and once the recipient has
