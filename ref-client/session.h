@@ -72,7 +72,8 @@ enum client_err session_api_url(const char *url, char *out, size_t size,
  * Initiator: draw a Secret and a claim, seal opts->pi, create the mailbox.
  * On success *st describes the share (role initiator); without a lifetime
  * in opts, its expiration is the relay's default lifetime where
- * /.well-known/tigress advertises it (one more GET), else unknown (0).
+ * /.well-known/tigress advertises it (one more GET, before the create),
+ * else unknown (0).
  * Errors: USAGE
  * (option values the body rules refuse), INPUT, INTERNAL, and those of
  * client_create().
