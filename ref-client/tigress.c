@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1020,7 +1021,15 @@ main(int argc, char **argv)
 		free(app);
 		return CLI_EXIT_OK;
 	}
-	if ((err = run(app)) != CLIENT_OK)
+	/* A write over the file size limit (ulimit -f) then fails with
+	 * EFBIG, so that share deletes the mailbox it could not keep a
+	 * state for, instead of being killed between the two. */
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		err = client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot ignore "
+		    "SIGXFSZ: %s", strerror(errno));
+	else
+		err = run(app);
+	if (err != CLIENT_OK)
 		report(app, err);
 	code = cli_exit_code(err);
 	if (app->t_open)

@@ -142,6 +142,29 @@ def test_accept_delete_keeps_the_share_when_out_fails(devices, pi_file,
     assert mid not in bob.relay.mailbox_ids() and bob.state_files() == []
 
 
+def test_share_over_the_file_size_limit_leaves_nothing(devices, pi_file):
+    """Under `ulimit -f 0` the state cannot be written: share is not
+    killed (SIGXFSZ) between the create and the save, but fails (1),
+    deletes the mailbox again and leaves no temporary file."""
+    import resource
+    import subprocess
+    from cli_helpers import CLIENT
+    alice = devices()
+    before = alice.relay.mailbox_ids()
+
+    def no_file_growth():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    r = subprocess.run([str(CLIENT), "share", "--relay",
+                        alice.relay.base_url, "--in", str(pi_file), "--title",
+                        "Car key", "--ca", alice.relay.ca], env=alice.env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60, preexec_fn=no_file_growth)
+    one_error_line(r, 1, "the mailbox was deleted again")
+    assert r.stdout == ""
+    assert alice.relay.mailbox_ids() == before
+    assert list(alice.state_dir.iterdir()) == []
+
+
 def test_initiator_state_goes_when_the_share_is_over(devices, pi_file):
     """A share made without --expires: its state records the relay's
     default lifetime (/.well-known/tigress), and once the recipient has
