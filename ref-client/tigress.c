@@ -483,12 +483,31 @@ read_secret(struct app *app, char **out, size_t *len)
 }
 
 /*
+ * Whether a kept recipient state old is this device's earlier try of the
+ * mailbox of url at another relay origin (a mistyped host or port), never
+ * answered there: no read filled its etag, expiration or seen list, so no
+ * relay bound its claim and the new link may take its place.
+ */
+static bool
+accept_moved_unread(const struct state *old, const char *url)
+{
+	const char *a = strrchr(old->mailbox_url, '/');
+	const char *b = strrchr(url, '/');
+
+	return old->role == STATE_RECIPIENT && a != NULL && b != NULL &&
+	    strcmp(a, b) == 0 && old->etag[0] == '\0' && old->nseen == 0 &&
+	    old->expiration == 0;
+}
+
+/*
  * The claim to accept with.  The state file is keyed by the mailbox: when
  * this device accepted the share before (its recipient state is there),
  * its claim, to which the relay may have bound the mailbox, is reused and
  * the Secret of the link given now replaces the kept one, so that an
- * accept with a mistyped link can be rerun with the right one.  Else the
- * fresh claim is saved before the read binds it (*created).
+ * accept with a mistyped link can be rerun with the right one; a link
+ * with another relay origin replaces the kept URL too while no read has
+ * answered (accept_moved_unread()).  Else the fresh claim is saved before
+ * the read binds it (*created).
  */
 static enum client_err
 claim_for_accept(struct app *app, bool *created)
@@ -505,7 +524,8 @@ claim_for_accept(struct app *app, bool *created)
 	if (err != STATE_OK)
 		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot use the "
 		    "state file %s: %s", app->path, state_strerror(err));
-	if (strcmp(old.mailbox_url, app->st.mailbox_url) != 0)
+	if (strcmp(old.mailbox_url, app->st.mailbox_url) != 0 &&
+	    !accept_moved_unread(&old, app->st.mailbox_url))
 		cerr = client_fail(&app->e, CLIENT_ERR_INPUT, "the state file "
 		    "%s is for another share (choose another with --state)",
 		    app->path);
@@ -521,7 +541,7 @@ claim_for_accept(struct app *app, bool *created)
 		if (app->a.verbose)
 			log_line(NULL, "this device accepted the share before: "
 			    "reusing its claim");
-		cerr = save_state(app, false);	/* the new Secret */
+		cerr = save_state(app, false);	/* the new Secret and URL */
 	}
 	state_wipe(&old);
 	return cerr;

@@ -43,6 +43,27 @@ def test_wrong_link_then_right_link_same_device(devices, pi_file, tmp_path):
     assert r.returncode == 0 and r.stdout.encode().rstrip(b"\n") == PI
 
 
+def test_wrong_relay_port_then_right_link(devices, pi_file, tmp_path):
+    """accept with a link whose relay port is dead fails (4) but keeps
+    the claim it saved; the right link then takes its place (same claim,
+    the new URL) instead of "another share" (3)."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    dead = url.replace(alice.relay.base_url, "https://127.0.0.1:1")
+    one_error_line(bob.run("accept", dead, "--retries", "0"), 4)
+    claim = json.loads(bob.state().read_text())["claim"]
+    got = tmp_path / "got.json"
+    r = bob.run("accept", url, "--out", got)
+    assert r.returncode == 0, r.stderr
+    assert got.read_bytes() == PI
+    st = json.loads(bob.state().read_text())
+    assert st["claim"] == claim
+    assert st["mailboxUrl"] == url.split("?")[0].split("#")[0]
+    # once read there, a link to another relay is another share
+    one_error_line(bob.run("accept", dead, "--retries", "0"), 3,
+                   "is for another share")
+
+
 def test_accept_says_what_it_wrote(devices, pi_file, tmp_path):
     alice, bob = devices(), devices()
     url = share(alice, pi_file).strip()
