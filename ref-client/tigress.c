@@ -854,8 +854,10 @@ list_text(struct listing *l, const char *path, const struct state *st,
 /*
  * status --prune: ask the relay of st whether it still holds the share,
  * with the preview GET (no claim, no Secret: it binds nothing).  A 404
- * (CLIENT_ERR_GONE) means the share is over.  Any other failure keeps the
- * state and is said on stderr; the first one decides the exit code.
+ * with the relay's JSON error body means the share is over; a 404 or 410
+ * without it (an HTML page of a misrouted proxy) proves nothing, so it,
+ * like any other failure, keeps the state and is said on stderr (exit 6);
+ * the first failure decides the exit code.
  */
 static enum client_err
 ask_relay(struct listing *l, const char *path, const struct state *st)
@@ -874,6 +876,10 @@ ask_relay(struct listing *l, const char *path, const struct state *st)
 		preview_parsed_free(&page);
 		http_curl_close(&t);
 	}
+	if (err == CLIENT_ERR_GONE && (e.status != 404 || !e.json_error))
+		err = client_fail(&e, CLIENT_ERR_REFUSED, "the relay answered "
+		    "%ld%s, which does not prove the share gone", e.status,
+		    e.json_error ? "" : " without its JSON error body");
 	if (err == CLIENT_OK || err == CLIENT_ERR_GONE)
 		return err;
 	if (l->unasked++ == 0)

@@ -405,3 +405,65 @@ def test_version_and_help(devices):
     r = dev.run("status", "--help", ca=False)
     assert r.returncode == 0 and "--prune" in r.stdout
 
+
+def _answering_server(relay, status, ctype, body):
+    """A TLS server with the relay's certificate that answers every GET
+    with status, ctype and body (echoing the Mailbox-Request-ID), as a
+    misrouted proxy or another server in front of the relay would."""
+    import http.server
+    import ssl
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Mailbox-Request-ID",
+                             self.headers.get("Mailbox-Request-ID", ""))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(relay.data_dir / "cert.pem",
+                        relay.data_dir / "key.pem")
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_prune_keeps_state_unless_the_relay_says_404(devices, pi_file):
+    """status --prune removes a state only on a 404 with the relay's JSON
+    error body; an HTML 404, a 410 or a 5xx keeps it (exit 6, said)."""
+    alice = devices()
+    share(alice, pi_file, "--expires", "1h")
+    kept = json.loads(alice.state().read_text())
+    cases = [(404, "text/html", b"<html>Not Found</html>", True),
+             (410, "application/json", b'{"error":"gone"}', True),
+             (503, "application/json", b'{"error":"busy"}', True),
+             (404, "application/json; charset=utf-8",
+              b'{"error":"not-found","message":"no such mailbox"}', False)]
+    for status, ctype, body, keep in cases:
+        srv = _answering_server(alice.relay, status, ctype, body)
+        try:
+            st = dict(kept, mailboxUrl=kept["mailboxUrl"].replace(
+                alice.relay.base_url, "https://127.0.0.1:%d"
+                % srv.server_address[1]))
+            f = alice.state_dir / "elsewhere.json"
+            f.write_text(json.dumps(st))
+            f.chmod(0o600)
+            r = alice.run("status", "--prune", "--retries", "0", ca=False)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+        assert f.exists() == keep, (status, ctype, r.stderr)
+        if keep:
+            assert r.returncode == 6, (status, r.stderr)
+            assert "kept %s: the relay" % f in r.stderr, r.stderr
+        else:
+            assert r.returncode == 0, r.stderr
