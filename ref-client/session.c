@@ -551,26 +551,46 @@ session_wait(struct client_ctx *ctx, struct state *st, long timeout,
 }
 
 enum client_err
-session_send(struct client_ctx *ctx, struct state *st, const char *pi,
-    size_t pi_len, const struct msg_notify *notify, struct client_error *e)
+session_seal(struct state *st, const char *pi, size_t pi_len,
+    const struct msg_notify *notify, char **body, struct client_error *e)
 {
 	struct payload_ref	 ref;
 	char			 digest[STATE_DIGEST_SIZE];
 	json_t			*obj = NULL;
-	char			*body = NULL;
 	enum client_err		 err;
 
+	*body = NULL;
 	if ((err = session_check_pi(pi, pi_len, "the input",
 	    CLIENT_ERR_INPUT, e)) ||
 	    (err = seal(st, pi, pi_len, &obj, &ref, digest, e)))
 		return err;
-	if ((body = msg_build_update_request(&ref, notify)) == NULL)
+	if ((*body = msg_build_update_request(&ref, notify)) == NULL)
 		err = client_fail(e, CLIENT_ERR_INTERNAL, "out of memory");
-	else if ((err = not_bound(client_update(ctx, st->mailbox_url,
-	    st->claim, body, e), e)) == CLIENT_OK)
+	else
 		state_remember(st, digest);
-	free(body);
 	json_decref(obj);
+	return err;
+}
+
+enum client_err
+session_send_sealed(struct client_ctx *ctx, const struct state *st,
+    const char *body, struct client_error *e)
+{
+	return not_bound(client_update(ctx, st->mailbox_url, st->claim, body,
+	    e), e);
+}
+
+enum client_err
+session_send(struct client_ctx *ctx, struct state *st, const char *pi,
+    size_t pi_len, const struct msg_notify *notify, struct client_error *e)
+{
+	char		*body = NULL;
+	enum client_err	 err;
+
+	if ((err = session_seal(st, pi, pi_len, notify, &body, e)) ==
+	    CLIENT_OK)
+		err = session_send_sealed(ctx, st, body, e);
+	free(body);
 	return err;
 }
 

@@ -230,10 +230,39 @@ state_path(struct app *app, const char *api_url, enum state_role role)
 	return CLIENT_OK;
 }
 
+/*
+ * Merge the seen list saved at app->path since app->st was loaded (by a
+ * send or a wait of this device running alongside) into app->st; true
+ * when digest was in it.  A missing or unusable file merges nothing.
+ */
+static bool
+merge_saved_seen(struct app *app, const char *digest)
+{
+	struct state	disk;
+	bool		seen = false;
+
+	if (state_load(app->path, &disk) != STATE_OK)
+		return false;
+	if (digest != NULL)
+		seen = state_seen(&disk, digest);
+	state_merge_seen(&app->st, &disk);
+	state_wipe(&disk);
+	return seen;
+}
+
+/*
+ * Save app->st: a new file (create_new), or over the kept one, merging
+ * the seen list another run of this device saved meanwhile rather than
+ * losing it.
+ */
 static enum client_err
 save_state(struct app *app, bool create_new)
 {
-	enum state_err err = state_save(&app->st, app->path, create_new);
+	enum state_err err;
+
+	if (!create_new)
+		(void)merge_saved_seen(app, NULL);
+	err = state_save(&app->st, app->path, create_new);
 
 	if (err == STATE_ERR_EXISTS)
 		return client_fail(&app->e, CLIENT_ERR_INPUT, "a state file "
@@ -722,18 +751,48 @@ run_preview(struct app *app)
 	return err;
 }
 
+/*
+ * Whether m, taken as new, is one another run of this device saw or sent
+ * after this one loaded the state (a send alongside a wait): the saved
+ * seen list is merged in and asked.  The digest of a new message is the
+ * last one session_read()/session_wait() remembered.
+ */
+static bool
+sent_meanwhile(struct app *app, const struct session_msg *m)
+{
+	char digest[STATE_DIGEST_SIZE];
+
+	if (!m->fresh || app->st.nseen == 0)
+		return false;
+	memcpy(digest, app->st.seen[app->st.nseen - 1], sizeof(digest));
+	return merge_saved_seen(app, digest);
+}
+
 static enum client_err
 run_content(struct app *app, bool wait)
 {
 	struct session_msg	m;
+	int64_t			deadline = (int64_t)time(NULL) + app->a.timeout;
+	long			left = app->a.timeout;
 	enum client_err		err;
 
 	memset(&m, 0, sizeof(m));
 	if ((err = load_state(app)) || (err = open_transport(app)))
 		return err;
-	err = wait ? session_wait(&app->ctx, &app->st, app->a.timeout, &m,
+	while ((err = wait ? session_wait(&app->ctx, &app->st, left, &m,
 	    &app->e) : session_read(&app->ctx, &app->st, notify_of(app), &m,
-	    &app->e);
+	    &app->e)) == CLIENT_OK && sent_meanwhile(app, &m)) {
+		/* This device's own message (a send alongside): not new. */
+		m.fresh = false;
+		if (!wait)
+			break;
+		session_msg_clear(&m);
+		if ((left = deadline - (int64_t)time(NULL)) <= 0) {
+			err = client_fail(&app->e, CLIENT_ERR_TIMEOUT, "nothing "
+			    "new arrived within %ld seconds", app->a.timeout);
+			break;
+		}
+	}
 	if (err == CLIENT_ERR_GONE)
 		forget_share(app, true);
 	if (err == CLIENT_OK && (err = save_state(app, false)) == CLIENT_OK &&
@@ -755,21 +814,26 @@ done_json(struct app *app, const char *result)
 static enum client_err
 run_send(struct app *app)
 {
-	char		*pi = NULL;
+	char		*pi = NULL, *body = NULL;
 	size_t		 len = 0;
 	enum client_err	 err;
 
 	if ((err = load_state(app)) || (err = read_pi(app, app->a.in, &pi,
 	    &len)) || (err = open_transport(app)))
 		goto done;
-	err = session_send(&app->ctx, &app->st, pi, len, notify_of(app),
-	    &app->e);
+	/* Its digest saved before the relay has it: a wait alongside then
+	 * knows the message as this device's own (sent_meanwhile()). */
+	if ((err = session_seal(&app->st, pi, len, notify_of(app), &body,
+	    &app->e)) || (err = save_state(app, false)))
+		goto done;
+	err = session_send_sealed(&app->ctx, &app->st, body, &app->e);
 	if (err == CLIENT_ERR_GONE)
 		forget_share(app, true);
 	if (err || (err = save_state(app, false)))
 		goto done;
 	err = done_json(app, "sent");
 done:
+	free(body);
 	free_secret(pi, len);
 	return err;
 }
