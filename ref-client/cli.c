@@ -287,7 +287,8 @@ static const char *const usages[CLI_CMD_COUNT] = {
 "                         the relay of each other share whether it still\n"
 "                         holds it (a GET of its preview page: no claim,\n"
 "                         no Secret, binds nothing); remove those it\n"
-"                         answers 404 for, keep those it cannot be asked\n"
+"                         answers 404 for with its JSON error body, keep\n"
+"                         those it cannot be asked or answers otherwise\n"
 "  --json                 one JSON object on stdout\n"
 "\n"
 "Examples:\n"
@@ -295,7 +296,8 @@ static const char *const usages[CLI_CMD_COUNT] = {
 "  TIGRESS_STATE_DIR=/tmp/alice tigress status --prune\n"
 "\n"
 "Exit codes: 0 ok, 1 internal, 2 usage, 3 a state file cannot be read,\n"
-"4 or 5 (--prune) a relay could not be reached (its shares are kept).\n",
+"4 or 5 (--prune) a relay could not be reached, 6 (--prune) a relay\n"
+"answered a 5xx or anything but its JSON 404 (its shares are kept).\n",
 };
 
 const char *

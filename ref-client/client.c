@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -79,6 +80,7 @@ client_fail(struct client_error *e, enum client_err code, const char *fmt,
 		return code;
 	e->code = code;
 	e->status = 0;
+	e->json_error = false;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -250,6 +252,31 @@ transport_fail(const char *url, enum http_err herr, const char *why,
 	}
 }
 
+/*
+ * Whether resp carries the relay's JSON error body (application/json, an
+ * object with an "error" string): what tells a relay's 404 from a page
+ * of a misrouted proxy or another server.
+ */
+static bool
+is_error_body(const struct http_response *resp)
+{
+	static const char	 json_type[] = "application/json";
+	const char		*t = resp->content_type;
+	json_t			*root;
+	json_error_t		 jerr;
+	bool			 ok;
+
+	if (resp->body == NULL || strncasecmp(t, json_type,
+	    sizeof(json_type) - 1) != 0 || (t[sizeof(json_type) - 1] != '\0' &&
+	    t[sizeof(json_type) - 1] != ';' && t[sizeof(json_type) - 1] != ' '))
+		return false;
+	root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	ok = json_is_object(root) && json_is_string(json_object_get(root,
+	    "error"));
+	json_decref(root);
+	return ok;
+}
+
 /* The failure an HTTP answer stands for, with the relay's own words. */
 static enum client_err
 answer_fail(const char *url, const struct http_response *resp, bool binding,
@@ -364,8 +391,10 @@ client_exchange(struct client_ctx *ctx, struct http_request *req,
 		return CLIENT_OK;
 	else
 		err = answer_fail(req->url, resp, binding, e);
-	if (e != NULL)
+	if (e != NULL) {
 		e->status = resp->status;
+		e->json_error = is_error_body(resp);
+	}
 	http_response_clear(resp);
 	return err;
 }

@@ -50,6 +50,7 @@ enum client_err {
 struct client_error {
 	enum client_err	code;
 	long		status;		/* the relay's HTTP status, or 0 */
+	bool		json_error;	/* the answer was a TIGRESS error body */
 	char		msg[CLIENT_MSG_SIZE];
 };
 

@@ -221,23 +221,21 @@ take_url_link(const struct msg *m, struct state *st, struct client_error *e)
  * A share made without a lifetime gets the relay's default one (errata
  * E-EXPIRATION), which the create answer does not tell.  Where the relay
  * advertises it (/.well-known/tigress "defaultLifetime", spec/extensions.md
- * X-WELL-KNOWN) the state records the expiration, counted from the last
- * moment the relay can have made the mailbox (o->now plus the time the
- * create took, t0_ms on ctx's clock), so that `status --prune` never
- * drops a share the relay still holds.  Not learning it is no failure:
- * the expiration stays unknown.
+ * X-WELL-KNOWN) the state records the expiration.  It is asked before the
+ * create, so that once the mailbox exists only the state save remains
+ * (a slow or killed run leaves no mailbox without a state).  Not learning
+ * it is no failure: the expiration stays unknown (0 here).
  */
-static void
-learn_expiration(struct client_ctx *ctx, const struct session_share_opts *o,
-    int64_t t0_ms, struct state *st)
+static int64_t
+relay_default_lifetime(struct client_ctx *ctx,
+    const struct session_share_opts *o)
 {
-	struct client_relay_info	info;
-	int64_t				took_ms = ctx->now_ms(ctx->arg) - t0_ms;
+	struct client_relay_info info;
 
 	if (client_well_known(ctx, o->relay, &info, NULL) == CLIENT_OK &&
 	    info.default_lifetime > 0)
-		st->expiration = o->now + (took_ms + 999) / 1000 +
-		    info.default_lifetime;
+		return info.default_lifetime;
+	return 0;
 }
 
 enum client_err
@@ -249,7 +247,8 @@ session_share(struct client_ctx *ctx, const struct session_share_opts *o,
 	json_t			*obj = NULL;
 	char			*body = NULL;
 	char			 digest[STATE_DIGEST_SIZE];
-	int64_t			 t0_ms = ctx->now_ms(ctx->arg);
+	int64_t			 t0_ms = ctx->now_ms(ctx->arg), dflt = 0;
+	int64_t			 took_ms;
 	enum client_err		 err;
 
 	memset(&answer, 0, sizeof(answer));
@@ -257,12 +256,18 @@ session_share(struct client_ctx *ctx, const struct session_share_opts *o,
 	    CLIENT_ERR_INPUT, e)) ||
 	    (err = new_share_state(o, st, e)) ||
 	    (err = seal(st, o->pi, o->pi_len, &obj, &ref, digest, e)) ||
-	    (err = create_body(o, &ref, &body, e)) ||
-	    (err = client_create(ctx, o->relay, st->claim, body, &answer, e)) ||
-	    (err = take_url_link(&answer, st, e)))
+	    (err = create_body(o, &ref, &body, e)))
 		goto fail;
 	if (st->expiration == 0)
-		learn_expiration(ctx, o, t0_ms, st);
+		dflt = relay_default_lifetime(ctx, o);
+	if ((err = client_create(ctx, o->relay, st->claim, body, &answer, e)) ||
+	    (err = take_url_link(&answer, st, e)))
+		goto fail;
+	/* Counted from the last moment the relay can have made the mailbox,
+	 * so that `status --prune` never drops a share the relay holds. */
+	took_ms = ctx->now_ms(ctx->arg) - t0_ms;
+	if (dflt > 0)
+		st->expiration = o->now + (took_ms + 999) / 1000 + dflt;
 	state_remember(st, digest);
 	msg_free(&answer);
 	json_decref(obj);
@@ -546,26 +551,46 @@ session_wait(struct client_ctx *ctx, struct state *st, long timeout,
 }
 
 enum client_err
-session_send(struct client_ctx *ctx, struct state *st, const char *pi,
-    size_t pi_len, const struct msg_notify *notify, struct client_error *e)
+session_seal(struct state *st, const char *pi, size_t pi_len,
+    const struct msg_notify *notify, char **body, struct client_error *e)
 {
 	struct payload_ref	 ref;
 	char			 digest[STATE_DIGEST_SIZE];
 	json_t			*obj = NULL;
-	char			*body = NULL;
 	enum client_err		 err;
 
+	*body = NULL;
 	if ((err = session_check_pi(pi, pi_len, "the input",
 	    CLIENT_ERR_INPUT, e)) ||
 	    (err = seal(st, pi, pi_len, &obj, &ref, digest, e)))
 		return err;
-	if ((body = msg_build_update_request(&ref, notify)) == NULL)
+	if ((*body = msg_build_update_request(&ref, notify)) == NULL)
 		err = client_fail(e, CLIENT_ERR_INTERNAL, "out of memory");
-	else if ((err = not_bound(client_update(ctx, st->mailbox_url,
-	    st->claim, body, e), e)) == CLIENT_OK)
+	else
 		state_remember(st, digest);
-	free(body);
 	json_decref(obj);
+	return err;
+}
+
+enum client_err
+session_send_sealed(struct client_ctx *ctx, const struct state *st,
+    const char *body, struct client_error *e)
+{
+	return not_bound(client_update(ctx, st->mailbox_url, st->claim, body,
+	    e), e);
+}
+
+enum client_err
+session_send(struct client_ctx *ctx, struct state *st, const char *pi,
+    size_t pi_len, const struct msg_notify *notify, struct client_error *e)
+{
+	char		*body = NULL;
+	enum client_err	 err;
+
+	if ((err = session_seal(st, pi, pi_len, notify, &body, e)) ==
+	    CLIENT_OK)
+		err = session_send_sealed(ctx, st, body, e);
+	free(body);
 	return err;
 }
 

@@ -72,7 +72,8 @@ enum client_err session_api_url(const char *url, char *out, size_t size,
  * Initiator: draw a Secret and a claim, seal opts->pi, create the mailbox.
  * On success *st describes the share (role initiator); without a lifetime
  * in opts, its expiration is the relay's default lifetime where
- * /.well-known/tigress advertises it (one more GET), else unknown (0).
+ * /.well-known/tigress advertises it (one more GET, before the create),
+ * else unknown (0).
  * Errors: USAGE
  * (option values the body rules refuse), INPUT, INTERNAL, and those of
  * client_create().
@@ -132,6 +133,22 @@ enum client_err session_wait(struct client_ctx *ctx, struct state *st,
 enum client_err session_send(struct client_ctx *ctx, struct state *st,
     const char *pi, size_t pi_len, const struct msg_notify *notify,
     struct client_error *e);
+
+/*
+ * session_send() in two steps, so that the caller can save st between
+ * them: session_seal() seals pi into a new update body *body (caller
+ * frees) and already remembers its digest in st's seen list, so that a
+ * wait of this device running alongside, which may get the message from
+ * the relay as soon as it is there, knows it as its own (a digest of a
+ * message that then fails to go out matches nothing: every sealing draws
+ * a fresh IV).  session_send_sealed() updates the mailbox with it.
+ * Errors: those of session_send().
+ */
+enum client_err session_seal(struct state *st, const char *pi,
+    size_t pi_len, const struct msg_notify *notify, char **body,
+    struct client_error *e);
+enum client_err session_send_sealed(struct client_ctx *ctx,
+    const struct state *st, const char *body, struct client_error *e);
 
 /* Either party: delete the mailbox (http-00 §6.3). */
 enum client_err session_cancel(struct client_ctx *ctx,

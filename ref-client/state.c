@@ -85,6 +85,16 @@ state_remember(struct state *st, const char *digest)
 	memcpy(st->seen[st->nseen++], digest, STATE_DIGEST_SIZE);
 }
 
+void
+state_merge_seen(struct state *st, const struct state *from)
+{
+	if (strcmp(st->mailbox_url, from->mailbox_url) != 0 ||
+	    st->role != from->role || strcmp(st->claim, from->claim) != 0)
+		return;
+	for (size_t i = 0; i < from->nseen; i++)
+		state_remember(st, from->seen[i]);
+}
+
 enum state_err
 state_dir(const char *env_dir, const char *home, char *out, size_t size)
 {

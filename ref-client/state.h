@@ -146,6 +146,14 @@ bool state_seen(const struct state *st, const char *digest);
  */
 void state_remember(struct state *st, const char *digest);
 
+/*
+ * Merge into st what from (the same share's state as another run of this
+ * device saved it) saw or sent: every digest of from's seen list that st
+ * lacks is remembered (state_remember()).  Nothing when from is another
+ * share (mailbox URL, role or claim differ).
+ */
+void state_merge_seen(struct state *st, const struct state *from);
+
 /* Wipe everything in *st, the Secret first. */
 void state_wipe(struct state *st);
 

@@ -160,28 +160,30 @@ test_share_learns_default_lifetime(void)
 	share_opts(&o);
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
-	fake_push(&f, HTTP_OK, 200, LINK, NULL);
-	f.replies[0].held_ms = 1500;
 	fake_push(&f, HTTP_OK, 200, "{\"defaultLifetime\":3600}", NULL);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
+	f.replies[1].held_ms = 1500;
 	CU_ASSERT_EQUAL_FATAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
-	CU_ASSERT(strstr(f.seen[0].body, "mailboxConfiguration") == NULL);
 	CU_ASSERT_EQUAL_FATAL(f.nseen, 2);
-	CU_ASSERT_STRING_EQUAL(f.seen[1].method, "GET");
-	CU_ASSERT_STRING_EQUAL(f.seen[1].url, BASE "/.well-known/tigress");
+	/* asked before the create: after it, only the state save remains */
+	CU_ASSERT_STRING_EQUAL(f.seen[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(f.seen[0].url, BASE "/.well-known/tigress");
+	CU_ASSERT_STRING_EQUAL(f.seen[1].url, BASE "/v1/m");
+	CU_ASSERT(strstr(f.seen[1].body, "mailboxConfiguration") == NULL);
 	CU_ASSERT_EQUAL(st.expiration, 1700000000 + 2 + 3600);
 	fake_free(&f);
 	/* not advertised, or no document: unknown, and still a share */
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
-	fake_push(&f, HTTP_OK, 200, LINK, NULL);
 	fake_push(&f, HTTP_OK, 200, WELL_KNOWN, NULL);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
 	CU_ASSERT_EQUAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
 	CU_ASSERT_EQUAL(st.expiration, 0);
 	fake_free(&f);
 	fake_init(&f);
 	fake_ctx(&f, &ctx);
-	fake_push(&f, HTTP_OK, 200, LINK, NULL);
 	fake_push(&f, HTTP_OK, 404, NULL, NULL);
+	fake_push(&f, HTTP_OK, 200, LINK, NULL);
 	CU_ASSERT_EQUAL(session_share(&ctx, &o, &st, &e), CLIENT_OK);
 	CU_ASSERT_EQUAL(st.expiration, 0);
 	CU_ASSERT_STRING_EQUAL(st.mailbox_url, API);

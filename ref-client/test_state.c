@@ -309,6 +309,30 @@ test_seen_digests(void)
  * share checks the state directory before it creates a mailbox: made
  * 0700 when missing, a file can be created in it, nothing left behind.
  */
+/* What another run saved is merged in, never from another share. */
+static void
+test_merge_seen(void)
+{
+	static const char d8[] = "00000000000000000000000000000000000000000"
+	    "00000000000000000000008";
+	struct state	a, b;
+
+	sample(&a);
+	sample(&b);
+	state_remember(&b, d8);
+	state_merge_seen(&a, &b);
+	CU_ASSERT_EQUAL(a.nseen, 2);
+	CU_ASSERT(state_seen(&a, DIGEST7) && state_seen(&a, d8));
+	state_merge_seen(&a, &b);		/* nothing twice */
+	CU_ASSERT_EQUAL(a.nseen, 2);
+	sample(&a);
+	a.claim[0] = '7';			/* another claim: ignored */
+	state_merge_seen(&a, &b);
+	CU_ASSERT(a.nseen == 1 && !state_seen(&a, d8));
+	state_wipe(&a);
+	state_wipe(&b);
+}
+
 static void
 test_dir_ready(void)
 {
@@ -351,6 +375,7 @@ ct_suite_state(void)
 	    test_list_and_remove);
 	CU_add_test(s, "digests seen or sent: bounded, kept, read from old "
 	    "files", test_seen_digests);
+	CU_add_test(s, "seen lists merge within one share", test_merge_seen);
 	CU_add_test(s, "the directory is checked before a share",
 	    test_dir_ready);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,10 +230,39 @@ state_path(struct app *app, const char *api_url, enum state_role role)
 	return CLIENT_OK;
 }
 
+/*
+ * Merge the seen list saved at app->path since app->st was loaded (by a
+ * send or a wait of this device running alongside) into app->st; true
+ * when digest was in it.  A missing or unusable file merges nothing.
+ */
+static bool
+merge_saved_seen(struct app *app, const char *digest)
+{
+	struct state	disk;
+	bool		seen = false;
+
+	if (state_load(app->path, &disk) != STATE_OK)
+		return false;
+	if (digest != NULL)
+		seen = state_seen(&disk, digest);
+	state_merge_seen(&app->st, &disk);
+	state_wipe(&disk);
+	return seen;
+}
+
+/*
+ * Save app->st: a new file (create_new), or over the kept one, merging
+ * the seen list another run of this device saved meanwhile rather than
+ * losing it.
+ */
 static enum client_err
 save_state(struct app *app, bool create_new)
 {
-	enum state_err err = state_save(&app->st, app->path, create_new);
+	enum state_err err;
+
+	if (!create_new)
+		(void)merge_saved_seen(app, NULL);
+	err = state_save(&app->st, app->path, create_new);
 
 	if (err == STATE_ERR_EXISTS)
 		return client_fail(&app->e, CLIENT_ERR_INPUT, "a state file "
@@ -482,12 +512,31 @@ read_secret(struct app *app, char **out, size_t *len)
 }
 
 /*
+ * Whether a kept recipient state old is this device's earlier try of the
+ * mailbox of url at another relay origin (a mistyped host or port), never
+ * answered there: no read filled its etag, expiration or seen list, so no
+ * relay bound its claim and the new link may take its place.
+ */
+static bool
+accept_moved_unread(const struct state *old, const char *url)
+{
+	const char *a = strrchr(old->mailbox_url, '/');
+	const char *b = strrchr(url, '/');
+
+	return old->role == STATE_RECIPIENT && a != NULL && b != NULL &&
+	    strcmp(a, b) == 0 && old->etag[0] == '\0' && old->nseen == 0 &&
+	    old->expiration == 0;
+}
+
+/*
  * The claim to accept with.  The state file is keyed by the mailbox: when
  * this device accepted the share before (its recipient state is there),
  * its claim, to which the relay may have bound the mailbox, is reused and
  * the Secret of the link given now replaces the kept one, so that an
- * accept with a mistyped link can be rerun with the right one.  Else the
- * fresh claim is saved before the read binds it (*created).
+ * accept with a mistyped link can be rerun with the right one; a link
+ * with another relay origin replaces the kept URL too while no read has
+ * answered (accept_moved_unread()).  Else the fresh claim is saved before
+ * the read binds it (*created).
  */
 static enum client_err
 claim_for_accept(struct app *app, bool *created)
@@ -504,7 +553,8 @@ claim_for_accept(struct app *app, bool *created)
 	if (err != STATE_OK)
 		return client_fail(&app->e, CLIENT_ERR_INPUT, "cannot use the "
 		    "state file %s: %s", app->path, state_strerror(err));
-	if (strcmp(old.mailbox_url, app->st.mailbox_url) != 0)
+	if (strcmp(old.mailbox_url, app->st.mailbox_url) != 0 &&
+	    !accept_moved_unread(&old, app->st.mailbox_url))
 		cerr = client_fail(&app->e, CLIENT_ERR_INPUT, "the state file "
 		    "%s is for another share (choose another with --state)",
 		    app->path);
@@ -520,7 +570,7 @@ claim_for_accept(struct app *app, bool *created)
 		if (app->a.verbose)
 			log_line(NULL, "this device accepted the share before: "
 			    "reusing its claim");
-		cerr = save_state(app, false);	/* the new Secret */
+		cerr = save_state(app, false);	/* the new Secret and URL */
 	}
 	state_wipe(&old);
 	return cerr;
@@ -545,9 +595,9 @@ content_json(struct app *app, const struct session_msg *m, bool deleted)
 	return emit_json(app, o);
 }
 
-/* Hand the content out: to --out, or stdout (raw, or inside JSON). */
+/* Write the content to --out, or raw to stdout (not with bare --json). */
 static enum client_err
-deliver(struct app *app, const struct session_msg *m, bool deleted)
+write_content(struct app *app, const struct session_msg *m)
 {
 	enum fileio_err	err = FILEIO_OK;
 	bool		tty = app->a.out == NULL || strcmp(app->a.out, "-") == 0;
@@ -561,7 +611,18 @@ deliver(struct app *app, const struct session_msg *m, bool deleted)
 	if (err != FILEIO_OK)
 		return client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot write "
 		    "%s: %s", tty ? "stdout" : app->a.out, strerror(errno));
-	return app->a.json ? content_json(app, m, deleted) : CLIENT_OK;
+	return CLIENT_OK;
+}
+
+/* Hand the content out: to --out, or stdout (raw, or inside JSON). */
+static enum client_err
+deliver(struct app *app, const struct session_msg *m, bool deleted)
+{
+	enum client_err err = write_content(app, m);
+
+	if (err == CLIENT_OK && app->a.json)
+		err = content_json(app, m, deleted);
+	return err;
 }
 
 /*
@@ -620,12 +681,23 @@ run_accept(struct app *app)
 		    "the right one");
 	if (err || (err = save_state(app, false)))
 		goto done;
-	if (app->a.delete_after && (err = session_cancel(&app->ctx, &app->st,
-	    &app->e)) == CLIENT_OK)
-		state_remove(app->path);
-	if (err == CLIENT_OK && (err = deliver(app, &m, app->a.delete_after)) ==
-	    CLIENT_OK)
-		say_written(app, &m, app->a.delete_after);
+	if (!app->a.delete_after) {
+		if ((err = deliver(app, &m, false)) == CLIENT_OK)
+			say_written(app, &m, false);
+		goto done;
+	}
+	/* The credential is safe in --out (or on stdout) before the mailbox
+	 * and the state that could fetch it again go. */
+	if ((err = write_content(app, &m))) {
+		amend(app, "; the mailbox and the state file were kept: run "
+		    "accept again");
+		goto done;
+	}
+	if ((err = session_cancel(&app->ctx, &app->st, &app->e)))
+		goto done;
+	state_remove(app->path);
+	if (!app->a.json || (err = content_json(app, &m, true)) == CLIENT_OK)
+		say_written(app, &m, true);
 done:
 	session_msg_clear(&m);
 	return err;
@@ -679,18 +751,48 @@ run_preview(struct app *app)
 	return err;
 }
 
+/*
+ * Whether m, taken as new, is one another run of this device saw or sent
+ * after this one loaded the state (a send alongside a wait): the saved
+ * seen list is merged in and asked.  The digest of a new message is the
+ * last one session_read()/session_wait() remembered.
+ */
+static bool
+sent_meanwhile(struct app *app, const struct session_msg *m)
+{
+	char digest[STATE_DIGEST_SIZE];
+
+	if (!m->fresh || app->st.nseen == 0)
+		return false;
+	memcpy(digest, app->st.seen[app->st.nseen - 1], sizeof(digest));
+	return merge_saved_seen(app, digest);
+}
+
 static enum client_err
 run_content(struct app *app, bool wait)
 {
 	struct session_msg	m;
+	int64_t			deadline = (int64_t)time(NULL) + app->a.timeout;
+	long			left = app->a.timeout;
 	enum client_err		err;
 
 	memset(&m, 0, sizeof(m));
 	if ((err = load_state(app)) || (err = open_transport(app)))
 		return err;
-	err = wait ? session_wait(&app->ctx, &app->st, app->a.timeout, &m,
+	while ((err = wait ? session_wait(&app->ctx, &app->st, left, &m,
 	    &app->e) : session_read(&app->ctx, &app->st, notify_of(app), &m,
-	    &app->e);
+	    &app->e)) == CLIENT_OK && sent_meanwhile(app, &m)) {
+		/* This device's own message (a send alongside): not new. */
+		m.fresh = false;
+		if (!wait)
+			break;
+		session_msg_clear(&m);
+		if ((left = deadline - (int64_t)time(NULL)) <= 0) {
+			err = client_fail(&app->e, CLIENT_ERR_TIMEOUT, "nothing "
+			    "new arrived within %ld seconds", app->a.timeout);
+			break;
+		}
+	}
 	if (err == CLIENT_ERR_GONE)
 		forget_share(app, true);
 	if (err == CLIENT_OK && (err = save_state(app, false)) == CLIENT_OK &&
@@ -712,21 +814,26 @@ done_json(struct app *app, const char *result)
 static enum client_err
 run_send(struct app *app)
 {
-	char		*pi = NULL;
+	char		*pi = NULL, *body = NULL;
 	size_t		 len = 0;
 	enum client_err	 err;
 
 	if ((err = load_state(app)) || (err = read_pi(app, app->a.in, &pi,
 	    &len)) || (err = open_transport(app)))
 		goto done;
-	err = session_send(&app->ctx, &app->st, pi, len, notify_of(app),
-	    &app->e);
+	/* Its digest saved before the relay has it: a wait alongside then
+	 * knows the message as this device's own (sent_meanwhile()). */
+	if ((err = session_seal(&app->st, pi, len, notify_of(app), &body,
+	    &app->e)) || (err = save_state(app, false)))
+		goto done;
+	err = session_send_sealed(&app->ctx, &app->st, body, &app->e);
 	if (err == CLIENT_ERR_GONE)
 		forget_share(app, true);
 	if (err || (err = save_state(app, false)))
 		goto done;
 	err = done_json(app, "sent");
 done:
+	free(body);
 	free_secret(pi, len);
 	return err;
 }
@@ -811,8 +918,10 @@ list_text(struct listing *l, const char *path, const struct state *st,
 /*
  * status --prune: ask the relay of st whether it still holds the share,
  * with the preview GET (no claim, no Secret: it binds nothing).  A 404
- * (CLIENT_ERR_GONE) means the share is over.  Any other failure keeps the
- * state and is said on stderr; the first one decides the exit code.
+ * with the relay's JSON error body means the share is over; a 404 or 410
+ * without it (an HTML page of a misrouted proxy) proves nothing, so it,
+ * like any other failure, keeps the state and is said on stderr (exit 6);
+ * the first failure decides the exit code.
  */
 static enum client_err
 ask_relay(struct listing *l, const char *path, const struct state *st)
@@ -831,6 +940,10 @@ ask_relay(struct listing *l, const char *path, const struct state *st)
 		preview_parsed_free(&page);
 		http_curl_close(&t);
 	}
+	if (err == CLIENT_ERR_GONE && (e.status != 404 || !e.json_error))
+		err = client_fail(&e, CLIENT_ERR_REFUSED, "the relay answered "
+		    "%ld%s, which does not prove the share gone", e.status,
+		    e.json_error ? "" : " without its JSON error body");
 	if (err == CLIENT_OK || err == CLIENT_ERR_GONE)
 		return err;
 	if (l->unasked++ == 0)
@@ -998,7 +1111,15 @@ main(int argc, char **argv)
 		free(app);
 		return CLI_EXIT_OK;
 	}
-	if ((err = run(app)) != CLIENT_OK)
+	/* A write over the file size limit (ulimit -f) then fails with
+	 * EFBIG, so that share deletes the mailbox it could not keep a
+	 * state for, instead of being killed between the two. */
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		err = client_fail(&app->e, CLIENT_ERR_INTERNAL, "cannot ignore "
+		    "SIGXFSZ: %s", strerror(errno));
+	else
+		err = run(app);
+	if (err != CLIENT_OK)
 		report(app, err);
 	code = cli_exit_code(err);
 	if (app->t_open)

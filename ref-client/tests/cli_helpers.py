@@ -171,6 +171,10 @@ class FaultProxy:
     that injects faults: it drops the answer to the first create (every
     create with drop_all; none with drop_creates False), and with
     strip_request_id it relays answers without their Mailbox-Request-ID.
+    It closes the connection after answering /.well-known/tigress (which
+    share asks before the create), so that the create opens its own: a
+    drop on a reused connection is retried by libcurl itself, outside the
+    client's --retries.
     seen: (method, path, Mailbox-Request-ID, relay status, dropped)."""
 
     def __init__(self, relay):
@@ -267,8 +271,13 @@ class FaultProxy:
                 out += ["%s: %s" % (k, v) for k, v in rh
                         if k.lower() not in skip]
                 out.append("Content-Length: %d" % len(rbody))
+                close = path == "/.well-known/tigress"
+                if close:
+                    out.append("Connection: close")
                 tls.sendall(("\r\n".join(out) + "\r\n\r\n").encode(
                     "latin-1") + rbody)
+                if close:
+                    return
         except (OSError, ValueError, http.client.HTTPException):
             return
         finally:

@@ -69,6 +69,29 @@ def test_accept_to_stdout_and_delete(devices, pi_file):
     one_error_line(alice.run("read", "--state", alice.state()), 8)
 
 
+def test_wait_alongside_send_skips_own_message(devices, pi_file, tmp_path):
+    """A wait that loaded the state before a send of the same device
+    (which saves the sent digest) does not take that message back from
+    the relay as new: it waits on for the other party's."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file, "--stateful", "--expires", "10m").strip()
+    assert bob.run("accept", url, "--out", tmp_path / "m1").returncode == 0
+    waiter = bob.popen("wait", url, "--timeout", "30", "-v")
+    # -v traces each request: once one is out, the state was loaded
+    while "> GET" not in waiter.stderr.readline():
+        assert waiter.poll() is None
+    own = tmp_path / "own.json"
+    own.write_text('{"format":"reply","content":{"mine":true}}')
+    assert bob.run("send", url, "--in", own, ca=False).returncode == 0
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text('{"format":"final","content":{"theirs":true}}')
+    r = alice.run("send", "--state", alice.state(), "--in", theirs)
+    assert r.returncode == 0, r.stderr
+    out, err = waiter.communicate(timeout=40)
+    assert waiter.returncode == 0, err
+    assert out.rstrip("\n") == theirs.read_text(), out
+
+
 def test_stateful_three_messages(devices, pi_file, tmp_path):
     alice, bob = devices(), devices()
     url = share(alice, pi_file, "--stateful", "--expires", "10m").strip()

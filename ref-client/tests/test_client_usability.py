@@ -43,6 +43,27 @@ def test_wrong_link_then_right_link_same_device(devices, pi_file, tmp_path):
     assert r.returncode == 0 and r.stdout.encode().rstrip(b"\n") == PI
 
 
+def test_wrong_relay_port_then_right_link(devices, pi_file, tmp_path):
+    """accept with a link whose relay port is dead fails (4) but keeps
+    the claim it saved; the right link then takes its place (same claim,
+    the new URL) instead of "another share" (3)."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    dead = url.replace(alice.relay.base_url, "https://127.0.0.1:1")
+    one_error_line(bob.run("accept", dead, "--retries", "0"), 4)
+    claim = json.loads(bob.state().read_text())["claim"]
+    got = tmp_path / "got.json"
+    r = bob.run("accept", url, "--out", got)
+    assert r.returncode == 0, r.stderr
+    assert got.read_bytes() == PI
+    st = json.loads(bob.state().read_text())
+    assert st["claim"] == claim
+    assert st["mailboxUrl"] == url.split("?")[0].split("#")[0]
+    # once read there, a link to another relay is another share
+    one_error_line(bob.run("accept", dead, "--retries", "0"), 3,
+                   "is for another share")
+
+
 def test_accept_says_what_it_wrote(devices, pi_file, tmp_path):
     alice, bob = devices(), devices()
     url = share(alice, pi_file).strip()
@@ -121,6 +142,48 @@ def test_state_removed_when_the_share_is_over(devices, pi_file):
     assert bob.state_files() == []
     one_error_line(alice.run("read", url), 8, "state file was removed")
     assert alice.state_files() == []
+
+
+def test_accept_delete_keeps_the_share_when_out_fails(devices, pi_file,
+                                                     tmp_path):
+    """accept --delete whose --out cannot be written fails (1) and keeps
+    the mailbox and the state file, so a rerun with a good --out gets the
+    credential and only then deletes the mailbox."""
+    alice, bob = devices(), devices()
+    url = share(alice, pi_file).strip()
+    mid = url.split("/v1/m/")[1].split("#")[0]
+    r = bob.run("accept", url, "--delete", "--out", tmp_path / "no" / "k")
+    one_error_line(r, 1, "the mailbox and the state file were kept")
+    assert mid in bob.relay.mailbox_ids()
+    assert len(bob.state_files()) == 1
+    got = tmp_path / "got.json"
+    r = bob.run("accept", url, "--delete", "--out", got)
+    assert r.returncode == 0, r.stderr
+    assert got.read_bytes() == PI
+    assert mid not in bob.relay.mailbox_ids() and bob.state_files() == []
+
+
+def test_share_over_the_file_size_limit_leaves_nothing(devices, pi_file):
+    """Under `ulimit -f 0` the state cannot be written: share is not
+    killed (SIGXFSZ) between the create and the save, but fails (1),
+    deletes the mailbox again and leaves no temporary file."""
+    import resource
+    import subprocess
+    from cli_helpers import CLIENT
+    alice = devices()
+    before = alice.relay.mailbox_ids()
+
+    def no_file_growth():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    r = subprocess.run([str(CLIENT), "share", "--relay",
+                        alice.relay.base_url, "--in", str(pi_file), "--title",
+                        "Car key", "--ca", alice.relay.ca], env=alice.env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60, preexec_fn=no_file_growth)
+    one_error_line(r, 1, "the mailbox was deleted again")
+    assert r.stdout == ""
+    assert alice.relay.mailbox_ids() == before
+    assert list(alice.state_dir.iterdir()) == []
 
 
 def test_initiator_state_goes_when_the_share_is_over(devices, pi_file):
@@ -342,3 +405,65 @@ def test_version_and_help(devices):
     r = dev.run("status", "--help", ca=False)
     assert r.returncode == 0 and "--prune" in r.stdout
 
+
+def _answering_server(relay, status, ctype, body):
+    """A TLS server with the relay's certificate that answers every GET
+    with status, ctype and body (echoing the Mailbox-Request-ID), as a
+    misrouted proxy or another server in front of the relay would."""
+    import http.server
+    import ssl
+    import threading
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Mailbox-Request-ID",
+                             self.headers.get("Mailbox-Request-ID", ""))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(relay.data_dir / "cert.pem",
+                        relay.data_dir / "key.pem")
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_prune_keeps_state_unless_the_relay_says_404(devices, pi_file):
+    """status --prune removes a state only on a 404 with the relay's JSON
+    error body; an HTML 404, a 410 or a 5xx keeps it (exit 6, said)."""
+    alice = devices()
+    share(alice, pi_file, "--expires", "1h")
+    kept = json.loads(alice.state().read_text())
+    cases = [(404, "text/html", b"<html>Not Found</html>", True),
+             (410, "application/json", b'{"error":"gone"}', True),
+             (503, "application/json", b'{"error":"busy"}', True),
+             (404, "application/json; charset=utf-8",
+              b'{"error":"not-found","message":"no such mailbox"}', False)]
+    for status, ctype, body, keep in cases:
+        srv = _answering_server(alice.relay, status, ctype, body)
+        try:
+            st = dict(kept, mailboxUrl=kept["mailboxUrl"].replace(
+                alice.relay.base_url, "https://127.0.0.1:%d"
+                % srv.server_address[1]))
+            f = alice.state_dir / "elsewhere.json"
+            f.write_text(json.dumps(st))
+            f.chmod(0o600)
+            r = alice.run("status", "--prune", "--retries", "0", ca=False)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+        assert f.exists() == keep, (status, ctype, r.stderr)
+        if keep:
+            assert r.returncode == 6, (status, r.stderr)
+            assert "kept %s: the relay" % f in r.stderr, r.stderr
+        else:
+            assert r.returncode == 0, r.stderr
