@@ -170,7 +170,7 @@ open_transport(struct app *app)
 
 /* Add text to the end of the error line. */
 static void
-amend(struct app *app, const char *text)
+error_append(struct app *app, const char *text)
 {
 	size_t n = strlen(app->e.msg);
 
@@ -483,7 +483,7 @@ run_share(struct app *app)
 	if ((err = state_path(app, app->st.mailbox_url, STATE_INITIATOR)) ||
 	    (err = save_state(app, true))) {
 		/* Undo: no mailbox without a state file to end it with. */
-		amend(app, session_cancel(&app->ctx, &app->st, NULL) ==
+		error_append(app, session_cancel(&app->ctx, &app->st, NULL) ==
 		    CLIENT_OK ? "; the mailbox was deleted again" : "; the "
 		    "mailbox could not be deleted: it stays on the relay "
 		    "until it expires");
@@ -616,7 +616,7 @@ write_content(struct app *app, const struct session_msg *m)
 
 /* Hand the content out: to --out, or stdout (raw, or inside JSON). */
 static enum client_err
-deliver(struct app *app, const struct session_msg *m, bool deleted)
+deliver_content(struct app *app, const struct session_msg *m, bool deleted)
 {
 	enum client_err err = write_content(app, m);
 
@@ -633,7 +633,7 @@ static void
 forget_share(struct app *app, bool tell)
 {
 	if (state_remove(app->path) == STATE_OK && tell)
-		amend(app, " (its state file was removed)");
+		error_append(app, " (its state file was removed)");
 }
 
 /* The line that says what accept, read and wait wrote, and where. */
@@ -677,19 +677,19 @@ run_accept(struct app *app)
 	if (err == CLIENT_ERR_GONE || (err == CLIENT_ERR_CLAIMED && created))
 		forget_share(app, !created);	/* bound nowhere now */
 	if (err == CLIENT_ERR_CRYPTO)
-		amend(app, "; if the link was mistyped, run accept again with "
+		error_append(app, "; if the link was mistyped, run accept again with "
 		    "the right one");
 	if (err || (err = save_state(app, false)))
 		goto done;
 	if (!app->a.delete_after) {
-		if ((err = deliver(app, &m, false)) == CLIENT_OK)
+		if ((err = deliver_content(app, &m, false)) == CLIENT_OK)
 			say_written(app, &m, false);
 		goto done;
 	}
 	/* The credential is safe in --out (or on stdout) before the mailbox
 	 * and the state that could fetch it again go. */
 	if ((err = write_content(app, &m))) {
-		amend(app, "; the mailbox and the state file were kept: run "
+		error_append(app, "; the mailbox and the state file were kept: run "
 		    "accept again");
 		goto done;
 	}
@@ -796,7 +796,7 @@ run_content(struct app *app, bool wait)
 	if (err == CLIENT_ERR_GONE)
 		forget_share(app, true);
 	if (err == CLIENT_OK && (err = save_state(app, false)) == CLIENT_OK &&
-	    (err = deliver(app, &m, false)) == CLIENT_OK)
+	    (err = deliver_content(app, &m, false)) == CLIENT_OK)
 		say_written(app, &m, false);
 	session_msg_clear(&m);
 	return err;
@@ -1077,7 +1077,7 @@ report(struct app *app, enum client_err err)
 	/* An untrusted certificate with no --ca: say how to trust one. */
 	if (err == CLIENT_ERR_TLS && app->a.ca == NULL && !app->a.insecure &&
 	    app->st.ca_file[0] == '\0' && strstr(app->e.msg, "not trusted"))
-		amend(app, " (give the relay's CA certificate with --ca FILE)");
+		error_append(app, " (give the relay's CA certificate with --ca FILE)");
 	terminal_safe(app->e.msg[0] != '\0' ? app->e.msg :
 	    client_strerror(err), line, sizeof(line));
 	fprintf(stderr, "tigress: %s\n", line);

@@ -249,7 +249,7 @@ put_back(struct storeq *q, struct jobq *batch)
 
 /* Answer a batch's jobs with err. */
 static void
-answer(struct jobq *batch, enum store_err err)
+answer_jobs(struct jobq *batch, enum store_err err)
 {
 	struct storeq_job *j, *next;
 
@@ -271,7 +271,7 @@ store_thread(void *arg)
 		if (STAILQ_EMPTY(&batch))
 			continue;
 		/* Not an event loop: it may wait for another's lock. */
-		answer(&batch, run_batch(w->store, &batch, STORE_LOCK_WAIT));
+		answer_jobs(&batch, run_batch(w->store, &batch, STORE_LOCK_WAIT));
 		release(w->q);
 	}
 	return NULL;
@@ -306,7 +306,7 @@ storeq_run(struct storeq *q)
 		pthread_mutex_unlock(&q->mu);
 		err = run_batch(q->slots[0].store, &batch, STORE_LOCK_NOWAIT);
 		if (err != STORE_BUSY)
-			answer(&batch, err);
+			answer_jobs(&batch, err);
 		if (pthread_mutex_lock(&q->mu) != 0)
 			abort();	/* a broken mutex: nothing sane is left */
 		if (err == STORE_BUSY) {
