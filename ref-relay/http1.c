@@ -315,9 +315,10 @@ host_ok(const char *v)
 }
 
 /*
- * The Host rule, the version, and Transfer-Encoding in HTTP/1.0 (RFC 9112
- * §6.1: framing that a 1.0 hop may not have honoured, taken as faulty):
- * what llhttp leaves to its user.
+ * The Host rule, the version, and Transfer-Encoding: none in HTTP/1.0
+ * (RFC 9112 §6.1: framing a 1.0 hop may not have honoured is faulty),
+ * and no coding but chunked alone (a list such as "identity, chunked"
+ * is read differently by different hops): what llhttp leaves to its user.
  */
 static enum tgerr
 check_head(struct http1_conn *c)
@@ -333,10 +334,15 @@ check_head(struct http1_conn *c)
 	    (c->parser.flags & F_TRANSFER_ENCODING))
 		return TGERR_HTTP_SYNTAX;
 	for (int i = 0; i < c->nfields; i++) {
-		if (strcasecmp(c->arena + c->name_off[i], "Host") == 0) {
+		const char *name = c->arena + c->name_off[i];
+
+		if (strcasecmp(name, "Host") == 0) {
 			host = c->arena + c->value_off[i];
 			hosts++;
 		}
+		if (strcasecmp(name, "Transfer-Encoding") == 0 &&
+		    strcasecmp(c->arena + c->value_off[i], "chunked") != 0)
+			return TGERR_HTTP_SYNTAX;
 	}
 	if (hosts > 1 || (hosts == 0 && c->parser.http_minor == 1) ||
 	    (host != NULL && !host_ok(host)))

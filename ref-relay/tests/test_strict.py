@@ -216,6 +216,19 @@ def test_known_method_not_served_405(client):
     assert "POST" in ans.headers.get("allow", "")
 
 
+def test_transfer_coding_list_400(client):
+    """'identity, chunked' was served as chunked; hops that read the list
+    otherwise frame the body otherwise (RFC 9112 §6.1, §7)."""
+    body = _body()
+    head = _chunked(b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    ans = raw_answer(client, head.replace(b"Transfer-Encoding: chunked",
+                                          b"Transfer-Encoding: identity, "
+                                          b"chunked"))
+    assert_raw_error(ans, 400, "http_syntax")
+    ans = raw_answer(client, head)          # the same, chunked alone
+    assert ans.status == 200, ans
+
+
 def test_http10_with_transfer_encoding_400(client):
     """A chunked body in HTTP/1.0 was read and served (RFC 9112 §6.1: a
     1.0 message with Transfer-Encoding has faulty framing)."""
