@@ -254,27 +254,25 @@ transport_fail(const char *url, enum http_err herr, const char *why,
 
 /*
  * Whether resp carries the relay's JSON error body (application/json, an
- * object with an "error" string): what tells a relay's 404 from a page
- * of a misrouted proxy or another server.
+ * error_response as lib/msg checks it): what tells a relay's 404 from a
+ * page of a misrouted proxy or another server.
  */
 static bool
 is_error_body(const struct http_response *resp)
 {
 	static const char	 json_type[] = "application/json";
 	const char		*t = resp->content_type;
-	json_t			*root;
-	json_error_t		 jerr;
-	bool			 ok;
+	struct msg		 m;
 
 	if (resp->body == NULL || strncasecmp(t, json_type,
 	    sizeof(json_type) - 1) != 0 || (t[sizeof(json_type) - 1] != '\0' &&
 	    t[sizeof(json_type) - 1] != ';' && t[sizeof(json_type) - 1] != ' '))
 		return false;
-	root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-	ok = json_is_object(root) && json_is_string(json_object_get(root,
-	    "error"));
-	json_decref(root);
-	return ok;
+	if (msg_parse(MSG_ERROR_RESPONSE, resp->body, resp->body_len, &m) !=
+	    TGERR_OK)
+		return false;
+	msg_free(&m);
+	return true;
 }
 
 /* The failure an HTTP answer stands for, with the relay's own words. */
